@@ -1,0 +1,28 @@
+/** The `qglass` command: one module per subcommand under commands/, registered here. */
+import { Command, CommanderError } from 'commander';
+import { registerPrepare } from './commands/prepare.ts';
+import { registerEnergy } from './commands/energy.ts';
+import { registerCalibrate } from './commands/calibrate.ts';
+import { registerStart } from './commands/start.ts';
+import { UserError } from './errors.ts';
+
+const program = new Command('qglass')
+  .description('Zero-temperature glasses with tunable repulsive stiffness Q: prepare, measure, ensembles, figures')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerPrepare(program);
+registerEnergy(program);
+registerCalibrate(program);
+registerStart(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  const msg = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`qglass: error: ${msg}\n`);
+  if (process.env.QGLASS_DEBUG && err instanceof Error && !(err instanceof UserError)) process.stderr.write(`${err.stack}\n`);
+  process.exit(err instanceof UserError || err instanceof RangeError ? 2 : 1);
+}

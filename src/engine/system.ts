@@ -1,0 +1,86 @@
+/**
+ * The state every engine routine works on: model, box, per-particle arrays (interleaved x,y,z in
+ * Float64Array, species in Uint8Array) and the neighbor list. Plain data; functions transform it.
+ */
+import { type PairModel, PAIR_LAMBDA, X_CUTOFF } from '../model/potential.ts';
+import { type Box, boxVolume, wrapPositions } from '../space/box.ts';
+import { type NeighborList, buildNeighborList, createNeighborList, needsRebuild } from '../space/neighbors.ts';
+
+export const DEFAULT_SKIN = 0.3;
+
+export interface System {
+  readonly model: PairModel;
+  box: Box;
+  positions: Float64Array;
+  species: Uint8Array;
+  forces: Float64Array;
+  neighbors: NeighborList;
+  /** Results of the last force evaluation. */
+  energy: number;
+  /** Σ_pairs r·φ′(r) (pressure p = −virial/(3V) at T = 0). */
+  virial: number;
+  forceEvaluations: number;
+}
+
+export function createSystem(model: PairModel, box: Box, positions: Float64Array, species: Uint8Array, skin = DEFAULT_SKIN): System {
+  const n = species.length;
+  if (positions.length !== 3 * n) throw new RangeError(`positions hold ${positions.length / 3} particles but species ${n}`);
+  for (let i = 0; i < n; i++) if (species[i] > 1) throw new RangeError(`species must be 0 (S) or 1 (L); particle ${i} has ${species[i]}`);
+  const pairCutoffs = PAIR_LAMBDA.map((l) => X_CUTOFF * l);
+  return {
+    model, box, positions, species, forces: new Float64Array(3 * n),
+    neighbors: createNeighborList(n, pairCutoffs, skin), energy: NaN, virial: NaN, forceEvaluations: 0,
+  };
+}
+
+export function particleCount(sys: System): number {
+  return sys.species.length;
+}
+
+/** Configurational (virial) pressure −(1/3V)·Σ r·φ′ of the last evaluation. */
+export function virialPressure(sys: System): number {
+  return -sys.virial / (3 * boxVolume(sys.box));
+}
+
+/** Rebuild the neighbor list if the skin criterion or a box change demands it. */
+export function refreshNeighbors(sys: System): boolean {
+  if (!needsRebuild(sys.neighbors, sys.box, sys.positions)) return false;
+  buildNeighborList(sys.neighbors, sys.box, sys.positions, sys.species);
+  return true;
+}
+
+/**
+ * Reorder particles by neighbor-list cell so that neighbors sit close in memory. Permutes the
+ * system's arrays and every extra per-particle 3-vector array given (velocities, search directions).
+ * Positions are wrapped into the box first. Returns the permutation: new index k held old particle perm[k].
+ */
+export function sortSpatially(sys: System, extra: Float64Array[] = []): Int32Array {
+  wrapPositions(sys.box, sys.positions);
+  buildNeighborList(sys.neighbors, sys.box, sys.positions, sys.species);
+  const n = particleCount(sys);
+  const cellOf = sys.neighbors.cellOf;
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  perm.sort((a, b) => cellOf[a] - cellOf[b] || a - b);
+  const permute3 = (a: Float64Array) => {
+    const out = new Float64Array(a.length);
+    for (let k = 0; k < n; k++) {
+      const o = perm[k];
+      out[3 * k] = a[3 * o]; out[3 * k + 1] = a[3 * o + 1]; out[3 * k + 2] = a[3 * o + 2];
+    }
+    a.set(out);
+  };
+  permute3(sys.positions);
+  permute3(sys.forces);
+  for (const a of extra) permute3(a);
+  const sp = new Uint8Array(n);
+  for (let k = 0; k < n; k++) sp[k] = sys.species[perm[k]];
+  sys.species.set(sp);
+  buildNeighborList(sys.neighbors, sys.box, sys.positions, sys.species);
+  return perm;
+}
+
+/** Engine state for a configuration read from a file (the box must hold the interaction range). */
+export function systemFromConfiguration(conf: { box: Box; positions: Float64Array; species: Uint8Array }, model: PairModel, skin = DEFAULT_SKIN): System {
+  return createSystem(model, conf.box, conf.positions.slice(), conf.species.slice(), skin);
+}

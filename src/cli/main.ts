@@ -4,6 +4,7 @@ import { registerPrepare } from './commands/prepare.ts';
 import { registerEnergy } from './commands/energy.ts';
 import { registerCalibrate } from './commands/calibrate.ts';
 import { registerStart } from './commands/start.ts';
+import { registerMeasure } from './commands/measure.ts';
 import { UserError } from './errors.ts';
 
 const program = new Command('qglass')
@@ -16,6 +17,7 @@ registerPrepare(program);
 registerEnergy(program);
 registerCalibrate(program);
 registerStart(program);
+registerMeasure(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,12 @@
+/**
+ * `qglass measure KIND FILE`: per-configuration measurements. Each kind lives in its own module
+ * (measure-KIND.ts) exporting a function that adds its subcommand to the `measure` group.
+ */
+import type { Command } from 'commander';
+
+export function registerMeasure(program: Command): void {
+  const measure = program.command('measure').description('measure a quenched configuration (extended XYZ)');
+  for (const register of MEASUREMENTS) register(measure);
+}
+
+const MEASUREMENTS: Array<(measure: Command) => void> = [];

@@ -3,20 +3,19 @@ import { Command, CommanderError } from 'commander';
 import { registerPrepare } from './commands/prepare.ts';
 import { registerEnergy } from './commands/energy.ts';
 import { registerCalibrate } from './commands/calibrate.ts';
-import { registerStart } from './commands/start.ts';
 import { registerMeasure } from './commands/measure.ts';
 import { UserError } from './errors.ts';
+import { VERSION } from './version.ts';
 
 const program = new Command('qglass')
   .description('Zero-temperature glasses with tunable repulsive stiffness Q: prepare, measure, ensembles, figures')
-  .version('0.1.0')
+  .version(VERSION)
   .showHelpAfterError()
   .exitOverride();
 
 registerPrepare(program);
 registerEnergy(program);
 registerCalibrate(program);
-registerStart(program);
 registerMeasure(program);
 
 try {

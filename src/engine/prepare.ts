@@ -124,7 +124,7 @@ export function prepareGlass(opts: PrepareOptions, onProgress?: (p: PrepareProgr
 
   const quench = quenchCg(sys, opts, (fraction) => onProgress?.({ stage: 'quench', fraction }));
   const t3 = clock();
-  const relax = opts.relaxPressureTol > 0 ? relaxToZeroPressure(sys, opts) : null;
+  const relax = opts.relaxPressureTol > 0 ? relaxToZeroPressure(sys, opts, quench) : null;
   const t4 = clock();
   return {
     system: sys, options: opts, dt, nve, overlap, quench: relax ? relax.quench : quench,
@@ -171,19 +171,17 @@ export function cloneSystem(sys: System): System {
 }
 
 /** Newton iteration on the volume: scale by (1 + p/(3K)), re-quench, until |p|/K < tol. */
-function relaxToZeroPressure(sys: System, opts: PrepareOptions): { steps: number; bulkModulus: number; quench: MinimizeResult } {
-  let quench: MinimizeResult | null = null;
-  let K = finiteDilationBulkModulus(sys, opts.ftol);
-  for (let step = 1; step <= 50; step++) {
+function relaxToZeroPressure(sys: System, opts: PrepareOptions, quenched: MinimizeResult): { steps: number; bulkModulus: number; quench: MinimizeResult } {
+  let quench = quenched;
+  for (let step = 0; step <= 50; step++) {
+    const K = finiteDilationBulkModulus(sys, opts.ftol);
     const p = virialPressure(sys);
-    if (Math.abs(p) / K < opts.relaxPressureTol && quench) return { steps: step - 1, bulkModulus: K, quench };
-    const s = 1 + p / (3 * K);
-    const d = dilate(sys.box, sys.positions, s);
+    if (Math.abs(p) / K < opts.relaxPressureTol) return { steps: step, bulkModulus: K, quench };
+    const d = dilate(sys.box, sys.positions, 1 + p / (3 * K));
     sys.box = d.box;
     sys.positions.set(d.pos);
     quench = quenchCg(sys, opts);
     if (!quench.converged) throw new Error(`re-quench during pressure relaxation did not converge (max |F| = ${quench.maxForce})`);
-    K = finiteDilationBulkModulus(sys, opts.ftol);
   }
   throw new Error(`pressure relaxation did not reach |p|/K < ${opts.relaxPressureTol} in 50 steps (p = ${virialPressure(sys)}, V = ${boxVolume(sys.box)})`);
 }

@@ -4,6 +4,7 @@
  */
 import { type PairModel, PAIR_LAMBDA, X_CUTOFF } from '../model/potential.ts';
 import { type Box, boxVolume, wrapPositions } from '../space/box.ts';
+import type { Configuration } from '../model/configuration.ts';
 import { type NeighborList, buildNeighborList, createNeighborList, needsRebuild } from '../space/neighbors.ts';
 
 export const DEFAULT_SKIN = 0.3;
@@ -83,4 +84,9 @@ export function sortSpatially(sys: System, extra: Float64Array[] = []): Int32Arr
 /** Engine state for a configuration read from a file (the box must hold the interaction range). */
 export function systemFromConfiguration(conf: { box: Box; positions: Float64Array; species: Uint8Array }, model: PairModel, skin = DEFAULT_SKIN): System {
   return createSystem(model, conf.box, conf.positions.slice(), conf.species.slice(), skin);
+}
+
+/** The system's current state as a configuration record (arrays copied) with the given metadata. */
+export function systemToConfiguration(sys: System, meta: Configuration['meta']): Configuration {
+  return { box: sys.box, positions: sys.positions.slice(), species: sys.species.slice(), meta };
 }

@@ -1,0 +1,101 @@
+/**
+ * Zero-pressure density calibration (SPEC.md §1 "Density"): find ρ at which the ensemble-mean p/K
+ * of glasses made by the preparation protocol is within tolerance of 0.
+ *
+ * Round 1 prepares S samples at a guess density and relaxes each sample's box to p = 0; the mean
+ * relaxed density is the next guess. Each later round prepares S samples with fresh seeds at the
+ * current density and measures p/K per sample (K by finite dilation); it stops when
+ * |mean p/K| ≤ tol, else takes a Newton step ρ ← ρ·(1 − mean p/K) (K = ρ·dp/dρ).
+ * The accepted round's samples were never used to choose its density, so its mean ± standard
+ * error is an unbiased check on fresh seeds.
+ */
+import { deriveSeed } from '../util/random.ts';
+import { boxVolume } from '../space/box.ts';
+import { DEFAULT_PREPARE, finiteDilationBulkModulus, prepareGlass, type PrepareOptions } from './prepare.ts';
+import { particleCount, virialPressure } from './system.ts';
+
+export interface CalibrationOptions {
+  Q: number;
+  N: number;
+  samples: number;
+  /** Acceptance: |mean p/K| ≤ tol. */
+  tol: number;
+  masterSeed: number;
+  maxRounds: number;
+  initialDensity?: number;
+  protocol?: Partial<Omit<PrepareOptions, 'Q' | 'N' | 'density' | 'seed'>>;
+}
+
+export interface CalibrationRound {
+  round: number;
+  density: number;
+  seeds: number[];
+  pressure: number[];
+  bulkModulus: number[];
+  pOverK: number[];
+  /** Densities of the samples after box relaxation to p = 0 (round 1 only). */
+  relaxedDensity?: number[];
+  meanPOverK: number;
+  stdErrPOverK: number;
+}
+
+export interface CalibrationResult {
+  Q: number;
+  N: number;
+  samples: number;
+  density: number;
+  pOverK: number;
+  pOverKError: number;
+  converged: boolean;
+  rounds: CalibrationRound[];
+}
+
+/** Starting guess: interpolation in ln Q between zero-pressure densities seen at Q = 10 and 240. */
+export function guessZeroPressureDensity(Q: number): number {
+  const t = Math.min(1, Math.max(0, Math.log(Q / 10) / Math.log(24)));
+  return 0.5 + t * (0.65 - 0.5);
+}
+
+function meanAndError(v: number[]): [number, number] {
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  const var_ = v.length > 1 ? v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1) : 0;
+  return [m, Math.sqrt(var_ / v.length)];
+}
+
+export function calibrateDensity(opts: CalibrationOptions, log: (msg: string) => void = () => {}): CalibrationResult {
+  const protocol = { ...DEFAULT_PREPARE, ...opts.protocol };
+  let density = opts.initialDensity ?? guessZeroPressureDensity(opts.Q);
+  const rounds: CalibrationRound[] = [];
+  for (let round = 1; round <= opts.maxRounds; round++) {
+    const relax = round === 1;
+    const r: CalibrationRound = { round, density, seeds: [], pressure: [], bulkModulus: [], pOverK: [], meanPOverK: NaN, stdErrPOverK: NaN };
+    if (relax) r.relaxedDensity = [];
+    for (let s = 0; s < opts.samples; s++) {
+      const seed = deriveSeed(opts.masterSeed, opts.Q, opts.N, round, s);
+      const res = prepareGlass({
+        ...protocol, Q: opts.Q, N: opts.N, density, seed, relaxPressureTol: relax ? 1e-4 : 0,
+      });
+      if (!res.quench.converged) throw new Error(`calibration sample (seed ${seed}) did not converge: max |F| = ${res.quench.maxForce}`);
+      const sys = res.system;
+      const p = virialPressure(sys);
+      const K = res.relax?.bulkModulus ?? finiteDilationBulkModulus(sys, protocol.ftol);
+      r.seeds.push(seed); r.pressure.push(p); r.bulkModulus.push(K); r.pOverK.push(p / K);
+      if (relax) r.relaxedDensity!.push(particleCount(sys) / boxVolume(sys.box));
+      log(`Q=${opts.Q} round ${round} sample ${s + 1}/${opts.samples}: rho=${density.toFixed(6)} p=${p.toExponential(4)} K=${K.toFixed(3)} p/K=${(p / K).toExponential(3)}`);
+    }
+    [r.meanPOverK, r.stdErrPOverK] = meanAndError(r.pOverK);
+    rounds.push(r);
+    if (relax) {
+      density = meanAndError(r.relaxedDensity!)[0];
+      log(`Q=${opts.Q} round 1: mean relaxed density ${density.toFixed(6)}`);
+      continue;
+    }
+    log(`Q=${opts.Q} round ${round}: rho=${density.toFixed(6)} mean p/K = ${r.meanPOverK.toExponential(3)} ± ${r.stdErrPOverK.toExponential(2)}`);
+    if (Math.abs(r.meanPOverK) <= opts.tol) {
+      return { Q: opts.Q, N: opts.N, samples: opts.samples, density, pOverK: r.meanPOverK, pOverKError: r.stdErrPOverK, converged: true, rounds };
+    }
+    density *= 1 - r.meanPOverK;
+  }
+  const last = rounds[rounds.length - 1];
+  return { Q: opts.Q, N: opts.N, samples: opts.samples, density: last.density, pOverK: last.meanPOverK, pOverKError: last.stdErrPOverK, converged: false, rounds };
+}

@@ -1,0 +1,149 @@
+/**
+ * Preconditioned conjugate gradients for A·x = b with A symmetric positive semi-definite whose null
+ * space holds the three rigid translations (a Hessian of a periodic system). With
+ * projectTranslations (the default) b, every iterate, residual, preconditioned residual and search
+ * direction are projected orthogonal to the translations, so CG runs on the subspace where A is
+ * positive definite and returns the pseudo-inverse solution x = A⁺·b.
+ *
+ * Convergence is judged on the true relative residual ‖b − A·x‖/‖b‖ (b projected), recomputed
+ * from A·x when the recurrence says it is met, so rounding drift in the recurrence never makes an
+ * unconverged x look converged. Every exit reports converged, iterations and that residual.
+ */
+import type { BlockHessian } from './hessian.ts';
+import { hessianDiagonalBlocks } from './hessian.ts';
+import { type LinearOperator, dot, projectOutTranslations } from './operator.ts';
+
+export interface CgOptions {
+  /** Relative residual ‖b − A·x‖/‖b‖ to reach (default 1e-10). */
+  tol?: number;
+  /** Default max(200, 2·dim). */
+  maxIterations?: number;
+  /** An approximate inverse of A, symmetric positive definite: z = M⁻¹·r. */
+  preconditioner?: LinearOperator;
+  /** Work orthogonal to rigid translations (default true; dim must be 3N). */
+  projectTranslations?: boolean;
+  /** Starting guess (default 0). */
+  x0?: Float64Array;
+}
+
+export interface CgResult {
+  x: Float64Array;
+  converged: boolean;
+  iterations: number;
+  /** True relative residual ‖b − A·x‖/‖b‖ of the returned x (b projected when projecting). */
+  residual: number;
+  /** Why the solver stopped: tol reached; iteration limit; A or M not positive on a direction; NaN/∞. */
+  reason: 'converged' | 'max-iterations' | 'breakdown' | 'non-finite' | 'stagnated';
+}
+
+export const DEFAULT_CG_TOL = 1e-10;
+
+export function solveCg(op: LinearOperator, b: Float64Array, opts: CgOptions = {}): CgResult {
+  const n = op.dim;
+  if (b.length !== n) throw new RangeError(`solveCg: right-hand side has length ${b.length}, operator dimension ${n}`);
+  const tol = opts.tol ?? DEFAULT_CG_TOL;
+  if (!(tol > 0)) throw new RangeError(`solveCg: tol must be > 0; got ${tol}`);
+  const maxIt = opts.maxIterations ?? Math.max(200, 2 * n);
+  const project = opts.projectTranslations ?? true;
+  if (project && n % 3 !== 0) throw new RangeError(`solveCg: projecting translations needs dim = 3N; got ${n}`);
+  const P = project ? projectOutTranslations : (_v: Float64Array) => {};
+  const M = opts.preconditioner;
+
+  const bp = b.slice();
+  P(bp);
+  const bnorm = Math.sqrt(dot(bp, bp));
+  const x = opts.x0 ? opts.x0.slice() : new Float64Array(n);
+  if (!Number.isFinite(bnorm)) return { x, converged: false, iterations: 0, residual: NaN, reason: 'non-finite' };
+  if (bnorm === 0) return { x: new Float64Array(n), converged: true, iterations: 0, residual: 0, reason: 'converged' };
+  P(x);
+  const r = new Float64Array(n), q = new Float64Array(n), z = new Float64Array(n), p = new Float64Array(n);
+
+  const trueResidual = (): number => {
+    op.apply(x, q);
+    P(q);
+    for (let k = 0; k < n; k++) r[k] = bp[k] - q[k];
+    return Math.sqrt(dot(r, r)) / bnorm;
+  };
+  const precondition = (): number => {
+    if (M) M.apply(r, z); else z.set(r);
+    P(z);
+    return dot(r, z);
+  };
+  const done = (reason: CgResult['reason'], iterations: number, residual: number): CgResult => ({
+    x, converged: reason === 'converged', iterations, residual, reason,
+  });
+
+  let residual = trueResidual();
+  let it = 0;
+  // Restarts happen only when the recurrence residual drifted below tol while the true one did not.
+  for (let restart = 0; restart < 10; restart++) {
+    if (residual <= tol) return done('converged', it, residual);
+    if (it >= maxIt) return done('max-iterations', it, residual);
+    let rz = precondition();
+    if (!(rz > 0)) return done(Number.isFinite(rz) ? 'breakdown' : 'non-finite', it, residual);
+    p.set(z);
+    while (it < maxIt) {
+      op.apply(p, q);
+      P(q);
+      const pq = dot(p, q);
+      if (!(pq > 0)) return done(Number.isFinite(pq) ? 'breakdown' : 'non-finite', it, trueResidual());
+      const alpha = rz / pq;
+      for (let k = 0; k < n; k++) { x[k] += alpha * p[k]; r[k] -= alpha * q[k]; }
+      it++;
+      const rr = Math.sqrt(dot(r, r)) / bnorm;
+      if (!Number.isFinite(rr)) return done('non-finite', it, rr);
+      if (rr <= tol) break;
+      const rzNew = precondition();
+      if (!(rzNew > 0)) return done(Number.isFinite(rzNew) ? 'breakdown' : 'non-finite', it, trueResidual());
+      const beta = rzNew / rz;
+      rz = rzNew;
+      for (let k = 0; k < n; k++) p[k] = z[k] + beta * p[k];
+    }
+    residual = trueResidual();
+  }
+  return done(residual <= tol ? 'converged' : 'stagnated', it, residual);
+}
+
+/**
+ * Block-Jacobi preconditioner z_i = (H_ii)⁻¹·r_i from 9 numbers per particle. A block that is not
+ * positive definite (possible where compressed pairs dominate, or an isolated particle) falls back
+ * to a multiple of the identity, |trace/3|⁻¹ or 1, so that the preconditioner stays SPD.
+ */
+export function blockJacobiFromBlocks(blocks: Float64Array): LinearOperator {
+  const n = blocks.length / 9;
+  const inv = new Float64Array(9 * n);
+  for (let i = 0; i < n; i++) {
+    const o = 9 * i;
+    const a = blocks[o], b = blocks[o + 1], c = blocks[o + 2];
+    const d = blocks[o + 4], e = blocks[o + 5], f = blocks[o + 8];
+    // symmetric [[a b c] [b d e] [c e f]]: positive definite iff the leading minors are positive
+    const c00 = d * f - e * e, c01 = c * e - b * f, c02 = b * e - c * d;
+    const det = a * c00 + b * c01 + c * c02;
+    if (a > 0 && a * d - b * b > 0 && det > 0) {
+      const s = 1 / det;
+      inv[o] = c00 * s; inv[o + 1] = c01 * s; inv[o + 2] = c02 * s;
+      inv[o + 3] = c01 * s; inv[o + 4] = (a * f - c * c) * s; inv[o + 5] = (b * c - a * e) * s;
+      inv[o + 6] = c02 * s; inv[o + 7] = (b * c - a * e) * s; inv[o + 8] = (a * d - b * b) * s;
+    } else {
+      const tr = Math.abs(a + d + f) / 3;
+      const s = tr > 0 ? 1 / tr : 1;
+      inv[o] = inv[o + 4] = inv[o + 8] = s;
+    }
+  }
+  return {
+    dim: 3 * n,
+    apply(x, y) {
+      for (let i = 0; i < n; i++) {
+        const o = 9 * i, x0 = x[3 * i], x1 = x[3 * i + 1], x2 = x[3 * i + 2];
+        y[3 * i] = inv[o] * x0 + inv[o + 1] * x1 + inv[o + 2] * x2;
+        y[3 * i + 1] = inv[o + 3] * x0 + inv[o + 4] * x1 + inv[o + 5] * x2;
+        y[3 * i + 2] = inv[o + 6] * x0 + inv[o + 7] * x1 + inv[o + 8] * x2;
+      }
+    },
+  };
+}
+
+/** Block-Jacobi preconditioner of a stored Hessian (inverse 3×3 diagonal blocks). */
+export function blockJacobiPreconditioner(H: BlockHessian): LinearOperator {
+  return blockJacobiFromBlocks(hessianDiagonalBlocks(H));
+}

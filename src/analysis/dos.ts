@@ -1,0 +1,193 @@
+/**
+ * The low-frequency density of states (METHODS.md "Low-frequency spectrum").
+ *
+ * D(ω) = A_g·ω⁴ below the lowest shear-wave band ω₁ = 2π·c_s/L. A_g is fitted on the cumulative
+ * count over M samples, C(ω) = #{modes with frequency < ω}/(M·N_norm) = A_g·ω⁵/5, by least squares
+ * at the pooled mode frequencies below the cutoff. N_norm is N (per particle, the default) or 3N
+ * (per degree of freedom); ξ_g/a₀ = 2π·(A_g·ω₀⁵)^(1/5) differs by 3^(1/5) between the two.
+ *
+ * Each sample computes only its lowest few modes, so the pooled count is complete only below the
+ * smallest "highest computed frequency" of the samples; the fit cutoff is the lower of ω₁ and that.
+ */
+import { bootstrapMany, type BootstrapOptions, type Estimate } from './statistics.ts';
+
+export type DosNormalization = 'particle' | 'dof';
+
+/** N_norm of the stated normalisation. */
+export function normalizationCount(N: number, normalization: DosNormalization): number {
+  return normalization === 'dof' ? 3 * N : N;
+}
+
+export interface WaveScales {
+  /** Shear-wave speed c_s = sqrt(G/ρ) (unit masses). */
+  cs: number;
+  /** Interparticle length a₀ = (V/N)^(1/3) = ρ^(-1/3). */
+  a0: number;
+  /** ω₀ = c_s/a₀. */
+  omega0: number;
+  /** Box side L = (N/ρ)^(1/3) of the cubic box. */
+  L: number;
+  /** Lowest plane-wave shear frequency ω₁ = 2π·c_s/L. */
+  omega1: number;
+}
+
+/** c_s, a₀, ω₀, L and ω₁ from the shear modulus G, the number density ρ and N (cubic box). */
+export function waveScales(G: number, density: number, N: number): WaveScales {
+  const cs = Math.sqrt(G / density);
+  const a0 = density ** (-1 / 3);
+  const L = (N / density) ** (1 / 3);
+  return { cs, a0, omega0: cs / a0, L, omega1: (2 * Math.PI * cs) / L };
+}
+
+export interface CumulativeFit {
+  /** A_g in the units of ω⁻⁵ per N_norm; NaN if no mode lies below the cutoff. */
+  A: number;
+  /** Modes below the cutoff that entered the fit. */
+  count: number;
+  cutoff: number;
+}
+
+/**
+ * Least-squares fit of C(ω) = (A/5)·ω⁵ through the cumulative count of the pooled frequencies below
+ * `cutoff`. The count is evaluated at the middle of each step ((i − ½)/(M·N_norm) at the i-th
+ * frequency), which removes the half-step bias of evaluating a step function at its jumps.
+ */
+export function fitCumulative(pooled: Float64Array, samples: number, nNorm: number, cutoff: number): CumulativeFit {
+  const below = pooled.filter((w) => w < cutoff).sort();
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < below.length; i++) {
+    const x = below[i] ** 5 / 5;
+    const c = (i + 0.5) / (samples * nNorm);
+    sxy += x * c;
+    sxx += x * x;
+  }
+  return { A: below.length > 0 ? sxy / sxx : NaN, count: below.length, cutoff };
+}
+
+/** One sample's input to the spectrum analysis. */
+export interface SpectrumSample {
+  G: number;
+  density: number;
+  N: number;
+  /** Frequencies of the sample's lowest computed modes (translations excluded). */
+  omega: ArrayLike<number>;
+}
+
+export interface SpectrumOptions {
+  normalization?: DosNormalization;
+  /** Fit cutoff as a fraction of ω₁ (default 1: all modes below the lowest shear band). */
+  cutoffFraction?: number;
+  bootstrap?: BootstrapOptions;
+}
+
+export interface SpectrumSummary {
+  normalization: DosNormalization;
+  samples: number;
+  cs: Estimate;
+  a0: number;
+  omega0: Estimate;
+  omega1: Estimate;
+  /** Highest frequency below which every sample's computed modes are complete. */
+  completeBelow: number;
+  /** Fit cutoff min(cutoffFraction·ω₁, completeBelow), and the pooled modes below it. */
+  cutoff: Estimate;
+  modesBelowCutoff: number;
+  Ag: Estimate;
+  AgOmega0_5: Estimate;
+  /** ξ_g/a₀ = 2π·(A_g·ω₀⁵)^(1/5). */
+  xiOverA0: Estimate;
+}
+
+/** ξ_g/a₀ from the dimensionless A_g·ω₀⁵. */
+export function xiOverA0(AgOmega0_5: number): number {
+  return 2 * Math.PI * AgOmega0_5 ** (1 / 5);
+}
+
+/**
+ * A_g, ω₀, ω₁, A_g·ω₀⁵ and ξ_g/a₀ of one ensemble (fixed N and density), each with a bootstrap
+ * over samples of the whole chain (mean G → c_s → ω₀, ω₁ → cutoff → fit).
+ */
+export function analyzeSpectrum(samples: SpectrumSample[], options: SpectrumOptions = {}): SpectrumSummary {
+  const normalization = options.normalization ?? 'particle';
+  const fraction = options.cutoffFraction ?? 1;
+  if (!(fraction > 0)) throw new RangeError(`cutoffFraction must be positive; got ${fraction}`);
+  if (samples.length === 0) throw new RangeError('analyzeSpectrum needs at least one sample with modes');
+  const N = samples[0].N;
+  const density = samples[0].density;
+  for (const s of samples) {
+    if (s.N !== N || s.density !== density) throw new RangeError(`spectrum ensemble mixes N or density (N ${N} vs ${s.N}, ρ ${density} vs ${s.density}); analyse each ensemble separately`);
+  }
+  const nNorm = normalizationCount(N, normalization);
+  const omegas = samples.map((s) => Float64Array.from(s.omega).filter((w) => Number.isFinite(w) && w > 0));
+  let completeBelow = Infinity;
+  for (const w of omegas) completeBelow = Math.min(completeBelow, w.length > 0 ? Math.max(...w) : 0);
+
+  const statistic = (idx: Int32Array): number[] => {
+    let g = 0;
+    let total = 0;
+    for (const i of idx) {
+      g += samples[i].G;
+      total += omegas[i].length;
+    }
+    const scales = waveScales(g / idx.length, density, N);
+    const pooled = new Float64Array(total);
+    let k = 0;
+    for (const i of idx) {
+      pooled.set(omegas[i], k);
+      k += omegas[i].length;
+    }
+    const cutoff = Math.min(fraction * scales.omega1, completeBelow);
+    const fit = fitCumulative(pooled, idx.length, nNorm, cutoff);
+    const scaled = fit.A * scales.omega0 ** 5;
+    return [scales.cs, scales.omega0, scales.omega1, cutoff, fit.A, scaled, xiOverA0(scaled), fit.count];
+  };
+  const [cs, omega0, omega1, cutoff, Ag, AgOmega0_5, xi, count] = bootstrapMany(samples.length, statistic, options.bootstrap);
+  return {
+    normalization,
+    samples: samples.length,
+    cs,
+    a0: density ** (-1 / 3),
+    omega0,
+    omega1,
+    completeBelow,
+    cutoff,
+    modesBelowCutoff: count.value,
+    Ag,
+    AgOmega0_5,
+    xiOverA0: xi,
+  };
+}
+
+export interface DosBin {
+  /** Bin edges and centre (geometric mean) in units of ω. */
+  low: number;
+  high: number;
+  center: number;
+  count: number;
+  /** D(ω) = count/(M·N_norm·Δω) and its Poisson error √count/(M·N_norm·Δω). */
+  D: number;
+  error: number;
+}
+
+/**
+ * Histogram of D(ω) with logarithmically spaced bins from the lowest pooled frequency to `upTo`
+ * (bins above the completeness limit would undercount, so the caller passes that limit).
+ */
+export function dosHistogram(pooled: ArrayLike<number>, samples: number, nNorm: number, upTo: number, bins = 12): DosBin[] {
+  const w = Float64Array.from(pooled).filter((x) => x > 0 && x <= upTo).sort();
+  if (w.length === 0) return [];
+  const lo = Math.log(w[0] * 0.999);
+  const hi = Math.log(upTo);
+  const step = (hi - lo) / bins;
+  const out: DosBin[] = [];
+  for (let b = 0; b < bins; b++) {
+    const low = Math.exp(lo + b * step);
+    const high = Math.exp(lo + (b + 1) * step);
+    let count = 0;
+    for (const x of w) if (x >= low && (x < high || (b === bins - 1 && x <= high))) count++;
+    const norm = samples * nNorm * (high - low);
+    out.push({ low, high, center: Math.sqrt(low * high), count, D: count / norm, error: Math.sqrt(count) / norm });
+  }
+  return out;
+}

@@ -1,0 +1,293 @@
+/**
+ * Per-Q ensemble summaries of a campaign: elastic means, mechanical disorder χ, the averaged g_LL,
+ * the low-frequency spectrum (A_g, ω₀, ξ_g) and the k₋/f₋ anatomy of the softest NQLEs, each with a
+ * bootstrap error over samples.
+ *
+ * The input is plain data, one record per sample, with the field names of the `qglass measure …
+ * --json` outputs (elastic numbers at top level, the other measurements nested). Any measurement
+ * may be absent: the summary then says what is missing instead of failing.
+ */
+import { analyzeDisorder, type DisorderSummary, type PlaneModuli } from './disorder.ts';
+import { analyzeSpectrum, dosHistogram, normalizationCount, type DosBin, type DosNormalization, type SpectrumSummary } from './dos.ts';
+import { bootstrap, bootstrapMean, mean, std, DEFAULT_BOOTSTRAP, type BootstrapOptions, type Estimate } from './statistics.ts';
+
+type Maybe<T> = T | null | undefined;
+
+export interface NqleModeInput {
+  omega2: number;
+  kPlus: number;
+  kMinus: number;
+  fPlus: number;
+  fMinus: number;
+  converged: boolean;
+}
+
+/** What the analysis reads from one sample of a campaign. */
+export interface SampleInput {
+  Q: number;
+  N: number;
+  index: number;
+  density: number;
+  densityMode?: Maybe<string>;
+  /** 'done' samples are analysed; any other status is counted and reported. */
+  status: string;
+  error?: Maybe<string>;
+  energyPerParticle?: Maybe<number>;
+  pressure?: Maybe<number>;
+  K?: Maybe<number>;
+  G?: Maybe<number>;
+  nu?: Maybe<number>;
+  GOverK?: Maybe<number>;
+  pOverK?: Maybe<number>;
+  shear?: Maybe<PlaneModuli>;
+  modes?: Maybe<{ omega?: Maybe<number[]>; omega2?: Maybe<number[]>; converged?: Maybe<boolean> }>;
+  gr?: Maybe<{ r: number[]; gLL: number[]; a0?: Maybe<number>; firstPeak?: Maybe<{ height: number; position: number }> }>;
+  nqle?: Maybe<{ modes: NqleModeInput[] }>;
+}
+
+export interface AnalysisOptions {
+  normalization?: DosNormalization;
+  cutoffFraction?: number;
+  bootstrap?: BootstrapOptions;
+}
+
+export interface ElasticSummary {
+  nu: Estimate;
+  K: Estimate;
+  G: Estimate;
+  GOverK: Estimate;
+  pOverK: Estimate;
+  pressure: Estimate;
+  energyPerParticle: Estimate;
+}
+
+export interface StructureSummary {
+  /** Sample-averaged g_LL on the grid of r/a₀, with the standard error of the mean per bin. */
+  rOverA0: number[];
+  gLL: number[];
+  gLLError: number[];
+  firstPeakHeight: Estimate;
+  /** First-peak position in units of a₀. */
+  firstPeakPosition: Estimate;
+}
+
+export interface SpectrumReport extends SpectrumSummary {
+  /** D(ω) of the pooled modes up to the completeness limit (ω in simulation units). */
+  histogram: DosBin[];
+  /** The pooled cumulative count C(ω) (per N_norm and sample) at each pooled frequency up to the limit. */
+  cumulative: { omega: number; C: number }[];
+}
+
+export interface NqleSummary {
+  /** ⟨k₋⟩/⟨f₋⟩ of the softest converged NQLE of each sample (ratio of ensemble means). */
+  kMinusOverFMinus: Estimate;
+  kMinus: Estimate;
+  fMinus: Estimate;
+  omega2: Estimate;
+}
+
+export interface QSummary {
+  Q: number;
+  N: number;
+  density: number;
+  densityMode: string | null;
+  counts: { total: number; done: number; failed: number; other: number; elastic: number; modes: number; gr: number; nqle: number };
+  elastic: ElasticSummary | null;
+  disorder: DisorderSummary | null;
+  structure: StructureSummary | null;
+  spectrum: SpectrumReport | null;
+  nqle: NqleSummary | null;
+  /** What could not be computed for this Q, and why. */
+  missing: string[];
+  /** Errors of failed samples (first few), for the report. */
+  failures: string[];
+}
+
+export interface EnsembleSummary {
+  options: { normalization: DosNormalization; cutoffFraction: number; bootstrap: Required<BootstrapOptions> };
+  perQ: QSummary[];
+}
+
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+function hasElastic(s: SampleInput): boolean {
+  return isNum(s.K) && isNum(s.G) && isNum(s.nu) && isNum(s.GOverK) && isNum(s.pOverK);
+}
+
+function modeFrequencies(s: SampleInput): number[] | null {
+  const m = s.modes;
+  if (!m || m.converged === false) return null;
+  if (m.omega && m.omega.length > 0) return m.omega;
+  if (m.omega2 && m.omega2.length > 0) return m.omega2.map((w2) => Math.sqrt(w2));
+  return null;
+}
+
+function softestNqle(s: SampleInput): NqleModeInput | null {
+  let best: NqleModeInput | null = null;
+  for (const m of s.nqle?.modes ?? []) {
+    if (m.converged && isNum(m.omega2) && (best === null || m.omega2 < best.omega2)) best = m;
+  }
+  return best;
+}
+
+/** Bin-wise mean of curves sampled on a common grid; curves on another grid are interpolated onto the first. */
+export function averageCurves(curves: { x: number[]; y: number[] }[]): { x: number[]; y: number[]; error: number[] } {
+  const x = curves[0].x;
+  const columns = x.map(() => new Float64Array(curves.length));
+  curves.forEach((c, k) => {
+    const same = c.x.length === x.length && c.x.every((v, i) => Math.abs(v - x[i]) <= 1e-9 * Math.max(1, Math.abs(v)));
+    for (let i = 0; i < x.length; i++) columns[i][k] = same ? c.y[i] : interpolate(c.x, c.y, x[i]);
+  });
+  return {
+    x,
+    y: columns.map((col) => mean(col)),
+    error: columns.map((col) => (col.length > 1 ? std(col) / Math.sqrt(col.length) : NaN)),
+  };
+}
+
+function interpolate(xs: number[], ys: number[], x: number): number {
+  if (x <= xs[0]) return ys[0];
+  if (x >= xs[xs.length - 1]) return ys[ys.length - 1];
+  let lo = 0;
+  let hi = xs.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] <= x) lo = mid;
+    else hi = mid;
+  }
+  return ys[lo] + ((x - xs[lo]) * (ys[hi] - ys[lo])) / (xs[hi] - xs[lo]);
+}
+
+function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['options']): QSummary {
+  const missing: string[] = [];
+  const counts = { total: all.length, done: 0, failed: 0, other: 0, elastic: 0, modes: 0, gr: 0, nqle: 0 };
+  for (const s of all) {
+    if (s.status === 'done') counts.done++;
+    else if (s.status === 'failed') counts.failed++;
+    else counts.other++;
+  }
+  const failures = all.filter((s) => s.status === 'failed').slice(0, 5).map((s) => `sample ${s.index}: ${s.error ?? 'no reason recorded'}`);
+  let done = all.filter((s) => s.status === 'done');
+  // χ and the spectrum are defined at fixed N: analyse the most common N, report the others.
+  const sizes = new Map<number, number>();
+  for (const s of done) sizes.set(s.N, (sizes.get(s.N) ?? 0) + 1);
+  const N = [...sizes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? all[0].N;
+  if (sizes.size > 1) {
+    missing.push(`samples of several sizes N (${[...sizes.keys()].join(', ')}): only N = ${N} analysed`);
+    done = done.filter((s) => s.N === N);
+  }
+  const density = done[0]?.density ?? all[0].density;
+  if (done.some((s) => s.density !== density)) missing.push('samples at different densities pooled (per-sample densities differ)');
+  const summary: QSummary = {
+    Q,
+    N,
+    density,
+    densityMode: all[0].densityMode ?? null,
+    counts,
+    elastic: null,
+    disorder: null,
+    structure: null,
+    spectrum: null,
+    nqle: null,
+    missing,
+    failures,
+  };
+  if (done.length === 0) {
+    missing.push('no finished samples');
+    return summary;
+  }
+  const bs = opts.bootstrap;
+
+  const elastic = done.filter(hasElastic);
+  counts.elastic = elastic.length;
+  if (elastic.length === 0) missing.push('elastic moduli (no sample has K, G, ν)');
+  else {
+    const field = (f: (s: SampleInput) => Maybe<number>) => bootstrapMean(elastic.map((s) => f(s) ?? NaN).filter(isNum), bs);
+    summary.elastic = {
+      nu: field((s) => s.nu),
+      K: field((s) => s.K),
+      G: field((s) => s.G),
+      GOverK: field((s) => s.GOverK),
+      pOverK: field((s) => s.pOverK),
+      pressure: field((s) => s.pressure),
+      energyPerParticle: field((s) => s.energyPerParticle),
+    };
+    const shear = elastic.map((s) => s.shear).filter((p): p is PlaneModuli => !!p && isNum(p.xy) && isNum(p.xz) && isNum(p.yz));
+    if (shear.length >= 2) summary.disorder = analyzeDisorder(N, shear, bs);
+    else missing.push('χ (needs the three plane shear moduli of at least two samples)');
+  }
+
+  const withGr = done.filter((s) => s.gr && s.gr.r.length > 1 && s.gr.gLL.length === s.gr.r.length);
+  counts.gr = withGr.length;
+  if (withGr.length === 0) missing.push('g(r)');
+  else {
+    const curves = withGr.map((s) => {
+      const a0 = s.gr!.a0 ?? s.density ** (-1 / 3);
+      return { x: s.gr!.r.map((r) => r / a0), y: s.gr!.gLL };
+    });
+    const avg = averageCurves(curves);
+    const peaks = withGr.map((s) => s.gr!.firstPeak).filter((p): p is { height: number; position: number } => !!p && isNum(p.height));
+    const a0s = withGr.map((s) => s.gr!.a0 ?? s.density ** (-1 / 3));
+    summary.structure = {
+      rOverA0: avg.x,
+      gLL: avg.y,
+      gLLError: avg.error,
+      firstPeakHeight: bootstrapMean(peaks.map((p) => p.height), bs),
+      firstPeakPosition: bootstrapMean(peaks.map((p, i) => p.position / a0s[i]), bs),
+    };
+    if (peaks.length === 0) missing.push('g_LL first-peak height (g(r) has no firstPeak)');
+  }
+
+  const withModes = done.filter((s) => modeFrequencies(s) !== null);
+  counts.modes = withModes.length;
+  const unconverged = done.filter((s) => s.modes && s.modes.converged === false).length;
+  if (unconverged > 0) missing.push(`${unconverged} sample(s) with unconverged modes left out of D(ω)`);
+  const spectral = withModes.filter((s) => isNum(s.G) && (s.G as number) > 0);
+  if (spectral.length === 0) missing.push(withModes.length === 0 ? 'vibrational modes (D(ω), A_g, ξ_g)' : 'D(ω): samples with modes lack G (needed for ω₀, ω₁)');
+  else {
+    const inputs = spectral.map((s) => ({ G: s.G as number, density: s.density, N: s.N, omega: modeFrequencies(s)! }));
+    const spec = analyzeSpectrum(inputs, { normalization: opts.normalization, cutoffFraction: opts.cutoffFraction, bootstrap: bs });
+    const pooled = inputs.flatMap((s) => s.omega).filter((w) => w > 0 && w <= spec.completeBelow).sort((a, b) => a - b);
+    const nNorm = normalizationCount(N, opts.normalization);
+    summary.spectrum = {
+      ...spec,
+      histogram: dosHistogram(pooled, inputs.length, nNorm, spec.completeBelow),
+      cumulative: pooled.map((omega, i) => ({ omega, C: (i + 1) / (inputs.length * nNorm) })),
+    };
+    if (spec.modesBelowCutoff === 0) missing.push('A_g: no mode below the fit cutoff');
+  }
+
+  const softest = done.map(softestNqle).filter((m): m is NqleModeInput => m !== null);
+  counts.nqle = softest.length;
+  if (softest.length === 0) missing.push('NQLEs (k₋/f₋)');
+  else {
+    const at = (idx: Int32Array, f: (m: NqleModeInput) => number) => {
+      let s = 0;
+      for (const i of idx) s += f(softest[i]);
+      return s / idx.length;
+    };
+    summary.nqle = {
+      kMinusOverFMinus: bootstrap(softest.length, (idx) => at(idx, (m) => m.kMinus) / at(idx, (m) => m.fMinus), bs),
+      kMinus: bootstrapMean(softest.map((m) => m.kMinus), bs),
+      fMinus: bootstrapMean(softest.map((m) => m.fMinus), bs),
+      omega2: bootstrapMean(softest.map((m) => m.omega2), bs),
+    };
+  }
+  return summary;
+}
+
+/** The per-Q summaries of all samples, in increasing Q. */
+export function analyzeEnsemble(samples: SampleInput[], options: AnalysisOptions = {}): EnsembleSummary {
+  const opts: EnsembleSummary['options'] = {
+    normalization: options.normalization ?? 'particle',
+    cutoffFraction: options.cutoffFraction ?? 1,
+    bootstrap: { ...DEFAULT_BOOTSTRAP, ...options.bootstrap },
+  };
+  const byQ = new Map<number, SampleInput[]>();
+  for (const s of samples) {
+    if (!byQ.has(s.Q)) byQ.set(s.Q, []);
+    byQ.get(s.Q)!.push(s);
+  }
+  const perQ = [...byQ.keys()].sort((a, b) => a - b).map((Q) => summarizeQ(Q, byQ.get(Q)!, opts));
+  return { options: opts, perQ };
+}

@@ -1,0 +1,163 @@
+/**
+ * One sample's pipeline: prepare → the campaign's measurements in MEASUREMENTS order (each
+ * optional). Every stage returns its JSON output (what its `measure … --json` prints, stored as it
+ * is) and whether it converged; an unconverged stage fails the sample with the stage's own account,
+ * since a number from an unconverged solver must never reach the ensemble. Artefacts are written
+ * atomically (temporary file, fsync, rename) and returned with size and SHA-256, so the runner can
+ * record the sample in the catalog only once its files are safely on disk.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { MessagePort } from 'node:worker_threads';
+import { prepareGlass, type PrepareResult } from '../engine/prepare.ts';
+import { systemToConfiguration, type System } from '../engine/system.ts';
+import { formatExtendedXyz } from '../io/xyz.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
+import { prepareSummary } from '../cli/commands/prepare.ts';
+import { VERSION } from '../cli/version.ts';
+import { artefactPath, type ArtefactKind, type CampaignDefinition, type MeasurementName } from './campaign.ts';
+import type { ArtefactRecord, SampleOutcome, StageRecord } from './catalog.ts';
+import type { PlannedSample } from './seeds.ts';
+
+export interface SampleTask {
+  /** Campaign directory (absolute). */
+  dir: string;
+  definition: CampaignDefinition;
+  sample: PlannedSample;
+}
+
+/** What a stage hands back: its JSON output, its convergence verdict, and why it failed if it did. */
+export interface StageOutput {
+  value: unknown;
+  converged: boolean | null;
+  /** Set when converged is false: the stage's own account of what did not converge. */
+  problem?: string;
+}
+
+export interface StageContext {
+  task: SampleTask;
+  prepared: PrepareResult;
+  /** The quenched glass; stages must leave it as they found it. */
+  system: System;
+  /** Raw (non-JSON) results of earlier stages, e.g. mode vectors for NQLE starting points. */
+  earlier: Map<MeasurementName, unknown>;
+  writeArtefact(kind: ArtefactKind, data: string | Uint8Array): void;
+}
+
+export interface StageDefinition {
+  name: MeasurementName;
+  /** Artefacts the stage writes (every sample also has its glass). */
+  artefacts: readonly ArtefactKind[];
+  run(ctx: StageContext): StageOutput & { raw?: unknown };
+}
+
+/** The measurement stages available in this build, by name. */
+export const STAGES: ReadonlyMap<MeasurementName, StageDefinition> = new Map<MeasurementName, StageDefinition>([]);
+
+/** A sample failure, tagged with the stage it happened in. */
+export class StageError extends Error {
+  readonly stage: string;
+  constructor(stage: string, message: string) {
+    super(message);
+    this.stage = stage;
+  }
+}
+
+/** Artefacts every finished sample of this campaign must have. */
+export function expectedArtefacts(def: CampaignDefinition): ArtefactKind[] {
+  return ['glass', ...def.measure.flatMap((m) => STAGES.get(m)?.artefacts ?? [])];
+}
+
+export function missingStages(def: CampaignDefinition): MeasurementName[] {
+  return def.measure.filter((m) => !STAGES.has(m));
+}
+
+/** Run every stage of one sample. Throws StageError on failure (artefacts written so far are orphans, overwritten on retry). */
+export function runSample(task: SampleTask): SampleOutcome {
+  const { definition: def, sample } = task;
+  const clock = () => performance.now() / 1000;
+  const tStart = clock();
+  const stages: StageRecord[] = [];
+  const artefacts: ArtefactRecord[] = [];
+  const writeArtefact = (kind: ArtefactKind, data: string | Uint8Array) => {
+    const rel = artefactPath(def, sample.Q, sample.index, kind);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const abs = join(task.dir, rel);
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileAtomic(abs, bytes);
+    artefacts.push({ kind, path: rel, bytes: bytes.length, sha256: sha256(bytes) });
+  };
+
+  let prepared: PrepareResult;
+  try {
+    prepared = prepareGlass({ ...def.protocol, Q: sample.Q, N: def.N, density: sample.density, seed: sample.seed });
+  } catch (err) {
+    throw new StageError('prepare', errorMessage(err));
+  }
+  const summary = prepareSummary(prepared, sample.densityMode);
+  if (!summary.converged) {
+    throw new StageError(
+      'prepare',
+      `the quench stopped (${prepared.quench.reason}) at max |F| = ${prepared.quench.maxForce.toExponential(3)} > ftol = ${def.protocol.ftol} after ${prepared.quench.iterations} CG iterations`,
+    );
+  }
+  stages.push({ stage: 'prepare', value: summary, seconds: clock() - tStart, converged: true });
+  writeArtefact('glass', formatExtendedXyz(systemToConfiguration(prepared.system, glassMetadata(task, summary))));
+
+  const ctx: StageContext = { task, prepared, system: prepared.system, earlier: new Map(), writeArtefact };
+  for (const name of def.measure) {
+    const stage = STAGES.get(name);
+    if (!stage) throw new StageError(name, `this qglass cannot measure '${name}' (available: ${[...STAGES.keys()].join(', ') || 'none'})`);
+    const t0 = clock();
+    let out: StageOutput & { raw?: unknown };
+    try {
+      out = stage.run(ctx);
+    } catch (err) {
+      throw new StageError(name, errorMessage(err));
+    }
+    if (out.converged === false) throw new StageError(name, out.problem ?? `${name} did not converge`);
+    if (out.raw !== undefined) ctx.earlier.set(name, out.raw);
+    stages.push({ stage: name, value: out.value, seconds: clock() - t0, converged: out.converged });
+  }
+  return { stages, artefacts, seconds: clock() - tStart };
+}
+
+function glassMetadata(task: SampleTask, s: ReturnType<typeof prepareSummary>) {
+  const p = task.definition.protocol;
+  return {
+    Q: s.Q, density: s.finalDensity, densityMode: s.densityMode, seed: s.seed, campaignSeed: task.definition.seed,
+    index: task.sample.index, t0: p.t0, nveTime: p.nveTime, dt: s.dt, ftol: p.ftol,
+    energyPerParticle: s.energyPerParticle, pressure: s.pressure, maxForce: s.maxForce, converged: s.converged, qglass: VERSION,
+  };
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Messages between the runner and a worker thread. */
+export type ToWorker = { type: 'run'; task: SampleTask };
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'done'; outcome: SampleOutcome }
+  | { type: 'failed'; error: string; stage: string | null; seconds: number };
+
+/** Worker side: run each task posted to the port and answer with its outcome or failure. */
+export function serveSamples(port: MessagePort): void {
+  port.on('message', (msg: ToWorker) => {
+    const t0 = performance.now();
+    try {
+      const outcome = runSample(msg.task);
+      port.postMessage({ type: 'done', outcome } satisfies FromWorker);
+    } catch (err) {
+      const stage = err instanceof StageError ? err.stage : null;
+      port.postMessage({ type: 'failed', error: errorMessage(err), stage, seconds: (performance.now() - t0) / 1000 } satisfies FromWorker);
+    }
+  });
+  port.postMessage({ type: 'ready' } satisfies FromWorker);
+}

@@ -54,6 +54,8 @@ export interface ElasticOptions {
   allowUnrelaxed?: boolean;
   /** Largest accepted max|F| as a fraction of the rms pair force |φ′| (default 1e-6). */
   forceTolerance?: number;
+  /** Called after each of the six solves. */
+  onProgress?: (solvesDone: number, solves: number) => void;
 }
 
 export const DEFAULT_FORCE_TOLERANCE = 1e-6;
@@ -191,7 +193,7 @@ export function measureElastic(sys: System, opts: ElasticOptions = {}): ElasticR
       `configuration is not at an energy minimum: max |F| = ${maxForce.toExponential(3)} is ` +
       `${(maxForce / typicalPairForce).toExponential(2)} of the rms pair force ${typicalPairForce.toExponential(3)} ` +
       `(accepted: ${forceTolerance.toExponential(1)}). Linear-response moduli assume mechanical equilibrium; ` +
-      `minimise the configuration first (max |F| ≲ 1e-10), or allow unrelaxed input to compute them anyway.`,
+      `minimise the configuration first (max |F| ≲ 1e-10), or set allowUnrelaxed to compute them anyway.`,
     );
   }
   const H = assembleHessian(sys, pairs);
@@ -213,6 +215,7 @@ export function measureElastic(sys: System, opts: ElasticOptions = {}): ElasticR
     xi.push(b);
     u.push(res.x);
     cgSolves.push({ iterations: res.iterations, residual: res.residual, reason: res.reason });
+    opts.onProgress?.(J + 1, 6);
   }
   const t2 = clock();
 

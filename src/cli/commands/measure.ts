@@ -3,10 +3,12 @@
  * (measure-KIND.ts) exporting a function that adds its subcommand to the `measure` group.
  */
 import type { Command } from 'commander';
+import { registerMeasureElastic } from './measure-elastic.ts';
+import { registerMeasureGr } from './measure-gr.ts';
 
 export function registerMeasure(program: Command): void {
   const measure = program.command('measure').description('measure a quenched configuration (extended XYZ)');
   for (const register of MEASUREMENTS) register(measure);
 }
 
-const MEASUREMENTS: Array<(measure: Command) => void> = [];
+const MEASUREMENTS: Array<(measure: Command) => void> = [registerMeasureElastic, registerMeasureGr];

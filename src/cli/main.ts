@@ -4,6 +4,7 @@ import { registerPrepare } from './commands/prepare.ts';
 import { registerEnergy } from './commands/energy.ts';
 import { registerCalibrate } from './commands/calibrate.ts';
 import { registerMeasure } from './commands/measure.ts';
+import { registerCampaign } from './commands/campaign.ts';
 import { UserError } from './errors.ts';
 import { VERSION } from './version.ts';
 
@@ -17,6 +18,7 @@ registerPrepare(program);
 registerEnergy(program);
 registerCalibrate(program);
 registerMeasure(program);
+registerCampaign(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,81 @@
+/**
+ * An sbatch script running a campaign as a Slurm job array: array task t runs shard
+ * (t − first)/(count) into its own catalog file (SQLite must not be shared between nodes), and
+ * resumes where it stopped if it is requeued or resubmitted. `campaign merge` unites the shards.
+ */
+import { basename, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CampaignDefinition } from './campaign.ts';
+
+export interface SlurmOptions {
+  /** Contiguous array range "first-last", optionally with a throttle "%k" (e.g. 0-99%20). */
+  array?: string;
+  cpusPerTask?: number;
+  time?: string;
+  memPerCpu?: string;
+  partition?: string;
+  account?: string;
+  retries?: number;
+}
+
+export interface ArrayRange {
+  first: number;
+  last: number;
+  throttle: number | null;
+}
+
+export function parseArrayRange(text: string): ArrayRange {
+  const m = /^(\d+)-(\d+)(?:%(\d+))?$/.exec(text.trim());
+  if (!m || Number(m[2]) < Number(m[1])) {
+    throw new RangeError(`--array must be a contiguous range first-last (optionally %k), e.g. 0-99 or 0-99%20; got '${text}'`);
+  }
+  return { first: Number(m[1]), last: Number(m[2]), throttle: m[3] === undefined ? null : Number(m[3]) };
+}
+
+const QGLASS_BIN = fileURLToPath(new URL('../../bin/qglass.mjs', import.meta.url));
+
+export function slurmScript(dirArg: string, def: CampaignDefinition, opts: SlurmOptions = {}): string {
+  const dir = resolve(dirArg);
+  const total = def.Q.length * def.samples;
+  const range = parseArrayRange(opts.array ?? `0-${Math.min(total, 100) - 1}`);
+  const tasks = range.last - range.first + 1;
+  if (tasks > total) throw new RangeError(`--array ${opts.array} has ${tasks} tasks but the campaign has only ${total} samples; use at most 0-${total - 1}`);
+  const cpus = opts.cpusPerTask ?? 4;
+  if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`--cpus-per-task must be an integer ≥ 1; got ${opts.cpusPerTask}`);
+  const perTask = Math.ceil(total / tasks);
+  const sbatch = [
+    `#SBATCH --job-name=qglass-${basename(dir).replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+    `#SBATCH --array=${range.first}-${range.last}${range.throttle === null ? '' : `%${range.throttle}`}`,
+    '#SBATCH --ntasks=1',
+    `#SBATCH --cpus-per-task=${cpus}`,
+    `#SBATCH --time=${opts.time ?? '24:00:00'}`,
+    ...(opts.memPerCpu ? [`#SBATCH --mem-per-cpu=${opts.memPerCpu}`] : []),
+    ...(opts.partition ? [`#SBATCH --partition=${opts.partition}`] : []),
+    ...(opts.account ? [`#SBATCH --account=${opts.account}`] : []),
+    `#SBATCH --output=${dir}/slurm-%A_%a.out`,
+    '#SBATCH --requeue',
+  ];
+  const retries = opts.retries ? ` --retries ${opts.retries}` : '';
+  return [
+    '#!/bin/bash',
+    `# qglass campaign ${dir}`,
+    `#   Q = ${def.Q.join(', ')}; N = ${def.N}; ${def.samples} samples per Q (${total} in all); measure: ${def.measure.join(', ') || 'prepare only'}`,
+    `#   ${tasks} array tasks, about ${perTask} samples each, ${cpus} worker threads per task.`,
+    '# Submit with `sbatch THIS_FILE`. Each task runs shard (SLURM_ARRAY_TASK_ID − first)/SLURM_ARRAY_TASK_COUNT',
+    '# into its own catalog file; a task that is killed, requeued or resubmitted resumes where it stopped.',
+    '# When all tasks have ended, unite the shards:',
+    `#   node ${sh(QGLASS_BIN)} campaign merge ${sh(dir)}`,
+    '# or submit that as a dependent job: sbatch --dependency=afterany:JOBID --wrap "node ... campaign merge ..."',
+    ...sbatch,
+    '',
+    'set -euo pipefail',
+    `NODE=\${NODE:-${sh(process.execPath)}}`,
+    `"$NODE" ${sh(QGLASS_BIN)} campaign run ${sh(dir)} --workers "\${SLURM_CPUS_PER_TASK:-1}"${retries}`,
+    '',
+  ].join('\n');
+}
+
+/** Single-quote for the shell when needed. */
+function sh(s: string): string {
+  return /^[A-Za-z0-9_./:=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -105,8 +105,9 @@ export function xiOverA0(AgOmega0_5: number): number {
 }
 
 /**
- * A_g, ω₀, ω₁, A_g·ω₀⁵ and ξ_g/a₀ of one ensemble (fixed N and density), each with a bootstrap
- * over samples of the whole chain (mean G → c_s → ω₀, ω₁ → cutoff → fit).
+ * A_g, ω₀, ω₁, A_g·ω₀⁵ and ξ_g/a₀ of one ensemble (fixed N), each with a bootstrap over samples
+ * of the whole chain (mean G and mean ρ → c_s, a₀ → ω₀, ω₁ → cutoff → fit). Per-sample densities may
+ * differ slightly (glasses relaxed to p = 0); the ensemble means set the scales.
  */
 export function analyzeSpectrum(samples: SpectrumSample[], options: SpectrumOptions = {}): SpectrumSummary {
   const normalization = options.normalization ?? 'particle';
@@ -114,10 +115,7 @@ export function analyzeSpectrum(samples: SpectrumSample[], options: SpectrumOpti
   if (!(fraction > 0)) throw new RangeError(`cutoffFraction must be positive; got ${fraction}`);
   if (samples.length === 0) throw new RangeError('analyzeSpectrum needs at least one sample with modes');
   const N = samples[0].N;
-  const density = samples[0].density;
-  for (const s of samples) {
-    if (s.N !== N || s.density !== density) throw new RangeError(`spectrum ensemble mixes N or density (N ${N} vs ${s.N}, ρ ${density} vs ${s.density}); analyse each ensemble separately`);
-  }
+  if (samples.some((s) => s.N !== N)) throw new RangeError(`spectrum ensemble mixes system sizes (N = ${[...new Set(samples.map((s) => s.N))].join(', ')}); analyse each N separately`);
   const nNorm = normalizationCount(N, normalization);
   const omegas = samples.map((s) => Float64Array.from(s.omega).filter((w) => Number.isFinite(w) && w > 0));
   let completeBelow = Infinity;
@@ -125,12 +123,14 @@ export function analyzeSpectrum(samples: SpectrumSample[], options: SpectrumOpti
 
   const statistic = (idx: Int32Array): number[] => {
     let g = 0;
+    let rho = 0;
     let total = 0;
     for (const i of idx) {
       g += samples[i].G;
+      rho += samples[i].density;
       total += omegas[i].length;
     }
-    const scales = waveScales(g / idx.length, density, N);
+    const scales = waveScales(g / idx.length, rho / idx.length, N);
     const pooled = new Float64Array(total);
     let k = 0;
     for (const i of idx) {
@@ -140,14 +140,14 @@ export function analyzeSpectrum(samples: SpectrumSample[], options: SpectrumOpti
     const cutoff = Math.min(fraction * scales.omega1, completeBelow);
     const fit = fitCumulative(pooled, idx.length, nNorm, cutoff);
     const scaled = fit.A * scales.omega0 ** 5;
-    return [scales.cs, scales.omega0, scales.omega1, cutoff, fit.A, scaled, xiOverA0(scaled), fit.count];
+    return [scales.cs, scales.a0, scales.omega0, scales.omega1, cutoff, fit.A, scaled, xiOverA0(scaled), fit.count];
   };
-  const [cs, omega0, omega1, cutoff, Ag, AgOmega0_5, xi, count] = bootstrapMany(samples.length, statistic, options.bootstrap);
+  const [cs, a0, omega0, omega1, cutoff, Ag, AgOmega0_5, xi, count] = bootstrapMany(samples.length, statistic, options.bootstrap);
   return {
     normalization,
     samples: samples.length,
     cs,
-    a0: density ** (-1 / 3),
+    a0: a0.value,
     omega0,
     omega1,
     completeBelow,

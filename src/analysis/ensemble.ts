@@ -41,7 +41,8 @@ export interface SampleInput {
   pOverK?: Maybe<number>;
   shear?: Maybe<PlaneModuli>;
   modes?: Maybe<{ omega?: Maybe<number[]>; omega2?: Maybe<number[]>; converged?: Maybe<boolean> }>;
-  gr?: Maybe<{ r: number[]; gLL: number[]; a0?: Maybe<number>; firstPeak?: Maybe<{ height: number; position: number }> }>;
+  /** As `measure gr --json`: r and the peak position already in units of a₀. */
+  gr?: Maybe<{ r: number[]; gLL: number[]; firstPeak?: Maybe<{ height: number; position: number }> }>;
   nqle?: Maybe<{ modes: NqleModeInput[] }>;
 }
 
@@ -89,6 +90,7 @@ export interface NqleSummary {
 export interface QSummary {
   Q: number;
   N: number;
+  /** Mean of the per-sample densities. */
   density: number;
   densityMode: string | null;
   counts: { total: number; done: number; failed: number; other: number; elastic: number; modes: number; gr: number; nqle: number };
@@ -176,8 +178,8 @@ function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['option
     missing.push(`samples of several sizes N (${[...sizes.keys()].join(', ')}): only N = ${N} analysed`);
     done = done.filter((s) => s.N === N);
   }
-  const density = done[0]?.density ?? all[0].density;
-  if (done.some((s) => s.density !== density)) missing.push('samples at different densities pooled (per-sample densities differ)');
+  // Per-sample densities differ when glasses are relaxed to p = 0: report their mean.
+  const density = done.length > 0 ? mean(done.map((s) => s.density)) : all[0].density;
   const summary: QSummary = {
     Q,
     N,
@@ -221,19 +223,14 @@ function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['option
   counts.gr = withGr.length;
   if (withGr.length === 0) missing.push('g(r)');
   else {
-    const curves = withGr.map((s) => {
-      const a0 = s.gr!.a0 ?? s.density ** (-1 / 3);
-      return { x: s.gr!.r.map((r) => r / a0), y: s.gr!.gLL };
-    });
-    const avg = averageCurves(curves);
+    const avg = averageCurves(withGr.map((s) => ({ x: s.gr!.r, y: s.gr!.gLL })));
     const peaks = withGr.map((s) => s.gr!.firstPeak).filter((p): p is { height: number; position: number } => !!p && isNum(p.height));
-    const a0s = withGr.map((s) => s.gr!.a0 ?? s.density ** (-1 / 3));
     summary.structure = {
       rOverA0: avg.x,
       gLL: avg.y,
       gLLError: avg.error,
       firstPeakHeight: bootstrapMean(peaks.map((p) => p.height), bs),
-      firstPeakPosition: bootstrapMean(peaks.map((p, i) => p.position / a0s[i]), bs),
+      firstPeakPosition: bootstrapMean(peaks.map((p) => p.position), bs),
     };
     if (peaks.length === 0) missing.push('g_LL first-peak height (g(r) has no firstPeak)');
   }

@@ -1,0 +1,437 @@
+/**
+ * The paper's figures (SPEC.md §4) as Vega-Lite specs built from an ensemble summary, each with the
+ * tables it is drawn from. Insets are drawn as a second panel to the right ("(b) inset: …"): true
+ * insets would hide data at unknown positions. Error bars are ±1 bootstrap standard error. Guides
+ * (power laws) are fitted in their prefactor only, on the log axes they are drawn on.
+ */
+import type { Estimate } from '../analysis/statistics.ts';
+import { fitPrefactor } from '../analysis/statistics.ts';
+import type { EnsembleSummary, QSummary } from '../analysis/ensemble.ts';
+import { CHI_FIGURE_CONVENTION } from '../analysis/disorder.ts';
+import { makePairModel, pairDerivatives } from '../model/potential.ts';
+
+export type Row = Record<string, number | string | null>;
+export type VlSpec = Record<string, unknown>;
+
+export interface ReadyFigure {
+  name: string;
+  title: string;
+  caption: string;
+  spec: VlSpec;
+  /** The data behind the figure, by table name (written together as one CSV). */
+  tables: Record<string, Row[]>;
+  /** Parts that could not be drawn (e.g. a Q without this measurement). */
+  notes: string[];
+}
+
+export interface MissingFigure {
+  name: string;
+  title: string;
+  missing: string;
+}
+
+export type Figure = ReadyFigure | MissingFigure;
+
+export const isReady = (f: Figure): f is ReadyFigure => 'spec' in f;
+
+/** Laboratory reference: the highest Poisson's ratio of a metallic glass (a Pt-rich alloy). */
+export const NU_LABORATORY = 0.43;
+
+export const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
+const PANEL = { width: 340, height: 270 };
+const SINGLE = { width: 420, height: 300 };
+/** Dark-to-warm sequence for increasing Q, all readable on white. */
+const PALETTE = ['#1f2f8c', '#5a3fa8', '#a23b8f', '#d2475a', '#e8772e', '#b58b00', '#2a8f5a', '#555555'];
+const GUIDE_COLOR = '#555555';
+
+const CONFIG = {
+  font: FONT,
+  background: 'white',
+  padding: 10,
+  view: { stroke: '#444444' },
+  axis: {
+    labelFontSize: 13,
+    titleFontSize: 15,
+    titleFontWeight: 'normal',
+    labelColor: '#222222',
+    titleColor: '#111111',
+    gridColor: '#e8e8e8',
+    domainColor: '#444444',
+    tickColor: '#444444',
+    labelFlush: false,
+  },
+  legend: { labelFontSize: 13, titleFontSize: 14, titleFontWeight: 'normal', symbolSize: 90 },
+  title: { fontSize: 16, fontWeight: 'bold', anchor: 'start', offset: 10 },
+  concat: { spacing: 36 },
+  text: { fontSize: 13 },
+};
+
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+interface Context {
+  Qs: number[];
+}
+
+function qColor(ctx: Context, legend = true): VlSpec {
+  return {
+    field: 'Q',
+    type: 'ordinal',
+    scale: { domain: ctx.Qs, range: PALETTE.slice(0, Math.max(ctx.Qs.length, 1)) },
+    legend: legend ? { title: 'Q', orient: 'right' } : null,
+  };
+}
+
+/** A padded [min, max] of the positive values for a logarithmic axis. */
+function logDomain(values: number[], pad = 1.3): [number, number] {
+  const v = values.filter((x) => isNum(x) && x > 0);
+  if (v.length === 0) return [0.1, 10];
+  const lo = Math.min(...v);
+  const hi = Math.max(...v);
+  return hi / lo < 1.5 ? [lo / 1.5, hi * 1.5] : [lo / pad, hi * pad];
+}
+
+function linearDomain(values: number[], pad = 0.08): [number, number] {
+  const v = values.filter(isNum);
+  if (v.length === 0) return [0, 1];
+  const lo = Math.min(...v);
+  const hi = Math.max(...v);
+  const span = hi - lo || Math.abs(hi) || 1;
+  return [lo - pad * span, hi + pad * span];
+}
+
+/** Value, error and the ends of the ±1σ bar (lower end clamped to `floor` for log axes). */
+function withBar(prefix: string, e: Estimate | undefined, floor = -Infinity): Row {
+  const v = e && isNum(e.value) ? e.value : null;
+  const err = e && isNum(e.error) ? e.error : null;
+  return {
+    [prefix]: v,
+    [`${prefix}Error`]: err,
+    [`${prefix}Low`]: v !== null && err !== null ? Math.max(v - err, floor) : v,
+    [`${prefix}High`]: v !== null && err !== null ? v + err : v,
+  };
+}
+
+/** Points with optional vertical and horizontal error bars, coloured by Q. */
+function pointsWithBars(ctx: Context, rows: Row[], x: VlSpec, y: VlSpec, opts: { xBars?: boolean; legend?: boolean } = {}): VlSpec[] {
+  const xf = x.field as string;
+  const yf = y.field as string;
+  const color = qColor(ctx, opts.legend ?? true);
+  const layers: VlSpec[] = [
+    {
+      data: { values: rows },
+      mark: { type: 'rule', strokeWidth: 1.6, clip: true },
+      encoding: { x, y: { ...y, field: `${yf}Low` }, y2: { field: `${yf}High` }, stroke: color },
+    },
+  ];
+  if (opts.xBars) {
+    layers.push({
+      data: { values: rows },
+      mark: { type: 'rule', strokeWidth: 1.6, clip: true },
+      encoding: { y, x: { ...x, field: `${xf}Low` }, x2: { field: `${xf}High` }, stroke: color },
+    });
+  }
+  layers.push({
+    data: { values: rows },
+    mark: { type: 'point', filled: true, size: 80, opacity: 1, clip: true },
+    encoding: { x, y, color, shape: { value: 'circle' } },
+  });
+  return layers;
+}
+
+/** A fitted power-law guide c·x^p over [x0, x1], drawn dashed and labelled at its right end. */
+function guide(x: number[], y: number[], yErr: number[], power: number, label: string, x0: number, x1: number): { rows: Row[]; layers: VlSpec[]; prefactor: number } {
+  const c = fitPrefactor(x, y, (v) => v ** power, yErr);
+  const rows: Row[] = [];
+  for (let k = 0; k <= 40; k++) {
+    const xv = x0 * (x1 / x0) ** (k / 40);
+    rows.push({ x: xv, y: c * xv ** power });
+  }
+  if (!isNum(c)) return { rows: [], layers: [], prefactor: NaN };
+  // The label sits in the corner the line leaves empty: top right for falling, top left for rising guides.
+  const falling = power < 0;
+  const layers: VlSpec[] = [
+    { data: { values: rows }, mark: { type: 'line', strokeDash: [6, 4], color: GUIDE_COLOR, strokeWidth: 1.5, clip: true }, encoding: { x: { field: 'x' }, y: { field: 'y' } } },
+    {
+      data: { values: [{ label: `- - ${label}` }] },
+      mark: { type: 'text', align: falling ? 'right' : 'left', baseline: 'top', dx: falling ? -8 : 8, dy: 8, fontSize: 13, color: '#333333' },
+      encoding: { x: { value: falling ? 'width' : 0 }, y: { value: 0 }, text: { field: 'label' } },
+    },
+  ];
+  return { rows: rows.map((r) => ({ ...r, guide: label, prefactor: c })), layers, prefactor: c };
+}
+
+function qAxis(ctx: Context, title = 'stiffness Q'): VlSpec {
+  const lo = Math.min(...ctx.Qs);
+  const hi = Math.max(...ctx.Qs);
+  return {
+    field: 'Q',
+    type: 'quantitative',
+    title,
+    scale: { type: 'log', domain: [lo / 1.3, hi * 1.3] },
+    axis: { values: ctx.Qs, format: 'd', grid: true },
+  };
+}
+
+function frame(title: string, body: VlSpec): VlSpec {
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, config: CONFIG, ...body };
+}
+
+function missingFor(perQ: QSummary[], has: (q: QSummary) => boolean, what: string): string[] {
+  const lacking = perQ.filter((q) => !has(q)).map((q) => q.Q);
+  return lacking.length > 0 ? [`no ${what} for Q = ${lacking.join(', ')}`] : [];
+}
+
+/** Figure 1: ν versus Q with the laboratory reference; (b) φ(r) for each Q. */
+function figure1(s: EnsembleSummary, ctx: Context): Figure {
+  const title = 'Figure 1: Poisson’s ratio versus Q';
+  const qs = s.perQ.filter((q) => q.elastic && isNum(q.elastic.nu.value));
+  if (qs.length === 0) return { name: 'fig1', title, missing: 'no elastic moduli in the campaign (measure elastic), so no ν' };
+  const points: Row[] = qs.map((q) => ({ Q: q.Q, ...withBar('nu', q.elastic!.nu) }));
+  const potential: Row[] = [];
+  for (const Q of ctx.Qs) {
+    const model = makePairModel(Q);
+    const out = new Float64Array(4);
+    for (let k = 0; k <= 220; k++) {
+      const x = 0.9 + (k * 1.15) / 220;
+      pairDerivatives(model, 0, x * x, out);
+      if (out[0] <= 1.5) potential.push({ Q, x, phi: out[0] });
+    }
+  }
+  const nuValues = points.flatMap((p) => [p.nuLow as number, p.nuHigh as number]);
+  const yDomain: [number, number] = [Math.min(0.3, ...nuValues.map((v) => v - 0.01)), 0.5];
+  const y = { field: 'nu', type: 'quantitative', title: 'Poisson’s ratio ν', scale: { domain: yDomain, zero: false } };
+  const refs = [
+    { nu: NU_LABORATORY, label: `ν = ${NU_LABORATORY} (lab. max., Pt-rich)` },
+    { nu: 0.5, label: 'ν = 1/2 (incompressible)' },
+  ];
+  const panelA: VlSpec = {
+    ...PANEL,
+    title: '(a) ν versus Q',
+    layer: [
+      { data: { values: refs }, mark: { type: 'rule', strokeDash: [5, 4], color: GUIDE_COLOR, strokeWidth: 1.5 }, encoding: { y: { field: 'nu', type: 'quantitative' } } },
+      {
+        data: { values: refs },
+        mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, dy: 3, x: 0, fontSize: 13, color: '#333333' },
+        encoding: { y: { field: 'nu', type: 'quantitative' }, text: { field: 'label' } },
+      },
+      ...pointsWithBars(ctx, points, qAxis(ctx), y),
+    ],
+  };
+  const panelB: VlSpec = {
+    ...PANEL,
+    title: '(b) inset: pair potential φ(r)',
+    data: { values: potential },
+    mark: { type: 'line', strokeWidth: 2, clip: true },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: 'r/λ (λ = λ_SS, λ_SL, λ_LL)', scale: { domain: [0.9, 2.05] } },
+      y: { field: 'phi', type: 'quantitative', title: 'φ(r)/ε', scale: { domain: [-1, 1.5] } },
+      color: qColor(ctx),
+    },
+  };
+  return {
+    name: 'fig1',
+    title,
+    caption:
+      `Ensemble-mean Poisson’s ratio ν = (3K − 2G)/(2(3K + G)) versus the repulsion stiffness Q (log axis); error bars ±1 bootstrap standard error over samples. ` +
+      `Dashed lines: ν = ${NU_LABORATORY}, the highest value measured for a laboratory metallic glass (a Pt-rich alloy), and the incompressible limit ν = 1/2. ` +
+      `Panel (b), the inset of the paper drawn beside it: the pair potential φ(r)/ε versus r/λ_ij for each Q (the same curve for all three pair types in reduced units).`,
+    spec: frame(title, { hconcat: [panelA, panelB], resolve: { scale: { color: 'shared' } } }),
+    tables: { nu: points, potential },
+    notes: missingFor(s.perQ, (q) => !!q.elastic, 'elastic moduli'),
+  };
+}
+
+/** Figure 2: G/K versus Q against ∝ 1/√Q. */
+function figure2(s: EnsembleSummary, ctx: Context): Figure {
+  const title = 'Figure 2: G/K versus Q';
+  const qs = s.perQ.filter((q) => q.elastic && isNum(q.elastic.GOverK.value) && q.elastic.GOverK.value > 0);
+  if (qs.length === 0) return { name: 'fig2', title, missing: 'no elastic moduli in the campaign (measure elastic), so no G/K' };
+  const points: Row[] = qs.map((q) => ({ Q: q.Q, ...withBar('GOverK', q.elastic!.GOverK, 1e-12) }));
+  const dom = logDomain(points.flatMap((p) => [p.GOverKLow as number, p.GOverKHigh as number]));
+  const Qv = points.map((p) => p.Q as number);
+  const g = guide(Qv, points.map((p) => p.GOverK as number), points.map((p) => p.GOverKError as number), -0.5, '∝ 1/√Q', Math.min(...ctx.Qs) / 1.2, Math.max(...ctx.Qs) * 1.2);
+  for (const p of points) p.GOverKLow = Math.max(p.GOverKLow as number, dom[0]);
+  const y = { field: 'GOverK', type: 'quantitative', title: 'G/K', scale: { type: 'log', domain: dom } };
+  return {
+    name: 'fig2',
+    title,
+    caption:
+      `Ratio of shear to bulk modulus G/K (ensemble means, ±1 bootstrap standard error) versus Q, log–log. ` +
+      `Dashed: the unjamming-based guess G/K ∝ Q^(−1/2), prefactor ${g.prefactor.toPrecision(3)} fitted to the points (weighted by their relative errors, on log axes).`,
+    spec: frame(title, { ...SINGLE, layer: [...g.layers.map((l) => withScales(l, qAxis(ctx), y)), ...pointsWithBars(ctx, points, qAxis(ctx), y)] }),
+    tables: { GOverK: points, guide: g.rows },
+    notes: missingFor(s.perQ, (q) => !!q.elastic, 'elastic moduli'),
+  };
+}
+
+/** Gives a guide layer the x/y scale definitions of the panel it is drawn in. */
+function withScales(layer: VlSpec, x: VlSpec, y: VlSpec): VlSpec {
+  const enc = layer.encoding as Record<string, VlSpec>;
+  if (!enc.x?.field || !enc.y?.field) return layer;
+  return { ...layer, encoding: { ...enc, x: { ...x, field: enc.x.field }, y: { ...y, field: enc.y.field } } };
+}
+
+/** Figure 3: g_LL(r) versus r/a₀; (b) first-peak height versus G/K against ∝ (G/K)⁻². */
+function figure3(s: EnsembleSummary, ctx: Context): Figure {
+  const title = 'Figure 3: large–large pair correlation';
+  const qs = s.perQ.filter((q) => q.structure);
+  if (qs.length === 0) return { name: 'fig3', title, missing: 'no pair correlations in the campaign (measure gr), so no g_LL(r)' };
+  const curves: Row[] = [];
+  for (const q of qs) {
+    const st = q.structure!;
+    st.rOverA0.forEach((x, i) => {
+      if (x <= 3.2 && isNum(st.gLL[i])) curves.push({ Q: q.Q, rOverA0: x, gLL: st.gLL[i], gLLError: isNum(st.gLLError[i]) ? st.gLLError[i] : null });
+    });
+  }
+  const panelA: VlSpec = {
+    ...PANEL,
+    title: '(a) g_LL(r), ensemble average',
+    data: { values: curves },
+    mark: { type: 'line', strokeWidth: 1.8, clip: true },
+    encoding: {
+      x: { field: 'rOverA0', type: 'quantitative', title: 'r/a₀', scale: { domain: [0.5, 3.2] } },
+      y: { field: 'gLL', type: 'quantitative', title: 'g_LL(r)' },
+      color: qColor(ctx),
+    },
+  };
+  const notes = missingFor(s.perQ, (q) => !!q.structure, 'g(r)');
+  const peaks: Row[] = qs
+    .filter((q) => q.elastic && isNum(q.elastic.GOverK.value) && isNum(q.structure!.firstPeakHeight.value))
+    .map((q) => ({ Q: q.Q, ...withBar('GOverK', q.elastic!.GOverK, 1e-12), ...withBar('height', q.structure!.firstPeakHeight, 1e-12) }));
+  const hconcat: VlSpec[] = [panelA];
+  const tables: Record<string, Row[]> = { gLL: curves, firstPeak: peaks };
+  if (peaks.length > 0) {
+    const xd = logDomain(peaks.flatMap((p) => [p.GOverKLow as number, p.GOverKHigh as number]));
+    const yd = logDomain(peaks.flatMap((p) => [p.heightLow as number, p.heightHigh as number]), 1.15);
+    const x = { field: 'GOverK', type: 'quantitative', title: 'G/K', scale: { type: 'log', domain: xd } };
+    const y = { field: 'height', type: 'quantitative', title: 'first-peak height of g_LL', scale: { type: 'log', domain: yd } };
+    const g = guide(peaks.map((p) => p.GOverK as number), peaks.map((p) => p.height as number), peaks.map((p) => p.heightError as number), -2, '∝ (G/K)⁻²', xd[0], xd[1]);
+    tables.guide = g.rows;
+    hconcat.push({ ...PANEL, title: '(b) inset: first-peak height', layer: [...g.layers.map((l) => withScales(l, x, y)), ...pointsWithBars(ctx, peaks, x, y, { xBars: true })] });
+  } else notes.push('inset (first-peak height versus G/K) not drawn: needs both g(r) and elastic moduli');
+  return {
+    name: 'fig3',
+    title,
+    caption:
+      `(a) Sample-averaged partial pair correlation g_LL of the large particles versus r/a₀, a₀ = (V/N)^(1/3), one curve per Q. ` +
+      `(b), the inset of the paper drawn beside it: mean first-peak height of g_LL (per-sample peak fit) versus G/K, log–log, with ±1 bootstrap standard errors in both directions; dashed: ∝ (G/K)⁻² with a fitted prefactor.`,
+    spec: frame(title, { hconcat, resolve: { scale: { color: 'shared' } } }),
+    tables,
+    notes,
+  };
+}
+
+/** Figure 4: D(ω) versus ω/ω₀ with A_g·ω⁴ fits; (b) ξ_g/a₀ versus G/K against ∝ (G/K)^(−1/2). */
+function figure4(s: EnsembleSummary, ctx: Context): Figure {
+  const title = 'Figure 4: low-frequency density of states';
+  const qs = s.perQ.filter((q) => q.spectrum && isNum(q.spectrum.omega0.value) && q.spectrum.histogram.length > 0);
+  if (qs.length === 0) return { name: 'fig4', title, missing: 'no vibrational modes in the campaign (measure modes, with elastic for ω₀), so no D(ω)' };
+  const norm = s.options.normalization === 'dof' ? 'per degree of freedom (3N)' : 'per particle (N)';
+  const hist: Row[] = [];
+  const fits: Row[] = [];
+  for (const q of qs) {
+    const sp = q.spectrum!;
+    const w0 = sp.omega0.value;
+    for (const b of sp.histogram) {
+      if (b.count === 0) continue;
+      hist.push({ Q: q.Q, omegaOverOmega0: b.center / w0, binLow: b.low / w0, binHigh: b.high / w0, count: b.count, ...withBar('D', { value: b.D * w0, error: b.error * w0 } as Estimate) });
+    }
+    if (isNum(sp.AgOmega0_5.value) && sp.AgOmega0_5.value > 0) {
+      const x0 = sp.histogram[0].low / w0;
+      const x1 = sp.cutoff.value / w0;
+      for (let k = 0; k <= 20; k++) {
+        const x = x0 * (x1 / x0) ** (k / 20);
+        fits.push({ Q: q.Q, omegaOverOmega0: x, fit: sp.AgOmega0_5.value * x ** 4, AgOmega0_5: sp.AgOmega0_5.value });
+      }
+    }
+  }
+  const yd = logDomain([...hist.map((h) => h.D as number), ...hist.map((h) => h.DHigh as number)], 2);
+  for (const h of hist) h.DLow = Math.max(h.DLow as number, yd[0]);
+  const xd = logDomain(hist.flatMap((h) => [h.binLow as number, h.binHigh as number]), 1.1);
+  const x = { field: 'omegaOverOmega0', type: 'quantitative', title: 'ω/ω₀', scale: { type: 'log', domain: xd } };
+  const y = { field: 'D', type: 'quantitative', title: `D(ω)·ω₀ (${s.options.normalization === 'dof' ? 'per d.o.f.' : 'per particle'})`, scale: { type: 'log', domain: yd } };
+  const panelA: VlSpec = {
+    ...PANEL,
+    title: '(a) D(ω) with A_g·ω⁴ fits',
+    layer: [
+      { data: { values: fits }, mark: { type: 'line', strokeWidth: 1.6, strokeDash: [6, 3], clip: true }, encoding: { x, y: { ...y, field: 'fit' }, stroke: qColor(ctx) } },
+      ...pointsWithBars(ctx, hist, x, y),
+    ],
+  };
+  const notes = missingFor(s.perQ, (q) => !!q.spectrum, 'vibrational modes');
+  const hconcat: VlSpec[] = [panelA];
+  const xi: Row[] = qs
+    .filter((q) => q.elastic && isNum(q.spectrum!.xiOverA0.value))
+    .map((q) => ({ Q: q.Q, ...withBar('GOverK', q.elastic!.GOverK, 1e-12), ...withBar('xi', q.spectrum!.xiOverA0, 1e-12) }));
+  const tables: Record<string, Row[]> = { D: hist, fit: fits, xi };
+  if (xi.length > 0) {
+    const gx = logDomain(xi.flatMap((p) => [p.GOverKLow as number, p.GOverKHigh as number]));
+    const gy = logDomain(xi.flatMap((p) => [p.xiLow as number, p.xiHigh as number]), 1.15);
+    const xx = { field: 'GOverK', type: 'quantitative', title: 'G/K', scale: { type: 'log', domain: gx } };
+    const yy = { field: 'xi', type: 'quantitative', title: 'ξ_g/a₀', scale: { type: 'log', domain: gy } };
+    const g = guide(xi.map((p) => p.GOverK as number), xi.map((p) => p.xi as number), xi.map((p) => p.xiError as number), -0.5, '∝ (G/K)^(−1/2)', gx[0], gx[1]);
+    tables.guide = g.rows;
+    hconcat.push({ ...PANEL, title: '(b) inset: length ξ_g', layer: [...g.layers.map((l) => withScales(l, xx, yy)), ...pointsWithBars(ctx, xi, xx, yy, { xBars: true })] });
+  } else notes.push('inset (ξ_g/a₀ versus G/K) not drawn: no A_g fit');
+  return {
+    name: 'fig4',
+    title,
+    caption:
+      `(a) Density of vibrational states D(ω), normalised ${norm} and per sample, times ω₀ = c_s/a₀ (c_s = sqrt(G/ρ)), versus ω/ω₀, pooled over the samples of each Q ` +
+      `(log-spaced bins up to the frequency below which every sample's computed modes are complete; error bars: Poisson counting errors). ` +
+      `Dashed: D(ω) = A_g·ω⁴ with A_g fitted by least squares to the cumulative count C(ω) = A_g·ω⁵/5 of the modes below the lowest shear band ω₁ = 2π·c_s/L. ` +
+      `(b), the inset of the paper drawn beside it: ξ_g/a₀ = 2π·(A_g·ω₀⁵)^(1/5) versus G/K (±1 bootstrap standard errors), dashed ∝ (G/K)^(−1/2) with a fitted prefactor.`,
+    spec: frame(title, { hconcat, resolve: { scale: { color: 'shared' } } }),
+    tables,
+    notes,
+  };
+}
+
+/** Figure 5a: A_g·ω₀⁵ versus χ against ∝ χ^(10/3). */
+function figure5a(s: EnsembleSummary, ctx: Context): Figure {
+  const title = 'Figure 5a: QLM density versus mechanical disorder';
+  const qs = s.perQ.filter((q) => q.disorder && q.spectrum && isNum(q.spectrum.AgOmega0_5.value) && isNum(q.disorder[CHI_FIGURE_CONVENTION].value));
+  if (qs.length === 0) return { name: 'fig5a', title, missing: 'needs both χ (elastic moduli of the three shear planes) and an A_g fit (vibrational modes); at least one is missing' };
+  const rows: Row[] = qs.map((q) => ({ Q: q.Q, ...withBar('chi', q.disorder![CHI_FIGURE_CONVENTION], 1e-12), ...withBar('AgOmega0_5', q.spectrum!.AgOmega0_5, 1e-30) }));
+  const xd = logDomain(rows.flatMap((r) => [r.chiLow as number, r.chiHigh as number]));
+  const yd = logDomain(rows.flatMap((r) => [r.AgOmega0_5 as number, r.AgOmega0_5High as number]), 2);
+  for (const r of rows) r.AgOmega0_5Low = Math.max(r.AgOmega0_5Low as number, yd[0]);
+  const x = { field: 'chi', type: 'quantitative', title: 'χ = √N·std(G)/mean(G)', scale: { type: 'log', domain: xd } };
+  const y = { field: 'AgOmega0_5', type: 'quantitative', title: 'A_g·ω₀⁵', scale: { type: 'log', domain: yd } };
+  const g = guide(rows.map((r) => r.chi as number), rows.map((r) => r.AgOmega0_5 as number), rows.map((r) => r.AgOmega0_5Error as number), 10 / 3, '∝ χ^(10/3)', xd[0], xd[1]);
+  return {
+    name: 'fig5a',
+    title,
+    caption:
+      `Dimensionless prefactor A_g·ω₀⁵ of the ω⁴ density of quasilocalized modes (normalised ${s.options.normalization === 'dof' ? 'per degree of freedom' : 'per particle'}) versus the mechanical disorder χ = √N·std(G)/mean(G), ` +
+      `computed from the single-plane shear moduli μ_xy, μ_xz, μ_yz of all samples pooled (the plane-averaged convention is in the tables). ±1 bootstrap standard errors; dashed: ∝ χ^(10/3) with a fitted prefactor.`,
+    spec: frame(title, { ...SINGLE, layer: [...g.layers.map((l) => withScales(l, x, y)), ...pointsWithBars(ctx, rows, x, y, { xBars: true })] }),
+    tables: { points: rows, guide: g.rows },
+    notes: missingFor(s.perQ, (q) => !!q.disorder && !!q.spectrum, 'χ and A_g together'),
+  };
+}
+
+/** Figure 5b: k₋/f₋ of the softest NQLEs versus Q. */
+function figure5b(s: EnsembleSummary, ctx: Context): Figure {
+  const title = 'Figure 5b: anatomy of the softest NQLEs';
+  const qs = s.perQ.filter((q) => q.nqle && isNum(q.nqle.kMinusOverFMinus.value));
+  if (qs.length === 0) return { name: 'fig5b', title, missing: 'no nonlinear quasilocalized excitations in the campaign (measure nqle), so no k₋/f₋' };
+  const rows: Row[] = qs.map((q) => ({ Q: q.Q, ...withBar('ratio', q.nqle!.kMinusOverFMinus), samples: q.counts.nqle }));
+  const y = { field: 'ratio', type: 'quantitative', title: 'k₋/f₋ (softest NQLE)', scale: { domain: [0, linearDomain(rows.flatMap((r) => [r.ratioLow as number, r.ratioHigh as number]))[1]] } };
+  return {
+    name: 'fig5b',
+    title,
+    caption:
+      `Ratio ⟨k₋⟩/⟨f₋⟩ over the ensemble of the softest converged nonlinear quasilocalized excitation of each sample, versus Q: k₋ collects the stiffness terms φ″·(n·z)² of pairs with φ″ < 0, ` +
+      `f₋ the force terms (φ′/r)·|z_⊥|² of compressed pairs (φ′ < 0), in ω² = k₊ + k₋ + f₊ + f₋. A ratio above 1 means the mode is softened more by negative pair stiffnesses than by compressive forces. ±1 bootstrap standard errors.`,
+    spec: frame(title, { ...SINGLE, layer: [{ data: { values: [{ one: 1 }] }, mark: { type: 'rule', color: '#999999', strokeDash: [2, 3] }, encoding: { y: { datum: 1, type: 'quantitative' } } }, ...pointsWithBars(ctx, rows, qAxis(ctx), y)] }),
+    tables: { ratio: rows },
+    notes: missingFor(s.perQ, (q) => !!q.nqle, 'NQLEs'),
+  };
+}
+
+/** All figures of the paper for one ensemble summary, in order. */
+export function buildFigures(summary: EnsembleSummary): Figure[] {
+  const ctx: Context = { Qs: summary.perQ.map((q) => q.Q) };
+  return [figure1, figure2, figure3, figure4, figure5a, figure5b].map((f) => f(summary, ctx));
+}

@@ -1,0 +1,173 @@
+/**
+ * The report page: one self-contained HTML file (figures embedded as SVG data URIs, styles inline,
+ * no scripts, no network), readable from disk. Figures are embedded as <img> rather than inline
+ * <svg> because Vega's SVGs reuse element ids (clip paths) that would collide within one page.
+ */
+import type { Estimate } from '../analysis/statistics.ts';
+import type { EnsembleSummary, QSummary } from '../analysis/ensemble.ts';
+import { isReady, type Figure } from './figures.ts';
+
+export interface HtmlFigure {
+  figure: Figure;
+  /** The rendered SVG (absent for a missing figure). */
+  svg?: string;
+  /** File names next to index.html. */
+  files?: { svg: string; png?: string; csv: string };
+}
+
+export interface HtmlDocument {
+  title: string;
+  generatedAt: string;
+  software: { name: string; version: string; node: string };
+  /** Where the samples came from (campaign directory). */
+  source: string;
+  /** The campaign definition as stored (any JSON), shown as a table. */
+  parameters: Record<string, unknown> | null;
+  summary: EnsembleSummary;
+  figures: HtmlFigure[];
+  warnings: string[];
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** "value ± error" with the error to two significant digits and the value to the same decimal place. */
+export function formatEstimate(e: Estimate | null | undefined): string {
+  if (!e || !Number.isFinite(e.value)) return '—';
+  if (!Number.isFinite(e.error) || e.error <= 0) return formatNumber(e.value);
+  const decimals = 1 - Math.floor(Math.log10(e.error));
+  if (decimals >= 0 && decimals <= 8 && Math.abs(e.value) < 1e6) return `${e.value.toFixed(decimals)} ± ${e.error.toFixed(decimals)}`;
+  const exp = Math.floor(Math.log10(Math.abs(e.value) || e.error));
+  const scale = 10 ** exp;
+  const d = Math.max(0, 1 - Math.floor(Math.log10(e.error / scale)));
+  return `(${(e.value / scale).toFixed(d)} ± ${(e.error / scale).toFixed(d)})·10^${exp}`;
+}
+
+export function formatNumber(v: number | null | undefined, digits = 4): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(digits - 1);
+  return String(Number(v.toPrecision(digits)));
+}
+
+function table(head: string[], rows: string[][]): string {
+  const th = head.map((h) => `<th>${h}</th>`).join('');
+  const tr = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
+}
+
+function elasticTable(perQ: QSummary[]): string {
+  return table(
+    ['Q', 'N', 'ρ (λ⁻³)', 'density rule', 'samples done / failed / total', 'ν', 'K (ε/λ³)', 'G (ε/λ³)', 'G/K', 'p/K', 'χ, pooled planes', 'χ, plane average'],
+    perQ.map((q) => [
+      String(q.Q),
+      String(q.N),
+      formatNumber(q.density, 5),
+      escapeHtml(q.densityMode ?? '—'),
+      `${q.counts.done} / ${q.counts.failed} / ${q.counts.total}`,
+      formatEstimate(q.elastic?.nu),
+      formatEstimate(q.elastic?.K),
+      formatEstimate(q.elastic?.G),
+      formatEstimate(q.elastic?.GOverK),
+      formatEstimate(q.elastic?.pOverK),
+      formatEstimate(q.disorder?.pooledPlanes),
+      formatEstimate(q.disorder?.planeAverage),
+    ]),
+  );
+}
+
+function modesTable(perQ: QSummary[]): string {
+  return table(
+    ['Q', 'g_LL peak height', 'peak position (a₀)', 'c_s (λ/τ)', 'ω₀ (1/τ)', 'ω₁ (1/τ)', 'fit cutoff (1/τ)', 'modes in fit', 'A_g (τ⁵)', 'A_g·ω₀⁵', 'ξ_g/a₀', 'k₋/f₋', 'NQLE samples'],
+    perQ.map((q) => [
+      String(q.Q),
+      formatEstimate(q.structure?.firstPeakHeight),
+      formatEstimate(q.structure?.firstPeakPosition),
+      formatEstimate(q.spectrum?.cs),
+      formatEstimate(q.spectrum?.omega0),
+      formatEstimate(q.spectrum?.omega1),
+      formatEstimate(q.spectrum?.cutoff),
+      q.spectrum ? String(q.spectrum.modesBelowCutoff) : '—',
+      formatEstimate(q.spectrum?.Ag),
+      formatEstimate(q.spectrum?.AgOmega0_5),
+      formatEstimate(q.spectrum?.xiOverA0),
+      formatEstimate(q.nqle?.kMinusOverFMinus),
+      q.nqle ? String(q.counts.nqle) : '—',
+    ]),
+  );
+}
+
+function parameterRows(params: Record<string, unknown>): string[][] {
+  return Object.entries(params).map(([k, v]) => {
+    const text = typeof v === 'object' && v !== null ? JSON.stringify(v, null, 1).replace(/\n\s*/g, ' ') : String(v);
+    return [`<code>${escapeHtml(k)}</code>`, escapeHtml(text)];
+  });
+}
+
+function figureBlock(f: HtmlFigure): string {
+  const fig = f.figure;
+  if (!isReady(fig)) {
+    return `<section class="figure missing"><h3>${escapeHtml(fig.title)}</h3><p class="note">Not drawn: ${escapeHtml(fig.missing)}.</p></section>`;
+  }
+  const img = f.svg ? `<img alt="${escapeHtml(fig.title)}" src="data:image/svg+xml;base64,${Buffer.from(f.svg, 'utf8').toString('base64')}">` : '';
+  const links = f.files
+    ? `<p class="files">Files: <a href="${f.files.svg}">${f.files.svg}</a>${f.files.png ? ` · <a href="${f.files.png}">${f.files.png}</a>` : ''} · data <a href="${f.files.csv}">${f.files.csv}</a></p>`
+    : '';
+  const notes = fig.notes.length > 0 ? `<p class="note">${fig.notes.map(escapeHtml).join('; ')}.</p>` : '';
+  return `<section class="figure"><h3>${escapeHtml(fig.title)}</h3>${img}<p class="caption">${escapeHtml(fig.caption)}</p>${notes}${links}</section>`;
+}
+
+const STYLE = `
+body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; max-width: 1180px; margin: 2em auto; padding: 0 1em; color: #111; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ccc; } h3 { margin-bottom: 0.4em; }
+table { border-collapse: collapse; font-size: 0.88em; margin: 0.8em 0; } th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; }
+th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
+.params td { text-align: left; } .figure img { max-width: 100%; border: 1px solid #eee; }
+.caption { max-width: 60em; } .note { color: #8a4b00; } .warning { background: #fff4e0; border: 1px solid #e0b060; padding: 0.5em 0.8em; }
+.meta { color: #555; } code { font-size: 0.95em; }
+`;
+
+/** The whole page. */
+export function renderHtml(doc: HtmlDocument): string {
+  const { summary } = doc;
+  const missing = summary.perQ.flatMap((q) => q.missing.map((m) => `Q = ${q.Q}: ${m}`));
+  const failures = summary.perQ.flatMap((q) => q.failures.map((f) => `Q = ${q.Q}, ${f}`));
+  const figuresMissing = doc.figures.filter((f) => !isReady(f.figure)).map((f) => `${f.figure.title}: ${(f.figure as { missing: string }).missing}`);
+  const norm = summary.options.normalization === 'dof' ? 'per degree of freedom (N_norm = 3N)' : 'per particle (N_norm = N)';
+  const b = summary.options.bootstrap;
+  const warnings = [...doc.warnings];
+  const parts = [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<title>${escapeHtml(doc.title)}</title>`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<style>${STYLE}</style></head><body>`,
+    `<h1>${escapeHtml(doc.title)}</h1>`,
+    `<p class="meta">Generated ${escapeHtml(doc.generatedAt)} by ${escapeHtml(doc.software.name)} ${escapeHtml(doc.software.version)} (Node ${escapeHtml(doc.software.node)}) from <code>${escapeHtml(doc.source)}</code>.</p>`,
+    ...warnings.map((w) => `<p class="warning">${escapeHtml(w)}</p>`),
+    '<h2>Conventions</h2><ul>',
+    `<li>Units: lengths in λ (the small–small size), energies in ε, unit masses, time τ = λ·sqrt(m/ε). a₀ = (V/N)^(1/3).</li>`,
+    `<li>Every ensemble number is the statistic on all finished samples of its Q ± its bootstrap standard error (${b.replicates} resamples of samples with replacement, seed ${b.seed}); figure error bars are ±1 standard error. summary.json also holds ${Math.round(b.level * 100)}% percentile intervals.</li>`,
+    `<li>ν, K, G, G/K, p/K: means of the per-sample values. G is the per-sample shear modulus as measured (mean of the three simple-shear moduli μ_xy, μ_xz, μ_yz).</li>`,
+    `<li>χ = √N·std(G)/mean(G), in two conventions: the three single-plane moduli of every sample pooled (used in Figure 5a), and one plane-averaged modulus per sample.</li>`,
+    `<li>D(ω) and A_g are normalised ${norm} and per sample. A_g is fitted by least squares to the cumulative count C(ω) = A_g·ω⁵/5 of the pooled modes below the cutoff min(${summary.options.cutoffFraction}·ω₁, ω_complete), where ω₁ = 2π·c_s/L is the lowest shear-wave band and ω_complete is the highest frequency below which every sample's computed modes are complete; c_s = sqrt(G/ρ) and ω₀ = c_s/a₀ use the ensemble-mean G and ρ. ξ_g/a₀ = 2π·(A_g·ω₀⁵)^(1/5).</li>`,
+    `<li>k₋/f₋: ratio of the ensemble means of k₋ and f₋ of the softest converged NQLE of each sample.</li>`,
+    '</ul>',
+    '<h2>Ensemble summary</h2>',
+    '<h3>Elastic properties and mechanical disorder</h3>',
+    elasticTable(summary.perQ),
+    '<h3>Structure, low-frequency spectrum and soft excitations</h3>',
+    modesTable(summary.perQ),
+  ];
+  if (missing.length + figuresMissing.length + failures.length > 0) {
+    parts.push('<h2>What is missing</h2><ul>');
+    for (const m of [...figuresMissing, ...missing]) parts.push(`<li class="note">${escapeHtml(m)}</li>`);
+    for (const f of failures) parts.push(`<li>failed ${escapeHtml(f)}</li>`);
+    parts.push('</ul>');
+  }
+  parts.push('<h2>Figures</h2>', ...doc.figures.map(figureBlock));
+  parts.push('<h2>Campaign parameters</h2>');
+  parts.push(doc.parameters ? `<table class="params"><tbody>${parameterRows(doc.parameters).map((r) => `<tr><td>${r[0]}</td><td>${r[1]}</td></tr>`).join('\n')}</tbody></table>` : '<p class="note">No campaign definition was available.</p>');
+  parts.push('<p class="meta">All numbers: <a href="summary.json">summary.json</a>.</p>', '</body></html>');
+  return parts.join('\n');
+}

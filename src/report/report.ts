@@ -1,0 +1,116 @@
+/**
+ * A campaign's report directory: fig1 … fig5b as SVG and PNG with their data as CSV, summary.json
+ * with every ensemble number, and a self-contained index.html. A figure whose measurements are
+ * missing is replaced by a note (in summary.json and the page) instead of failing the report.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeEnsemble, type AnalysisOptions, type EnsembleSummary, type SampleInput } from '../analysis/ensemble.ts';
+import { VERSION } from '../cli/version.ts';
+import { buildFigures, isReady, type Row } from './figures.ts';
+import { renderHtml, type HtmlFigure } from './html.ts';
+import { NO_FONT_WARNING, renderSvg, svgToPng, textRenders } from './render.ts';
+
+export interface ReportInput {
+  samples: SampleInput[];
+  /** The campaign definition, shown on the page and stored in summary.json. */
+  parameters: Record<string, unknown> | null;
+  /** Where the samples came from (shown on the page). */
+  source: string;
+}
+
+export interface ReportOptions extends AnalysisOptions {
+  outDir: string;
+  /** Write PNGs next to the SVGs (default true). */
+  png?: boolean;
+  title?: string;
+}
+
+export interface FigureStatus {
+  name: string;
+  title: string;
+  status: 'drawn' | 'missing';
+  files?: string[];
+  caption?: string;
+  notes?: string[];
+  missing?: string;
+}
+
+export interface ReportResult {
+  outDir: string;
+  summary: EnsembleSummary;
+  figures: FigureStatus[];
+  warnings: string[];
+  /** Every file written, relative to outDir. */
+  files: string[];
+}
+
+/** Long-format CSV of a figure's tables: a `table` column, then the union of the tables' columns. */
+export function tablesToCsv(tables: Record<string, Row[]>): string {
+  const columns: string[] = [];
+  for (const rows of Object.values(tables)) for (const r of rows) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
+  const cell = (v: unknown) => {
+    if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '';
+    const s = String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = [['table', ...columns].join(',')];
+  for (const [name, rows] of Object.entries(tables)) for (const r of rows) lines.push([name, ...columns.map((c) => cell(r[c]))].join(','));
+  return lines.join('\n') + '\n';
+}
+
+export async function writeReport(input: ReportInput, options: ReportOptions): Promise<ReportResult> {
+  const { outDir } = options;
+  const png = options.png ?? true;
+  mkdirSync(outDir, { recursive: true });
+  const summary = analyzeEnsemble(input.samples, options);
+  const warnings: string[] = [];
+  if (input.samples.length === 0) warnings.push('the campaign has no samples yet: nothing to analyse');
+  if (png && !textRenders()) warnings.push(NO_FONT_WARNING);
+  const files: string[] = [];
+  const write = (name: string, data: string | Buffer) => {
+    writeFileSync(join(outDir, name), data);
+    files.push(name);
+  };
+
+  const figures = summary.perQ.length > 0 ? buildFigures(summary) : [];
+  const htmlFigures: HtmlFigure[] = [];
+  const statuses: FigureStatus[] = [];
+  for (const fig of figures) {
+    if (!isReady(fig)) {
+      htmlFigures.push({ figure: fig });
+      statuses.push({ name: fig.name, title: fig.title, status: 'missing', missing: fig.missing });
+      continue;
+    }
+    const { svg, warnings: w } = await renderSvg(fig.spec);
+    warnings.push(...w.map((m) => `${fig.name}: ${m}`));
+    const names = { svg: `${fig.name}.svg`, png: png ? `${fig.name}.png` : undefined, csv: `${fig.name}.csv` };
+    write(names.svg, svg);
+    if (names.png) write(names.png, svgToPng(svg));
+    write(names.csv, tablesToCsv(fig.tables));
+    write(`${fig.name}.vl.json`, JSON.stringify(fig.spec, null, 1) + '\n');
+    htmlFigures.push({ figure: fig, svg, files: names });
+    statuses.push({ name: fig.name, title: fig.title, status: 'drawn', files: [names.svg, names.png, names.csv].filter((f): f is string => !!f), caption: fig.caption, notes: fig.notes });
+  }
+
+  const generatedAt = new Date().toISOString();
+  const software = { name: 'qglass', version: VERSION, node: process.versions.node };
+  write(
+    'summary.json',
+    JSON.stringify({ software, generatedAt, source: input.source, campaign: input.parameters, options: summary.options, perQ: summary.perQ, figures: statuses, warnings }, null, 1) + '\n',
+  );
+  write(
+    'index.html',
+    renderHtml({
+      title: options.title ?? 'qglass: incompressibility of glasses with stiff repulsion',
+      generatedAt,
+      software,
+      source: input.source,
+      parameters: input.parameters,
+      summary,
+      figures: htmlFigures,
+      warnings,
+    }),
+  );
+  return { outDir, summary, figures: statuses, warnings, files };
+}

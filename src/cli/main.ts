@@ -5,6 +5,8 @@ import { registerEnergy } from './commands/energy.ts';
 import { registerCalibrate } from './commands/calibrate.ts';
 import { registerMeasure } from './commands/measure.ts';
 import { registerCampaign } from './commands/campaign.ts';
+import { registerReport } from './commands/report.ts';
+import { registerPaper } from './commands/paper.ts';
 import { UserError } from './errors.ts';
 import { VERSION } from './version.ts';
 
@@ -19,6 +21,8 @@ registerEnergy(program);
 registerCalibrate(program);
 registerMeasure(program);
 registerCampaign(program);
+registerReport(program);
+registerPaper(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -36,8 +36,8 @@ export function escapeHtml(s: string): string {
 export function formatEstimate(e: Estimate | null | undefined): string {
   if (!e || !Number.isFinite(e.value)) return '—';
   if (!Number.isFinite(e.error) || e.error <= 0) return formatNumber(e.value);
-  const decimals = 1 - Math.floor(Math.log10(e.error));
-  if (decimals >= 0 && decimals <= 8 && Math.abs(e.value) < 1e6) return `${e.value.toFixed(decimals)} ± ${e.error.toFixed(decimals)}`;
+  const decimals = Math.max(0, 1 - Math.floor(Math.log10(e.error)));
+  if (decimals <= 6 && (Math.abs(e.value) >= 1e-3 || e.value === 0) && Math.abs(e.value) < 1e6) return `${e.value.toFixed(decimals)} ± ${e.error.toFixed(decimals)}`;
   const exp = Math.floor(Math.log10(Math.abs(e.value) || e.error));
   const scale = 10 ** exp;
   const d = Math.max(0, 1 - Math.floor(Math.log10(e.error / scale)));

@@ -5,8 +5,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeEnsemble, type AnalysisOptions, type EnsembleSummary, type SampleInput } from '../analysis/ensemble.ts';
+import { analyzeEnsemble, type AnalysisOptions, type EnsembleSummary, type NqleModeInput, type SampleInput } from '../analysis/ensemble.ts';
 import { VERSION } from '../cli/version.ts';
+import { readCampaign } from '../ensemble/campaign.ts';
+import { loadCampaignSamples, type SampleRecord } from '../ensemble/export.ts';
 import { buildFigures, isReady, type Row } from './figures.ts';
 import { renderHtml, type HtmlFigure } from './html.ts';
 import { NO_FONT_WARNING, renderSvg, svgToPng, textRenders } from './render.ts';
@@ -57,6 +59,51 @@ export function tablesToCsv(tables: Record<string, Row[]>): string {
   const lines = [['table', ...columns].join(',')];
   for (const [name, rows] of Object.entries(tables)) for (const r of rows) lines.push([name, ...columns.map((c) => cell(r[c]))].join(','));
   return lines.join('\n') + '\n';
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+/** A numeric array as stored in JSON (NaN was written as null). */
+const numbers = (v: unknown): number[] | null =>
+  Array.isArray(v) && v.every((x) => typeof x === 'number' || x === null) ? v.map((x) => (x === null ? NaN : (x as number))) : null;
+
+/**
+ * The analysis view of one campaign record. The density is the glass's own (finalDensity after a
+ * box relaxation, else the prepared one); nested measurements keep their `measure … --json` names.
+ */
+export function sampleInputFromRecord(r: SampleRecord): SampleInput {
+  const modes = r.modes as Record<string, unknown> | undefined;
+  const gr = r.gr as Record<string, unknown> | undefined;
+  const nqle = r.nqle as Record<string, unknown> | undefined;
+  const peak = gr?.firstPeak as Record<string, unknown> | null | undefined;
+  const grR = numbers(gr?.r);
+  const grLL = numbers(gr?.gLL);
+  return {
+    Q: r.Q,
+    N: r.N,
+    index: r.index,
+    density: num(r.finalDensity) ?? r.density,
+    densityMode: r.densityMode,
+    status: r.status,
+    error: r.error ?? (r.failedStage ? `failed in ${r.failedStage}` : null),
+    energyPerParticle: num(r.energyPerParticle),
+    pressure: num(r.pressure),
+    K: num(r.K),
+    G: num(r.G),
+    nu: num(r.nu),
+    GOverK: num(r.GOverK),
+    pOverK: num(r.pOverK),
+    shear: r.shear ?? null,
+    modes: modes ? { omega: numbers(modes.omega), omega2: numbers(modes.omega2), converged: typeof modes.converged === 'boolean' ? modes.converged : null } : null,
+    gr: grR && grLL ? { r: grR, gLL: grLL, firstPeak: peak && num(peak.height) !== null ? { height: peak.height as number, position: num(peak.position) ?? NaN } : null } : null,
+    nqle: nqle && Array.isArray(nqle.modes) ? { modes: nqle.modes as NqleModeInput[] } : null,
+  };
+}
+
+/** Report of the campaign in DIR (default output: DIR/report). */
+export async function reportFromCampaign(dir: string, options: Omit<ReportOptions, 'outDir'> & { outDir?: string }): Promise<ReportResult> {
+  const parameters = readCampaign(dir) as unknown as Record<string, unknown>;
+  const samples = loadCampaignSamples(dir).map(sampleInputFromRecord);
+  return writeReport({ samples, parameters, source: dir }, { ...options, outDir: options.outDir ?? join(dir, 'report') });
 }
 
 export async function writeReport(input: ReportInput, options: ReportOptions): Promise<ReportResult> {

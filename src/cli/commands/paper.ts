@@ -1,0 +1,150 @@
+/**
+ * `qglass paper [--quick | --full]`: the paper's figures from scratch. --quick (also `qglass start`,
+ * what `npm start` runs) is a small but complete campaign over the six Q values, run and reported
+ * in one go; --full sets up the paper's scale (N = 10976, 1000 samples per Q) as a resumable
+ * campaign. Both drive the campaign module (src/ensemble) and the report (src/report).
+ */
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { defineCampaign, initCampaign, MEASUREMENTS, type CampaignDefinition, type CampaignInput } from '../../ensemble/campaign.ts';
+import { STAGES } from '../../ensemble/pipeline.ts';
+import { runCampaign, type RunEvent, type RunSummary } from '../../ensemble/runner.ts';
+import { guessZeroPressureDensity } from '../../engine/calibrate.ts';
+import { ZERO_PRESSURE_TABLE } from '../../model/zero-pressure-table.ts';
+import { reportFromCampaign } from '../../report/report.ts';
+import { parseInteger, UserError } from '../errors.ts';
+import { VERSION } from '../version.ts';
+import { formatDuration } from './campaign.ts';
+import { reportText } from './report.ts';
+
+export const PAPER_Q = [10, 20, 40, 80, 160, 240];
+
+/** The two scales. quick: about 10 minutes on 2 cores; full: the paper's ensembles. */
+export const PAPER_SCALES = {
+  quick: { N: 500, samples: 8, modes: 20, seed: 1, dir: 'paper-quick' },
+  full: { N: 10976, samples: 1000, modes: 20, seed: 1, dir: 'paper-full' },
+} as const;
+
+type Scale = keyof typeof PAPER_SCALES;
+
+/**
+ * The density rule: the calibrated zero-pressure table when it covers every Q; otherwise each
+ * sample's box is relaxed to p = 0 after the quench, starting from the calibration's ln Q guess.
+ */
+export function paperDensity(Qs: readonly number[]): Pick<CampaignInput, 'density' | 'protocol'> & { note: string } {
+  if (Qs.every((Q) => ZERO_PRESSURE_TABLE.some((e) => e.Q === Q))) {
+    return { density: 'zero-pressure', note: 'densities: the calibrated zero-pressure table' };
+  }
+  return {
+    density: Qs.map((Q) => `${Q}:${guessZeroPressureDensity(Q).toFixed(4)}`).join(','),
+    protocol: { relaxPressureTol: 1e-6 },
+    note: 'densities: no calibrated zero-pressure table for every Q, so each glass is relaxed to p = 0 (|p|/K < 1e-6) after the quench',
+  };
+}
+
+/** The paper campaign at a scale, measuring everything this build can measure. */
+export function paperCampaign(scale: Scale): { definition: CampaignDefinition; notes: string[] } {
+  const s = PAPER_SCALES[scale];
+  const measure = MEASUREMENTS.filter((m) => STAGES.has(m));
+  const unavailable = MEASUREMENTS.filter((m) => !STAGES.has(m));
+  const density = paperDensity(PAPER_Q);
+  const definition = defineCampaign({
+    Q: PAPER_Q, N: s.N, samples: s.samples, seed: s.seed, density: density.density, protocol: density.protocol,
+    measure, modes: s.modes, createdBy: `qglass ${VERSION}`,
+  });
+  const notes = [density.note];
+  if (unavailable.length > 0) notes.push(`this build cannot measure ${unavailable.join(', ')}: the report will say what is missing`);
+  return { definition, notes };
+}
+
+interface PaperOptions { quick?: boolean; full?: boolean; dir?: string; workers?: string; run?: boolean; report: boolean }
+
+export function registerPaper(program: Command): void {
+  program
+    .command('paper')
+    .alias('start')
+    .description(
+      `the paper's figures from scratch: --quick (default) runs N = ${PAPER_SCALES.quick.N}, ${PAPER_SCALES.quick.samples} samples per Q over Q = ${PAPER_Q.join(', ')} ` +
+        `and writes the report (about 10 minutes on 2 cores); --full sets up N = ${PAPER_SCALES.full.N}, ${PAPER_SCALES.full.samples} samples per Q as a resumable campaign`,
+    )
+    .option('--quick', 'small complete reproduction: campaign, run, report (default)')
+    .option('--full', "the paper's scale: initialise the campaign and print how to run it (add --run to run here)")
+    .option('--dir <dir>', `campaign directory (default: ${PAPER_SCALES.quick.dir} or ${PAPER_SCALES.full.dir}); an existing one is resumed`)
+    .option('--workers <k>', 'worker threads (default: all cores)')
+    .option('--run', 'with --full: run the campaign here too (resumable: stop with Ctrl-C, start again)')
+    .option('--no-report', 'skip the report after the run')
+    .action(async (o: PaperOptions) => {
+      if (o.quick && o.full) throw new UserError('choose one of --quick and --full');
+      const scale: Scale = o.full ? 'full' : 'quick';
+      const dir = o.dir ?? PAPER_SCALES[scale].dir;
+      const t0 = performance.now();
+      const { definition, notes } = paperCampaign(scale);
+      let created: boolean;
+      try {
+        created = initCampaign(dir, definition).created;
+      } catch (err) {
+        throw new UserError(`${(err as Error).message} (or pass --dir for a new one)`);
+      }
+      const log = (line: string) => process.stderr.write(line + '\n');
+      const s = PAPER_SCALES[scale];
+      log(`${created ? 'created' : 'resuming'} ${resolve(dir)}: Q = ${PAPER_Q.join(', ')}, N = ${s.N}, ${s.samples} samples per Q, measure: ${definition.measure.join(', ') || 'preparation only'}`);
+      for (const n of notes) log(`  ${n}`);
+      if (scale === 'full' && !o.run) {
+        log(
+          [
+            'next steps (the campaign is resumable: any of these can be stopped and started again):',
+            `  qglass campaign run ${dir}                # here, on all cores`,
+            `  qglass campaign slurm ${dir} > job.sh     # or as a Slurm job array; then: qglass campaign merge ${dir}`,
+            `  qglass campaign status ${dir}`,
+            `  qglass report ${dir}                      # figures and index.html (works on a partial campaign too)`,
+          ].join('\n'),
+        );
+        return;
+      }
+      const summary = await runWithProgress(dir, o.workers === undefined ? undefined : parseInteger('--workers', o.workers), log);
+      if (summary.aborted) {
+        log(`stopped after ${formatDuration(summary.seconds)}; run the same command again to resume`);
+        process.exitCode = 130;
+        return;
+      }
+      log(`campaign finished in ${formatDuration(summary.seconds)}: ${summary.computed} sample(s) computed, ${summary.failed} failure(s)`);
+      if (o.report) {
+        const report = await reportFromCampaign(dir, { outDir: join(dir, 'report'), bootstrap: { replicates: 1000, seed: 1 } });
+        log(reportText(report));
+      }
+      log(`total wall time ${formatDuration((performance.now() - t0) / 1000)}`);
+    });
+}
+
+/** Run the campaign with one log line per finished sample and the overall ETA; Ctrl-C stops gracefully. */
+async function runWithProgress(dir: string, workers: number | undefined, log: (line: string) => void): Promise<RunSummary> {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
+    log(`\nqglass: ${sig}: stopping; samples in progress go back to pending (again to quit at once)`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const started = performance.now();
+  let queued = 0;
+  let finished = 0;
+  const onEvent = (e: RunEvent) => {
+    if (e.type === 'start') {
+      queued = e.queued;
+      log(`computing ${e.queued} sample(s) on ${e.workers} worker thread(s)`);
+      return;
+    }
+    finished++;
+    const elapsed = (performance.now() - started) / 1000;
+    const eta = finished > 0 ? (elapsed / finished) * (queued - finished) : null;
+    const what = e.status === 'done' ? `done in ${e.seconds.toFixed(1)} s` : `FAILED (${e.stage ?? 'worker'}): ${e.error}`;
+    log(`[${String(finished).padStart(String(queued).length)}/${queued}] Q=${e.sample.Q} #${e.sample.index} ${what} | elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`);
+  };
+  try {
+    return await runCampaign(dir, { workers, onEvent, signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,63 @@
+/** `qglass report CAMPAIGN_DIR`: the paper's figures, tables and an HTML page from a campaign (src/report). */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { reportFromCampaign, type ReportResult } from '../../report/report.ts';
+import type { DosNormalization } from '../../analysis/dos.ts';
+import { parseInteger, parseNumber, UserError } from '../errors.ts';
+
+export interface ReportCliOptions {
+  out?: string;
+  normalization: string;
+  bootstrap: string;
+  seed: string;
+  cutoffFraction: string;
+  png: boolean;
+  json?: boolean;
+}
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('ensemble statistics with bootstrap errors, figures 1–5b (SVG, PNG, CSV), summary.json and a self-contained index.html')
+    .argument('<campaign-dir>', 'campaign directory (qglass campaign init/run)')
+    .option('--out <dir>', 'report directory (default: CAMPAIGN_DIR/report)')
+    .option('--normalization <n>', 'D(ω) and A_g per particle (N) or per degree of freedom (3N): particle | dof', 'particle')
+    .option('--bootstrap <B>', 'bootstrap resamples per ensemble number', '1000')
+    .option('--seed <seed>', 'seed of the bootstrap resampling', '1')
+    .option('--cutoff-fraction <f>', 'A_g fit uses modes below f·ω₁ (ω₁ = 2π·c_s/L, the lowest shear band)', '1')
+    .option('--no-png', 'write SVG figures only')
+    .option('--json', 'print one JSON object (output directory, figure status, warnings) on stdout')
+    .action(async (dir: string, o: ReportCliOptions) => {
+      const result = await reportFromCampaign(dir, parseReportOptions(o));
+      if (o.json) process.stdout.write(JSON.stringify({ outDir: result.outDir, figures: result.figures, warnings: result.warnings, files: result.files }) + '\n');
+      else process.stderr.write(reportText(result) + '\n');
+    });
+}
+
+export function parseReportOptions(o: Omit<ReportCliOptions, 'json'>) {
+  if (o.normalization !== 'particle' && o.normalization !== 'dof') throw new UserError(`--normalization must be particle or dof; got '${o.normalization}'`);
+  const replicates = parseInteger('--bootstrap', o.bootstrap);
+  if (replicates < 2) throw new UserError(`--bootstrap needs at least 2 resamples; got ${replicates}`);
+  const cutoffFraction = parseNumber('--cutoff-fraction', o.cutoffFraction);
+  if (!(cutoffFraction > 0)) throw new UserError(`--cutoff-fraction must be positive; got ${o.cutoffFraction}`);
+  return {
+    outDir: o.out,
+    normalization: o.normalization as DosNormalization,
+    cutoffFraction,
+    bootstrap: { replicates, seed: parseInteger('--seed', o.seed) },
+    png: o.png,
+  };
+}
+
+/** What a person reads after a report: where it is, which figures were drawn, what is missing. */
+export function reportText(r: ReportResult): string {
+  const lines = [`report written to ${r.outDir}: open ${resolve(r.outDir, 'index.html')}`];
+  for (const f of r.figures) lines.push(`  ${f.name}: ${f.status === 'drawn' ? `drawn${f.notes && f.notes.length > 0 ? ` (${f.notes.join('; ')})` : ''}` : `not drawn: ${f.missing}`}`);
+  for (const q of r.summary.perQ) {
+    const e = q.elastic;
+    const nu = e ? `ν = ${e.nu.value.toFixed(4)} ± ${e.nu.error.toPrecision(2)}` : 'no elastic data';
+    lines.push(`  Q = ${q.Q}: ${q.counts.done}/${q.counts.total} samples done${q.counts.failed > 0 ? `, ${q.counts.failed} failed` : ''}; ${nu}`);
+  }
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
+}

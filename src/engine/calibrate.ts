@@ -5,7 +5,8 @@
  * Round 1 prepares S samples at a guess density and relaxes each sample's box to p = 0; the mean
  * relaxed density is the next guess. Each later round prepares S samples with fresh seeds at the
  * current density and measures p/K per sample (K by finite dilation); it stops when
- * |mean p/K| ≤ tol, else takes a Newton step ρ ← ρ·(1 − mean p/K) (K = ρ·dp/dρ).
+ * |mean p/K| ≤ tol/2 (half the tolerance, so that fresh samples stay within tol despite their
+ * statistical error), else takes a Newton step ρ ← ρ·(1 − mean p/K) (K = ρ·dp/dρ).
  * The accepted round's samples were never used to choose its density, so its mean ± standard
  * error is an unbiased check on fresh seeds.
  */
@@ -18,7 +19,7 @@ export interface CalibrationOptions {
   Q: number;
   N: number;
   samples: number;
-  /** Acceptance: |mean p/K| ≤ tol. */
+  /** Required |mean p/K| on fresh samples; a round is accepted at |mean p/K| ≤ tol/2. */
   tol: number;
   masterSeed: number;
   maxRounds: number;
@@ -91,7 +92,7 @@ export function calibrateDensity(opts: CalibrationOptions, log: (msg: string) =>
       continue;
     }
     log(`Q=${opts.Q} round ${round}: rho=${density.toFixed(6)} mean p/K = ${r.meanPOverK.toExponential(3)} ± ${r.stdErrPOverK.toExponential(2)}`);
-    if (Math.abs(r.meanPOverK) <= opts.tol) {
+    if (Math.abs(r.meanPOverK) <= 0.5 * opts.tol) {
       return { Q: opts.Q, N: opts.N, samples: opts.samples, density, pOverK: r.meanPOverK, pOverKError: r.stdErrPOverK, converged: true, rounds };
     }
     density *= 1 - r.meanPOverK;

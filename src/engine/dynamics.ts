@@ -99,9 +99,18 @@ export function runNve(sys: System, v: Float64Array, opts: NveOptions): NveResul
   let drift = 0;
   let lastSortBuild = sys.neighbors.builds;
   for (let step = 1; step <= steps; step++) {
+    let vmax = 0;
     for (let k = 0; k < 3 * n; k++) {
       v[k] += half * f[k];
       pos[k] += dt * v[k];
+      vmax = Math.max(vmax, Math.abs(v[k]));
+    }
+    // a particle crossing the neighbor skin in one step means the integration has blown up
+    if (!(dt * vmax < sys.neighbors.skin)) {
+      throw new Error(
+        `NVE dynamics diverged at step ${step} (a particle moved ${(dt * vmax).toExponential(2)} λ in one step): ` +
+        `the time step dt = ${dt} is too large for this Q and temperature`,
+      );
     }
     computeForces(sys);
     for (let k = 0; k < 3 * n; k++) v[k] += half * f[k];

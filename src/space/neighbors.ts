@@ -78,8 +78,12 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
   const { lx, ly, lz, xy, xz, yz } = box;
   const cellOf = list.cellOf;
   const cellCount = new Int32Array(ncell + 1);
+  const far = 1e6 * (lx + ly + lz);
   for (let i = 0; i < n; i++) {
     const x = pos[3 * i], y = pos[3 * i + 1], z = pos[3 * i + 2];
+    if (!(Math.abs(x) + Math.abs(y) + Math.abs(z) < far)) {
+      throw new Error(`particle ${i} is at (${x}, ${y}, ${z}), far outside the box: the dynamics or minimisation has diverged`);
+    }
     let sz = z / lz;
     let sy = (y - yz * sz) / ly;
     let sx = (x - xy * sy - xz * sz) / lx;

@@ -4,7 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import { writeReport, tablesToCsv } from '../src/report/report.ts';
+import { writeReport, tablesToCsv, reportFromCampaign } from '../src/report/report.ts';
+import { defineCampaign, initCampaign, MEASUREMENTS } from '../src/ensemble/campaign.ts';
+import { STAGES } from '../src/ensemble/pipeline.ts';
+import { runCampaign } from '../src/ensemble/runner.ts';
 import { textRenders } from '../src/report/render.ts';
 import { formatEstimate } from '../src/report/html.ts';
 import { syntheticCampaign } from './fixtures/synthetic-campaign.ts';
@@ -111,6 +114,34 @@ test('report: a campaign with no finished sample still yields a page that says s
     assert.match(empty.warnings[0], /no samples/);
   } finally {
     rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('report: from a real (tiny) campaign directory, with the measurements this build has', async () => {
+  const dir = tempDir();
+  try {
+    const measure = MEASUREMENTS.filter((m) => STAGES.has(m));
+    initCampaign(dir, defineCampaign({ Q: [10], N: 256, samples: 3, seed: 4, density: '0.6', measure, modes: 12, protocol: { nveTime: 1 }, createdBy: 'test' }));
+    const run = await runCampaign(dir, { workers: 1 });
+    assert.equal(run.failed, 0);
+    const r = await reportFromCampaign(dir, { bootstrap: { replicates: 50 } });
+    assert.equal(r.outDir, join(dir, 'report'));
+    const q = r.summary.perQ[0];
+    assert.deepEqual([q.Q, q.N, q.counts.done], [10, 256, 3]);
+    assert.ok(Math.abs(q.density - 0.6) < 1e-12);
+    const drawn = new Set(r.figures.filter((f) => f.status === 'drawn').map((f) => f.name));
+    if (measure.includes('elastic')) {
+      assert.ok(drawn.has('fig1') && drawn.has('fig2'));
+      assert.ok(q.elastic!.nu.value > 0.2 && q.elastic!.nu.value < 0.5, `ν = ${q.elastic!.nu.value}`);
+      assert.ok(q.disorder!.pooledPlanes.value > 0);
+    }
+    if (measure.includes('gr')) assert.ok(q.structure!.firstPeakHeight.value > 1.5 && q.structure!.rOverA0.length > 100);
+    if (measure.includes('modes') && measure.includes('elastic')) assert.ok(drawn.has('fig4') && q.spectrum!.samples === 3);
+    if (measure.includes('nqle')) assert.ok(drawn.has('fig5b') && q.nqle!.kMinus.value < 0 && q.nqle!.fMinus.value < 0);
+    const summary = JSON.parse(readFileSync(join(dir, 'report', 'summary.json'), 'utf8'));
+    assert.equal(summary.campaign.N, 256);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -59,6 +59,8 @@ const CONFIG = {
     domainColor: '#444444',
     tickColor: '#444444',
     labelFlush: false,
+    labelSeparation: 10,
+    labelOverlap: true,
   },
   legend: { labelFontSize: 13, titleFontSize: 14, titleFontWeight: 'normal', symbolSize: 90 },
   title: { fontSize: 16, fontWeight: 'bold', anchor: 'start', offset: 10 },
@@ -88,6 +90,27 @@ function logDomain(values: number[], pad = 1.3): [number, number] {
   const lo = Math.min(...v);
   const hi = Math.max(...v);
   return hi / lo < 1.5 ? [lo / 1.5, hi * 1.5] : [lo / pad, hi * pad];
+}
+
+/** Tick values for a log axis: the 1-2-5 sequence inside the domain, denser when that gives fewer than three. */
+function logTicks([lo, hi]: [number, number]): number[] {
+  for (const mantissas of [[1, 2, 5], [1, 1.5, 2, 3, 5, 7], [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8]]) {
+    const ticks: number[] = [];
+    for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
+      for (const m of mantissas) {
+        const v = Number((m * 10 ** k).toPrecision(6));
+        if (v >= lo && v <= hi) ticks.push(v);
+      }
+    }
+    if (ticks.length >= 3) return ticks;
+  }
+  return [];
+}
+
+/** A logarithmic position channel with a fixed domain and readable ticks. */
+function logChannel(field: string, title: string, domain: [number, number]): VlSpec {
+  const ticks = logTicks(domain);
+  return { field, type: 'quantitative', title, scale: { type: 'log', domain }, axis: ticks.length > 0 ? { values: ticks, format: '~g' } : {} };
 }
 
 function linearDomain(values: number[], pad = 0.08): [number, number] {
@@ -251,7 +274,7 @@ function figure2(s: EnsembleSummary, ctx: Context): Figure {
   const Qv = points.map((p) => p.Q as number);
   const g = guide(Qv, points.map((p) => p.GOverK as number), points.map((p) => p.GOverKError as number), -0.5, '∝ 1/√Q', Math.min(...ctx.Qs) / 1.2, Math.max(...ctx.Qs) * 1.2);
   for (const p of points) p.GOverKLow = Math.max(p.GOverKLow as number, dom[0]);
-  const y = { field: 'GOverK', type: 'quantitative', title: 'G/K', scale: { type: 'log', domain: dom } };
+  const y = logChannel('GOverK', 'G/K', dom);
   return {
     name: 'fig2',
     title,
@@ -303,8 +326,8 @@ function figure3(s: EnsembleSummary, ctx: Context): Figure {
   if (peaks.length > 0) {
     const xd = logDomain(peaks.flatMap((p) => [p.GOverKLow as number, p.GOverKHigh as number]));
     const yd = logDomain(peaks.flatMap((p) => [p.heightLow as number, p.heightHigh as number]), 1.15);
-    const x = { field: 'GOverK', type: 'quantitative', title: 'G/K', scale: { type: 'log', domain: xd } };
-    const y = { field: 'height', type: 'quantitative', title: 'first-peak height of g_LL', scale: { type: 'log', domain: yd } };
+    const x = logChannel('GOverK', 'G/K', xd);
+    const y = logChannel('height', 'first-peak height of g_LL', yd);
     const g = guide(peaks.map((p) => p.GOverK as number), peaks.map((p) => p.height as number), peaks.map((p) => p.heightError as number), -2, '∝ (G/K)⁻²', xd[0], xd[1]);
     tables.guide = g.rows;
     hconcat.push({ ...PANEL, title: '(b) inset: first-peak height', layer: [...g.layers.map((l) => withScales(l, x, y)), ...pointsWithBars(ctx, peaks, x, y, { xBars: true })] });
@@ -348,8 +371,8 @@ function figure4(s: EnsembleSummary, ctx: Context): Figure {
   const yd = logDomain([...hist.map((h) => h.D as number), ...hist.map((h) => h.DHigh as number)], 2);
   for (const h of hist) h.DLow = Math.max(h.DLow as number, yd[0]);
   const xd = logDomain(hist.flatMap((h) => [h.binLow as number, h.binHigh as number]), 1.1);
-  const x = { field: 'omegaOverOmega0', type: 'quantitative', title: 'ω/ω₀', scale: { type: 'log', domain: xd } };
-  const y = { field: 'D', type: 'quantitative', title: `D(ω)·ω₀ (${s.options.normalization === 'dof' ? 'per d.o.f.' : 'per particle'})`, scale: { type: 'log', domain: yd } };
+  const x = logChannel('omegaOverOmega0', 'ω/ω₀', xd);
+  const y = logChannel('D', `D(ω)·ω₀ (${s.options.normalization === 'dof' ? 'per d.o.f.' : 'per particle'})`, yd);
   const panelA: VlSpec = {
     ...PANEL,
     title: '(a) D(ω) with A_g·ω⁴ fits',
@@ -367,8 +390,8 @@ function figure4(s: EnsembleSummary, ctx: Context): Figure {
   if (xi.length > 0) {
     const gx = logDomain(xi.flatMap((p) => [p.GOverKLow as number, p.GOverKHigh as number]));
     const gy = logDomain(xi.flatMap((p) => [p.xiLow as number, p.xiHigh as number]), 1.15);
-    const xx = { field: 'GOverK', type: 'quantitative', title: 'G/K', scale: { type: 'log', domain: gx } };
-    const yy = { field: 'xi', type: 'quantitative', title: 'ξ_g/a₀', scale: { type: 'log', domain: gy } };
+    const xx = logChannel('GOverK', 'G/K', gx);
+    const yy = logChannel('xi', 'ξ_g/a₀', gy);
     const g = guide(xi.map((p) => p.GOverK as number), xi.map((p) => p.xi as number), xi.map((p) => p.xiError as number), -0.5, '∝ (G/K)^(−1/2)', gx[0], gx[1]);
     tables.guide = g.rows;
     hconcat.push({ ...PANEL, title: '(b) inset: length ξ_g', layer: [...g.layers.map((l) => withScales(l, xx, yy)), ...pointsWithBars(ctx, xi, xx, yy, { xBars: true })] });
@@ -396,8 +419,8 @@ function figure5a(s: EnsembleSummary, ctx: Context): Figure {
   const xd = logDomain(rows.flatMap((r) => [r.chiLow as number, r.chiHigh as number]));
   const yd = logDomain(rows.flatMap((r) => [r.AgOmega0_5 as number, r.AgOmega0_5High as number]), 2);
   for (const r of rows) r.AgOmega0_5Low = Math.max(r.AgOmega0_5Low as number, yd[0]);
-  const x = { field: 'chi', type: 'quantitative', title: 'χ = √N·std(G)/mean(G)', scale: { type: 'log', domain: xd } };
-  const y = { field: 'AgOmega0_5', type: 'quantitative', title: 'A_g·ω₀⁵', scale: { type: 'log', domain: yd } };
+  const x = logChannel('chi', 'χ = √N·std(G)/mean(G)', xd);
+  const y = logChannel('AgOmega0_5', 'A_g·ω₀⁵', yd);
   const g = guide(rows.map((r) => r.chi as number), rows.map((r) => r.AgOmega0_5 as number), rows.map((r) => r.AgOmega0_5Error as number), 10 / 3, '∝ χ^(10/3)', xd[0], xd[1]);
   return {
     name: 'fig5a',

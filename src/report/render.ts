@@ -5,6 +5,10 @@
  * (Debian/Ubuntu package fonts-dejavu-core). `textRenders()` checks once per process that text
  * actually produces pixels, so a machine without fonts gets a clear warning instead of PNGs with
  * silently missing labels.
+ *
+ * Without a canvas, Vega lays text out with a crude width estimate (0.8 em per character), which
+ * pushes long rotated axis titles outside their panels and misaligns panel titles; we give it the
+ * advance widths of DejaVu Sans instead (the font the figures are drawn in).
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -19,6 +23,32 @@ const RESVG_FONTS: ResvgRenderOptions['font'] = {
   defaultFontFamily: 'DejaVu Sans',
   sansSerifFamily: 'DejaVu Sans',
 };
+
+/** Advance widths of DejaVu Sans in em, by character; other characters count as DEFAULT_ADVANCE. */
+const ADVANCE: Record<string, number> = {
+  ' ': 0.318, '!': 0.4, '(': 0.39, ')': 0.39, ',': 0.318, '.': 0.318, ':': 0.337, ';': 0.337, '-': 0.361, '/': 0.337,
+  '_': 0.5, '’': 0.318, '·': 0.318, '|': 0.337, '^': 0.838, '=': 0.838, '+': 0.838, '<': 0.838, '>': 0.838, '−': 0.838, '∝': 0.838,
+  '⁻': 0.53, '²': 0.4, '⁴': 0.4, '⁵': 0.4, '₀': 0.4, '₋': 0.53, '₊': 0.53,
+  A: 0.684, B: 0.686, C: 0.698, D: 0.77, E: 0.632, F: 0.575, G: 0.775, H: 0.752, I: 0.295, J: 0.295, K: 0.656, L: 0.557,
+  M: 0.863, N: 0.748, O: 0.787, P: 0.603, Q: 0.787, R: 0.695, S: 0.635, T: 0.611, U: 0.732, V: 0.684, W: 0.989, X: 0.685,
+  Y: 0.611, Z: 0.685, a: 0.613, b: 0.635, c: 0.55, d: 0.635, e: 0.615, f: 0.352, g: 0.635, h: 0.634, i: 0.278, j: 0.278,
+  k: 0.579, l: 0.278, m: 0.974, n: 0.634, o: 0.612, p: 0.635, q: 0.635, r: 0.411, s: 0.521, t: 0.392, u: 0.634, v: 0.592,
+  w: 0.818, x: 0.592, y: 0.592, z: 0.525,
+};
+const DIGIT_ADVANCE = 0.636;
+const DEFAULT_ADVANCE = 0.62;
+
+/** Width in pixels of a Vega text item in DejaVu Sans (bold about 10% wider). */
+export function textWidth(item: { fontSize?: number; fontWeight?: string | number; text?: unknown }, text?: unknown): number {
+  const s = String(text ?? item.text ?? '');
+  let em = 0;
+  for (const ch of s) em += ADVANCE[ch] ?? (ch >= '0' && ch <= '9' ? DIGIT_ADVANCE : DEFAULT_ADVANCE);
+  const bold = item.fontWeight === 'bold' || Number(item.fontWeight) >= 600;
+  return em * (item.fontSize ?? 11) * (bold ? 1.1 : 1);
+}
+
+// vega re-exports vega-scenegraph's textMetrics (not in its type declarations); a user width function is supported.
+(vega as unknown as { textMetrics: { width: typeof textWidth } }).textMetrics.width = textWidth;
 
 export interface RenderedSvg {
   svg: string;

@@ -112,9 +112,10 @@ export function runNve(sys: System, v: Float64Array, opts: NveOptions): NveResul
         `the time step dt = ${dt} is too large for this Q and temperature`,
       );
     }
-    computeForces(sys);
+    const sample = step % sampleEvery === 0 || step === steps;
+    computeForces(sys, sample);
     for (let k = 0; k < 3 * n; k++) v[k] += half * f[k];
-    if (step % sampleEvery === 0 || step === steps) {
+    if (sample) {
       const e = sys.energy + kineticEnergy(v);
       if (!Number.isFinite(e) || Math.abs(e - e0) > 10 * n * Math.max(1, Math.abs(e0) / n)) {
         throw new Error(

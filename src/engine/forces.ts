@@ -9,66 +9,61 @@
  */
 import { type System, refreshNeighbors } from './system.ts';
 
-export function computeForces(sys: System): number {
+/**
+ * Forces into sys.forces; with withEnergy (the default) also sys.energy and sys.virial, which
+ * dynamics and CG skip on most steps (they only need forces). Returns the energy (NaN when skipped).
+ */
+export function computeForces(sys: System, withEnergy = true): number {
   refreshNeighbors(sys);
   const { model, box, positions: pos, species: sp, forces: f } = sys;
-  const { start, pairs } = sys.neighbors;
-  const { Q, c4, c2, c0, halfQ, lambda2, invLambda2, cutoff2 } = model;
+  const { start, boundaryStart, pairs, pairType } = sys.neighbors;
+  const { Q, c4, c2, c0, repulsion, lambda2, invLambda2, cutoff2 } = model;
   const { lx, ly, lz, xy, xz, yz } = box;
   const hx = 0.5 * lx, hy = 0.5 * ly, hz = 0.5 * lz;
   const n = sp.length;
   const fourC4 = 4 * c4, twoC2 = 2 * c2;
-  const generalQ = 0.5 * Q;
   f.fill(0);
   let energy = 0;
   let virial = 0;
   for (let i = 0; i < n; i++) {
     const xi = pos[3 * i], yi = pos[3 * i + 1], zi = pos[3 * i + 2];
-    const si = sp[i];
     let fxi = 0, fyi = 0, fzi = 0;
+    const crossing = boundaryStart[i];
     for (let k = start[i], end = start[i + 1]; k < end; k++) {
       const j = pairs[k];
       let dx = pos[3 * j] - xi, dy = pos[3 * j + 1] - yi, dz = pos[3 * j + 2] - zi;
-      // minimum image, z then y then x (tilts carried along); loops because positions are not
-      // wrapped between spatial sorts, but almost always run zero times (cheaper than Math.round)
-      while (dz > hz) { dz -= lz; dy -= yz; dx -= xz; }
-      while (dz < -hz) { dz += lz; dy += yz; dx += xz; }
-      while (dy > hy) { dy -= ly; dx -= xy; }
-      while (dy < -hy) { dy += ly; dx += xy; }
-      while (dx > hx) dx -= lx;
-      while (dx < -hx) dx += lx;
+      if (k >= crossing) {
+        // minimum image, z then y then x (tilts carried along); loops because positions are not
+        // wrapped between spatial sorts (cheaper than Math.round)
+        while (dz > hz) { dz -= lz; dy -= yz; dx -= xz; }
+        while (dz < -hz) { dz += lz; dy += yz; dx += xz; }
+        while (dy > hy) { dy -= ly; dx -= xy; }
+        while (dy < -hy) { dy += ly; dx += xy; }
+        while (dx > hx) dx -= lx;
+        while (dx < -hx) dx += lx;
+      }
       const r2 = dx * dx + dy * dy + dz * dz;
-      const t = si + sp[j];
+      const t = pairType[k];
       if (r2 >= cutoff2[t]) continue;
       const x2 = r2 * invLambda2[t];
       const s = lambda2[t] / r2;
-      let xq: number;
-      if (halfQ > 0) {
-        // s^(Q/2) by repeated squaring
-        let e = halfQ, b = s;
-        xq = 1;
-        while (e > 0) {
-          if (e & 1) xq *= b;
-          b *= b;
-          e >>= 1;
-        }
-      } else {
-        xq = Math.pow(s, generalQ);
-      }
+      const xq = repulsion(s);
       const s3 = s * s * s;
-      energy += xq - s3 + (c4 * x2 + c2) * x2 + c0;
       const fr = ((6 * s3 - Q * xq) * s + fourC4 * x2 + twoC2) * invLambda2[t];
-      virial += fr * r2;
+      if (withEnergy) {
+        energy += xq - s3 + (c4 * x2 + c2) * x2 + c0;
+        virial += fr * r2;
+      }
       const fx = fr * dx, fy = fr * dy, fz = fr * dz;
       fxi += fx; fyi += fy; fzi += fz;
       f[3 * j] -= fx; f[3 * j + 1] -= fy; f[3 * j + 2] -= fz;
     }
     f[3 * i] += fxi; f[3 * i + 1] += fyi; f[3 * i + 2] += fzi;
   }
-  sys.energy = energy;
-  sys.virial = virial;
+  sys.energy = withEnergy ? energy : NaN;
+  sys.virial = withEnergy ? virial : NaN;
   sys.forceEvaluations++;
-  return energy;
+  return sys.energy;
 }
 
 /** Largest absolute force component (the minimisers' convergence measure). */

@@ -152,7 +152,7 @@ export function minimizeCg(sys: System, opts: CgOptions = {}): MinimizeResult {
         side = 1;
       }
     }
-    if (!Number.isFinite(sys.energy)) throw new Error(`CG diverged at iteration ${iter}: energy is ${sys.energy}`);
+    if (!Number.isFinite(g)) throw new Error(`CG diverged at iteration ${iter}: the directional force is ${g}`);
     alphaGuess = a;
     // Polak–Ribière+ direction update
     let num = 0, den = 0;
@@ -160,6 +160,7 @@ export function minimizeCg(sys: System, opts: CgOptions = {}): MinimizeResult {
     const beta = Math.max(0, num / den);
     for (let k = 0; k < m; k++) d[k] = f[k] + beta * d[k];
   }
+  computeForces(sys); // energy and virial of the final state (the line search skipped them)
   return { converged: reason === 'ftol', iterations: iter, forceEvaluations: sys.forceEvaluations - evals0, maxForce: maxForceComponent(f), energy: sys.energy, reason };
 }
 
@@ -167,7 +168,7 @@ export function minimizeCg(sys: System, opts: CgOptions = {}): MinimizeResult {
 function lineEval(sys: System, x0: Float64Array, d: Float64Array, alpha: number): number {
   const pos = sys.positions;
   for (let k = 0; k < pos.length; k++) pos[k] = x0[k] + alpha * d[k];
-  computeForces(sys);
+  computeForces(sys, false);
   return dot(d, sys.forces);
 }
 

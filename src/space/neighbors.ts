@@ -21,7 +21,15 @@ export interface NeighborList {
   readonly listCutoff2: Float64Array;
   /** Neighbors of i are pairs[start[i] .. start[i+1]). */
   start: Int32Array;
+  /**
+   * Pairs of i from boundaryStart[i] on were periodic images at the last build; those before it
+   * were not, and stay so until the next build (moves < skin/2 keep every listed pair far below half
+   * the box), so the force loop skips the minimum-image step for them.
+   */
+  boundaryStart: Int32Array;
   pairs: Int32Array;
+  /** Pair type s_i + s_j of each listed pair (saves the force loop a dependent load). */
+  pairType: Uint8Array;
   /** Positions at the last build, for the displacement criterion. */
   reference: Float64Array;
   /** Box at the last build: a box change forces a rebuild. */
@@ -36,7 +44,7 @@ export function createNeighborList(n: number, pairCutoffs: ArrayLike<number>, sk
   const listCutoff2 = new Float64Array(pairCutoffs.length);
   for (let t = 0; t < pairCutoffs.length; t++) listCutoff2[t] = (pairCutoffs[t] + skin) ** 2;
   return {
-    skin, listCutoff2, start: new Int32Array(n + 1), pairs: new Int32Array(Math.max(64, n * 24)),
+    skin, listCutoff2, start: new Int32Array(n + 1), boundaryStart: new Int32Array(n), pairs: new Int32Array(Math.max(64, n * 24)), pairType: new Uint8Array(0),
     reference: new Float64Array(3 * n), box: null, builds: 0, cellOf: new Int32Array(n),
   };
 }
@@ -105,8 +113,11 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
   let pairs = list.pairs;
   let m = 0;
   const stencil = useCells ? CELL_STENCIL : null;
+  const boundaryStart = list.boundaryStart;
+  const crossing = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     start[i] = m;
+    let nCrossing = 0;
     const xi = pos[3 * i], yi = pos[3 * i + 1], zi = pos[3 * i + 2];
     const si = species[i];
     const ci = cellOf[i];
@@ -126,27 +137,43 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
         const j = cellAtoms[a];
         if (j <= i) continue;
         let dx = pos[3 * j] - xi, dy = pos[3 * j + 1] - yi, dz = pos[3 * j + 2] - zi;
+        const dxRaw = dx;
         const kz = Math.round(dz / lz);
         dz -= kz * lz; dy -= kz * yz; dx -= kz * xz;
         const ky = Math.round(dy / ly);
         dy -= ky * ly; dx -= ky * xy;
         dx -= Math.round(dx / lx) * lx;
         if (dx * dx + dy * dy + dz * dz < cut2[si + species[j]]) {
-          if (m === pairs.length) {
-            const grown = new Int32Array(pairs.length * 2);
-            grown.set(pairs);
-            pairs = grown;
+          if (kz !== 0 || ky !== 0 || dxRaw !== dx) {
+            crossing[nCrossing++] = j;
+            continue;
           }
+          if (m === pairs.length) pairs = grow(pairs);
           pairs[m++] = j;
         }
       }
     }
+    boundaryStart[i] = m;
+    while (m + nCrossing > pairs.length) pairs = grow(pairs);
+    for (let c = 0; c < nCrossing; c++) pairs[m++] = crossing[c];
   }
   start[n] = m;
   list.pairs = pairs;
+  if (list.pairType.length < pairs.length) list.pairType = new Uint8Array(pairs.length);
+  const pairType = list.pairType;
+  for (let i = 0; i < n; i++) {
+    const si = species[i];
+    for (let k = start[i], end = start[i + 1]; k < end; k++) pairType[k] = si + species[pairs[k]];
+  }
   list.reference.set(pos);
   list.box = box;
   list.builds++;
+}
+
+function grow(a: Int32Array): Int32Array {
+  const grown = new Int32Array(a.length * 2);
+  grown.set(a);
+  return grown;
 }
 
 /** Number of listed pairs (within cutoff + skin). */

@@ -2,8 +2,8 @@
  * Zero-pressure density calibration (SPEC.md §1 "Density"): find ρ at which the ensemble-mean p/K
  * of glasses made by the preparation protocol is within tolerance of 0.
  *
- * Round 1 prepares S samples at a guess density and relaxes each sample's box to p = 0; the mean
- * relaxed density is the next guess. Each later round prepares S samples with fresh seeds at the
+ * Without a starting density, round 1 prepares S samples at a rough guess and relaxes each
+ * sample's box to p = 0; the mean relaxed density is the next guess. Each later round prepares S samples with fresh seeds at the
  * current density and measures p/K per sample (K by finite dilation); it stops when
  * |mean p/K| ≤ tol/2 (half the tolerance, so that fresh samples stay within tol despite their
  * statistical error), else takes a Newton step ρ ← ρ·(1 − mean p/K) (K = ρ·dp/dρ).
@@ -68,7 +68,7 @@ export function calibrateDensity(opts: CalibrationOptions, log: (msg: string) =>
   let density = opts.initialDensity ?? guessZeroPressureDensity(opts.Q);
   const rounds: CalibrationRound[] = [];
   for (let round = 1; round <= opts.maxRounds; round++) {
-    const relax = round === 1;
+    const relax = round === 1 && opts.initialDensity === undefined;
     const r: CalibrationRound = { round, density, seeds: [], pressure: [], bulkModulus: [], pOverK: [], meanPOverK: NaN, stdErrPOverK: NaN };
     if (relax) r.relaxedDensity = [];
     for (let s = 0; s < opts.samples; s++) {

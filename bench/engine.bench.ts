@@ -1,0 +1,109 @@
+/**
+ * Engine speed at N = 10976 for Q = 10 and Q = 240 at their zero-pressure densities:
+ * wall time of each stage of `prepare`, force-evaluation cost per pair, NVE atom-steps per second,
+ * and — in the same run, on the same glass — LAMMPS (Debian's serial build, pair_style table) doing
+ * the same NVE (T = 0.8, dt = min(0.005, 0.06/Q)) through ../shared/peers/lammps/bench_nve.sh.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_PREPARE, prepareGlass } from '../src/engine/prepare.ts';
+import { computeForces } from '../src/engine/forces.ts';
+import { maxwellBoltzmannVelocities, runNve } from '../src/engine/dynamics.ts';
+import { systemFromConfiguration, systemToConfiguration, virialPressure, type System } from '../src/engine/system.ts';
+import { makePairModel } from '../src/model/potential.ts';
+import { resolveDensity } from '../src/model/presets.ts';
+import { readExtendedXyz, writeExtendedXyz } from '../src/io/xyz.ts';
+import { createRandom } from '../src/util/random.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const N = Number(process.env.QGLASS_BENCH_N ?? 10976);
+const peers = join(here, '..', '..', 'shared', 'peers', 'lammps');
+
+function pairsWithinCutoff(sys: System): number {
+  const { start, pairs, pairType } = sys.neighbors;
+  const { cutoff2 } = sys.model;
+  const pos = sys.positions;
+  let count = 0;
+  const d = new Float64Array(3);
+  for (let i = 0; i < sys.species.length; i++) {
+    for (let k = start[i]; k < start[i + 1]; k++) {
+      const j = pairs[k];
+      for (let a = 0; a < 3; a++) {
+        let x = pos[3 * j + a] - pos[3 * i + a];
+        const L = a === 0 ? sys.box.lx : a === 1 ? sys.box.ly : sys.box.lz;
+        x -= Math.round(x / L) * L;
+        d[a] = x;
+      }
+      if (d[0] * d[0] + d[1] * d[1] + d[2] * d[2] < cutoff2[pairType[k]]) count++;
+    }
+  }
+  return count;
+}
+
+function lammpsNve(xyz: string, Q: number, steps: number): { atomStepsPerSecond: number } | { skipped: string } {
+  const script = join(peers, 'bench_nve.sh');
+  if (!existsSync(script)) return { skipped: `no ${script}` };
+  if (spawnSync('sh', ['-c', 'command -v lmp']).status !== 0) return { skipped: 'lmp not installed (apt-get install -y lammps)' };
+  // first call writes the table (cached); the second is the timed one
+  spawnSync('bash', [script, xyz, String(Q), '10'], { encoding: 'utf8' });
+  const r = spawnSync('bash', [script, xyz, String(Q), String(steps)], { encoding: 'utf8' });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  const v = Number(last);
+  if (r.status !== 0 || !Number.isFinite(v)) return { skipped: `LAMMPS failed: ${r.stderr.slice(-400)}` };
+  return { atomStepsPerSecond: v };
+}
+
+export async function run(): Promise<object> {
+  const out: Record<string, unknown> = { N };
+  const cache = join(here, 'cache');
+  mkdirSync(cache, { recursive: true });
+  for (const Q of [10, 240]) {
+    const { density, mode } = resolveDensity('zero-pressure', Q);
+    const file = join(cache, `glass-Q${Q}-N${N}-seed1.xyz`);
+    const prep = prepareGlass({ ...DEFAULT_PREPARE, Q, N, density, seed: 1 });
+    writeExtendedXyz(file, systemToConfiguration(prep.system, { Q, density, densityMode: mode, seed: 1 }));
+    const sys = systemFromConfiguration(readExtendedXyz(file), makePairModel(Q));
+
+    // force evaluation on the quenched glass
+    computeForces(sys);
+    const listed = sys.neighbors.start[N];
+    const within = pairsWithinCutoff(sys);
+    const reps = 200;
+    let t = performance.now();
+    for (let r = 0; r < reps; r++) computeForces(sys, false);
+    const forceNs = ((performance.now() - t) / reps) * 1e6;
+
+    // NVE as LAMMPS runs it: T = 0.8, dt = min(0.005, 0.06/Q)
+    const dt = Math.min(0.005, 0.06 / Q);
+    const steps = Q === 10 ? 4000 : 4000;
+    const v = maxwellBoltzmannVelocities(N, 0.8, createRandom(4928459));
+    const builds0 = sys.neighbors.builds;
+    t = performance.now();
+    const nve = runNve(sys, v, { dt, steps });
+    const nveSeconds = (performance.now() - t) / 1000;
+    const ours = (N * steps) / nveSeconds;
+    const lammps = lammpsNve(file, Q, steps);
+    out[`Q${Q}`] = {
+      density, densityMode: mode,
+      prepare: {
+        timings: prep.timings, mdSteps: prep.nve.steps, dt: prep.dt, energyDrift: prep.nve.energyDrift,
+        cgIterations: prep.quench.iterations, forceEvaluations: prep.quench.forceEvaluations, maxForce: prep.quench.maxForce,
+        pressure: virialPressure(prep.system),
+      },
+      forces: {
+        nsPerEvaluation: forceNs, listedPairsPerAtom: listed / N, pairsWithinCutoffPerAtom: within / N,
+        nsPerListedPair: forceNs / listed, nsPerPairWithinCutoff: forceNs / within,
+      },
+      nve: {
+        steps, dt, seconds: nveSeconds, atomStepsPerSecond: ours, neighborBuilds: sys.neighbors.builds - builds0,
+        energyDrift: nve.energyDrift, finalTemperature: nve.finalTemperature,
+      },
+      lammps,
+      speedRatioVsLammps: 'atomStepsPerSecond' in lammps ? ours / lammps.atomStepsPerSecond : null,
+    };
+    process.stderr.write(`Q=${Q}: ${JSON.stringify(out[`Q${Q}`])}\n`);
+  }
+  return out;
+}

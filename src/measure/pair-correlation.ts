@@ -20,21 +20,31 @@ export interface PairCorrelationOptions {
   binWidth: number;
   /** Largest distance (a₀); bins cover [0, rmax). */
   rmax: number;
+  /**
+   * Bin width (a₀) of the separate L–L histogram the first peak is fitted to (the finer of this
+   * and binWidth): the peak of a quenched glass can be narrower than the output bins.
+   */
+  peakBinWidth: number;
   /** Width σ (a₀) of the Gaussian smoothing used to locate the first peak (the fit uses raw bins). */
   peakSmoothing: number;
 }
 
-export const DEFAULT_PAIR_CORRELATION: PairCorrelationOptions = { binWidth: 0.01, rmax: 5, peakSmoothing: 0.01 };
+export const DEFAULT_PAIR_CORRELATION: PairCorrelationOptions = { binWidth: 0.01, rmax: 5, peakBinWidth: 0.0025, peakSmoothing: 0.005 };
 
 export interface FirstPeak {
-  /** Height of g at the peak (from the fit when `fitted`, else the highest smoothed bin). */
+  /** Height of the fitted Gaussian (method 'binned-gaussian' or 'log-parabola'), else of the highest smoothed bin. */
   height: number;
   /** Peak position r/a₀. */
   position: number;
-  /** σ (a₀) of the Gaussian fitted to the top of the peak; NaN when not fitted. */
+  /** σ (a₀) of the fitted Gaussian; NaN when not fitted. */
   width: number;
   /** Whether a Gaussian was fitted (false: too few populated bins, e.g. a crystal's delta peaks). */
   fitted: boolean;
+  /**
+   * 'binned-gaussian': a Gaussian averaged over each bin, fitted to the bins (unbiased by the bin
+   * width); 'log-parabola': its starting estimate, used if that fit fails; 'max-bin': no fit.
+   */
+  method: 'binned-gaussian' | 'log-parabola' | 'max-bin';
   /** Range r/a₀ of the bins used by the fit. */
   window: [number, number];
   points: number;
@@ -56,6 +66,8 @@ export interface PairCorrelation {
   nL: number;
   /** Number of configurations averaged. */
   samples: number;
+  /** The fine L–L histogram behind firstPeak (bin centres r/a₀, g, pair counts). */
+  peakHistogram: { binWidth: number; r: Float64Array; g: Float64Array; counts: Float64Array };
   /** First peak of g_LL (null when there are fewer than two L particles). */
   firstPeak: FirstPeak | null;
 }
@@ -63,6 +75,7 @@ export interface PairCorrelation {
 function validateOptions(o: PairCorrelationOptions): void {
   if (!(o.binWidth > 0) || !Number.isFinite(o.binWidth)) throw new RangeError(`bin width must be a positive number (in a₀); got ${o.binWidth}`);
   if (!(o.rmax > o.binWidth) || !Number.isFinite(o.rmax)) throw new RangeError(`rmax must be a number larger than the bin width (in a₀); got ${o.rmax}`);
+  if (!(o.peakBinWidth > 0)) throw new RangeError(`peak bin width must be a positive number (in a₀); got ${o.peakBinWidth}`);
   if (!(o.peakSmoothing >= 0)) throw new RangeError(`peak smoothing must be ≥ 0 (in a₀); got ${o.peakSmoothing}`);
 }
 
@@ -92,8 +105,11 @@ export function pairCorrelation(
   const { start, pairs } = list;
   // counts[t·nbins + k], pair type t = s_i + s_j (0 SS, 1 SL, 2 LL)
   const counts = new Float64Array(3 * nbins);
+  const fineWidth = Math.min(opts.binWidth, opts.peakBinWidth);
+  const nfine = Math.ceil(opts.rmax / fineWidth - 1e-9);
+  const fineLL = new Float64Array(nfine);
   const { lx, ly, lz, xy, xz, yz } = box;
-  const invBin = 1 / binAbs;
+  const invBin = 1 / binAbs, invFine = 1 / (fineWidth * a0);
   for (let i = 0; i < n; i++) {
     const xi = positions[3 * i], yi = positions[3 * i + 1], zi = positions[3 * i + 2];
     const si = species[i];
@@ -105,8 +121,14 @@ export function pairCorrelation(
       const ky = Math.round(dy / ly);
       dy -= ky * ly; dx -= ky * xy;
       dx -= Math.round(dx / lx) * lx;
-      const k = Math.floor(Math.sqrt(dx * dx + dy * dy + dz * dz) * invBin);
-      if (k < nbins) counts[(si + species[j]) * nbins + k]++;
+      const rr = Math.sqrt(dx * dx + dy * dy + dz * dz);
+      const t = si + species[j];
+      const k = Math.floor(rr * invBin);
+      if (k < nbins) counts[t * nbins + k]++;
+      if (t === 2) {
+        const f = Math.floor(rr * invFine);
+        if (f < nfine) fineLL[f]++;
+      }
     }
   }
 
@@ -117,13 +139,17 @@ export function pairCorrelation(
   for (let k = 0; k < nbins; k++) r[k] = (k + 0.5) * opts.binWidth;
   const countSS = counts.slice(0, nbins), countSL = counts.slice(nbins, 2 * nbins), countLL = counts.slice(2 * nbins);
   const pairsSS = 0.5 * nS * (nS - 1), pairsSL = nS * nL, pairsLL = 0.5 * nL * (nL - 1);
-  const gLL = normalise(countLL, pairsLL, binAbs, volume);
+  const rFine = new Float64Array(nfine);
+  for (let k = 0; k < nfine; k++) rFine[k] = (k + 0.5) * fineWidth;
+  const gFine = normalise(fineLL, pairsLL, fineWidth * a0, volume);
   return {
     binWidth: opts.binWidth, rmax: opts.rmax, a0, r,
-    gLL, gSL: normalise(countSL, pairsSL, binAbs, volume), gSS: normalise(countSS, pairsSS, binAbs, volume),
+    gLL: normalise(countLL, pairsLL, binAbs, volume), gSL: normalise(countSL, pairsSL, binAbs, volume),
+    gSS: normalise(countSS, pairsSS, binAbs, volume),
     counts: { LL: countLL, SL: countSL, SS: countSS },
     nS, nL, samples: 1,
-    firstPeak: pairsLL > 0 ? firstPeak(r, gLL, countLL, opts.peakSmoothing) : null,
+    peakHistogram: { binWidth: fineWidth, r: rFine, g: gFine, counts: fineLL },
+    firstPeak: pairsLL > 0 ? firstPeak(rFine, gFine, fineLL, opts.peakSmoothing) : null,
   };
 }
 
@@ -138,11 +164,14 @@ function normalise(count: Float64Array, pairTotal: number, binAbs: number, volum
 }
 
 /**
- * The first (highest) peak of a g(r) histogram, robust to bin noise: locate the maximum of a
- * Gaussian-smoothed copy (σ = smoothing, in the units of r), then fit a Gaussian — a parabola in
- * ln g, weighted by the pair counts (var ln n ≈ 1/n) — to the raw bins around it whose smoothed
- * value is at least half the smoothed maximum. Falls back to the highest smoothed bin when
- * fewer than 3 populated bins lie in that window or the fit has no interior maximum.
+ * The first (highest) peak of a g(r) histogram, robust to bin noise and to the bin width: locate
+ * the maximum of a Gaussian-smoothed copy (σ = smoothing, in the units of r), take the raw bins
+ * around it whose smoothed value is at least half the smoothed maximum (at least ±2 bins), and fit
+ * there a Gaussian H·exp(−(r − μ)²/2σ²) averaged over each bin — the bin average matters for the
+ * sharp first peaks of quenched glasses, whose σ can be below the bin width (Q = 240: σ ≈ 0.005 a₀).
+ * The fit is Levenberg–Marquardt on (H, μ, ln σ), started from a parabola fitted to ln g weighted
+ * by the pair counts (var ln n ≈ 1/n). Falls back to that start when the fit fails, and to the
+ * highest smoothed bin when fewer than 3 bins of the window hold pairs.
  */
 export function firstPeak(r: Float64Array, g: Float64Array, counts: Float64Array, smoothing: number): FirstPeak {
   const nb = g.length;
@@ -154,11 +183,11 @@ export function firstPeak(r: Float64Array, g: Float64Array, counts: Float64Array
   let lo = top, hi = top;
   while (lo > 0 && smooth[lo - 1] >= threshold) lo--;
   while (hi < nb - 1 && smooth[hi + 1] >= threshold) hi++;
-  // bins of the window, at least ±2 bins around the top
   lo = Math.min(lo, Math.max(0, top - 2));
   hi = Math.max(hi, Math.min(nb - 1, top + 2));
+  const window: [number, number] = [r[lo], r[hi]];
 
-  // weighted least squares of ln g = c0 + c1·x + c2·x², x = r − r_top (normal equations, 3×3)
+  // starting estimate: weighted least squares of ln g = c0 + c1·x + c2·x², x = r − r_top
   const m = new Float64Array(9), v = new Float64Array(3);
   let points = 0;
   for (let k = lo; k <= hi; k++) {
@@ -171,20 +200,122 @@ export function firstPeak(r: Float64Array, g: Float64Array, counts: Float64Array
       for (let b = 0; b < 3; b++) m[3 * a + b] += w * basis[a] * basis[b];
     }
   }
-  const fallback: FirstPeak = {
-    height: smooth[top], position: r[top], width: NaN, fitted: false, window: [r[lo], r[hi]], points,
-  };
-  if (points < 3) return fallback;
+  const maxBin: FirstPeak = { height: smooth[top], position: r[top], width: NaN, fitted: false, method: 'max-bin', window, points };
+  if (points < 3) return maxBin;
   const c = solve3(m, v);
-  if (c === null || !(c[2] < 0)) return fallback;
-  const xPeak = -c[1] / (2 * c[2]);
-  if (!(xPeak >= r[lo] - r[top] && xPeak <= r[hi] - r[top])) return fallback;
-  return {
-    height: Math.exp(c[0] + c[1] * xPeak + c[2] * xPeak * xPeak),
-    position: r[top] + xPeak,
-    width: Math.sqrt(-1 / (2 * c[2])),
-    fitted: true, window: [r[lo], r[hi]], points,
+  let start: FirstPeak;
+  if (c !== null && c[2] < 0 && Math.abs(-c[1] / (2 * c[2])) <= r[hi] - r[lo]) {
+    const x = -c[1] / (2 * c[2]);
+    start = {
+      height: Math.exp(c[0] + c[1] * x + c[2] * x * x), position: r[top] + x, width: Math.sqrt(-1 / (2 * c[2])),
+      fitted: true, method: 'log-parabola', window, points,
+    };
+  } else {
+    // no usable curvature (e.g. two populated bins of a delta peak): start from the bins themselves
+    start = { ...maxBin, width: dr };
+  }
+  let fit = binnedGaussianFit(r, g, lo, hi, dr, start.height, start.position, start.width);
+  if (fit === null) return start.fitted ? start : maxBin;
+  // refit on the top of the fitted peak itself, μ ± 1.5σ (at least ±2 bins): the smoothed
+  // half-maximum window is too wide for peaks narrower than the smoothing
+  for (let pass = 0; pass < 5; pass++) {
+    const centre = Math.min(nb - 1, Math.max(0, Math.floor(fit[1] / dr - (r[0] / dr - 0.5))));
+    const reach = Math.max(2, Math.round((1.5 * fit[2]) / dr));
+    const newLo = Math.max(0, centre - reach), newHi = Math.min(nb - 1, centre + reach);
+    if (newLo === lo && newHi === hi) break;
+    const next = binnedGaussianFit(r, g, newLo, newHi, dr, fit[0], fit[1], fit[2]);
+    if (next === null) break;
+    [fit, lo, hi] = [next, newLo, newHi];
+  }
+  points = 0;
+  for (let k = lo; k <= hi; k++) if (counts[k] > 0) points++;
+  return { height: fit[0], position: fit[1], width: fit[2], fitted: true, method: 'binned-gaussian', window: [r[lo], r[hi]], points };
+}
+
+/** Mean of exp(−(x − μ)²/2σ²) over the bin [c − b/2, c + b/2]. */
+function binAveragedGaussian(c: number, b: number, mu: number, sigma: number): number {
+  const s = Math.SQRT2 * sigma;
+  const u1 = (c - 0.5 * b - mu) / s, u2 = (c + 0.5 * b - mu) / s;
+  // erf(u2) − erf(u1) without cancellation in the tails
+  const diff = u1 >= 0 ? erfc(u1) - erfc(u2) : u2 <= 0 ? erfc(-u2) - erfc(-u1) : 2 - erfc(-u1) - erfc(u2);
+  return (Math.sqrt(Math.PI / 2) * sigma / b) * diff;
+}
+
+/** erfc(x) for x ≥ 0 to ~1e-15: series of erf below 3, continued fraction above. */
+function erfc(x: number): number {
+  if (x < 3) {
+    // erf(x) = (2/√π)·e^(−x²)·Σ 2ⁿ·x^(2n+1)/(1·3·…·(2n+1)), all terms positive
+    let term = x, sum = x;
+    for (let n = 1; n < 200 && term > 1e-17 * sum; n++) {
+      term *= (2 * x * x) / (2 * n + 1);
+      sum += term;
+    }
+    return 1 - (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x) * sum;
+  }
+  // erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated bottom-up
+  let f = x;
+  for (let n = 60; n >= 1; n--) f = x + (n / 2) / f;
+  return Math.exp(-x * x) / (Math.sqrt(Math.PI) * f);
+}
+
+/**
+ * Least-squares fit of H·(bin average of a Gaussian(μ, σ)) to g over bins lo..hi: Levenberg–
+ * Marquardt on (H, μ, ln σ) with a central-difference Jacobian. Null unless it converges to a
+ * resolved peak (σ ≥ b/4) inside the window.
+ */
+function binnedGaussianFit(
+  r: Float64Array, g: Float64Array, lo: number, hi: number, b: number, h0: number, mu0: number, sigma0: number,
+): [number, number, number] | null {
+  const nbin = hi - lo + 1;
+  const model = (p: readonly number[], k: number) => p[0] * binAveragedGaussian(r[k], b, p[1], Math.exp(p[2]));
+  const sse = (p: readonly number[]) => {
+    let s = 0;
+    for (let k = lo; k <= hi; k++) s += (g[k] - model(p, k)) ** 2;
+    return s;
   };
+  let p = [h0, mu0, Math.log(sigma0)];
+  let err = sse(p);
+  let lambda = 1e-3;
+  const jac = new Float64Array(3 * nbin);
+  const steps = [1e-6, 1e-6 * b, 1e-6];
+  for (let it = 0; it < 200; it++) {
+    for (let a = 0; a < 3; a++) {
+      const pp = p.slice(), pm = p.slice();
+      const hstep = a === 0 ? steps[0] * Math.max(1, Math.abs(p[0])) : steps[a];
+      pp[a] += hstep; pm[a] -= hstep;
+      for (let k = lo; k <= hi; k++) jac[3 * (k - lo) + a] = (model(pp, k) - model(pm, k)) / (2 * hstep);
+    }
+    const jtj = new Float64Array(9), jtr = new Float64Array(3);
+    for (let k = lo; k <= hi; k++) {
+      const res = g[k] - model(p, k);
+      for (let a = 0; a < 3; a++) {
+        jtr[a] += jac[3 * (k - lo) + a] * res;
+        for (let c = 0; c < 3; c++) jtj[3 * a + c] += jac[3 * (k - lo) + a] * jac[3 * (k - lo) + c];
+      }
+    }
+    let improved = false;
+    while (lambda < 1e12) {
+      const damped = jtj.slice();
+      for (let a = 0; a < 3; a++) damped[4 * a] *= 1 + lambda;
+      const step = solve3(damped, jtr);
+      if (step === null) { lambda *= 10; continue; }
+      const trial = [p[0] + step[0], p[1] + step[1], p[2] + step[2]];
+      const trialErr = sse(trial);
+      if (trialErr < err) {
+        const done = err - trialErr <= 1e-14 * err || Math.abs(step[1]) < 1e-12 * b;
+        p = trial; err = trialErr; lambda = Math.max(1e-12, lambda / 10); improved = true;
+        if (done) it = Infinity;
+        break;
+      }
+      lambda *= 10;
+    }
+    if (!improved) break;
+  }
+  const sigma = Math.exp(p[2]);
+  const inside = p[1] >= r[lo] - 0.5 * b && p[1] <= r[hi] + 0.5 * b;
+  // σ well below a bin: the bins fix only μ and the area H·σ, not H — the peak is unresolved
+  if (!(p[0] > 0) || !(sigma >= 0.25 * b) || !inside) return null;
+  return [p[0], p[1], sigma];
 }
 
 /** Convolution with a normalised Gaussian of σ (in bins), truncated at 4σ; copy when σ < 0.1 bin. */
@@ -229,42 +360,38 @@ function solve3(m: Float64Array, v: Float64Array): number[] | null {
 export function averagePairCorrelations(results: readonly PairCorrelation[], peakSmoothing = DEFAULT_PAIR_CORRELATION.peakSmoothing): PairCorrelation {
   if (results.length === 0) throw new RangeError('averagePairCorrelations needs at least one g(r)');
   const first = results[0];
-  const nb = first.r.length;
+  const same = (a: number, b: number) => Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a));
   for (const res of results) {
-    if (res.r.length !== nb || Math.abs(res.binWidth - first.binWidth) > 1e-12 || Math.abs(res.rmax - first.rmax) > 1e-12) {
+    if (res.r.length !== first.r.length || !same(res.binWidth, first.binWidth) || !same(res.rmax, first.rmax) ||
+      !same(res.peakHistogram.binWidth, first.peakHistogram.binWidth)) {
       throw new RangeError(
-        `cannot average g(r) with different binning: bin ${first.binWidth}, rmax ${first.rmax} vs bin ${res.binWidth}, rmax ${res.rmax}`,
+        `cannot average g(r) with different binning: bin ${first.binWidth} (peak ${first.peakHistogram.binWidth}), rmax ${first.rmax} ` +
+        `vs bin ${res.binWidth} (peak ${res.peakHistogram.binWidth}), rmax ${res.rmax}`,
       );
     }
   }
   let samples = 0;
   for (const res of results) samples += res.samples;
-  // weight each input by the number of samples it already averages
-  const mean = (pick: (p: PairCorrelation) => Float64Array) => {
-    const out = new Float64Array(nb);
+  // each input weighted by the number of samples it already averages
+  const combine = (pick: (p: PairCorrelation) => Float64Array, weighted: boolean) => {
+    const out = new Float64Array(pick(first).length);
     for (const res of results) {
-      const a = pick(res);
-      for (let k = 0; k < nb; k++) out[k] += (res.samples / samples) * a[k];
+      const a = pick(res), w = weighted ? res.samples / samples : 1;
+      for (let k = 0; k < out.length; k++) out[k] += w * a[k];
     }
     return out;
   };
-  const sum = (pick: (p: PairCorrelation) => Float64Array) => {
-    const out = new Float64Array(nb);
-    for (const res of results) {
-      const a = pick(res);
-      for (let k = 0; k < nb; k++) out[k] += a[k];
-    }
-    return out;
-  };
-  const gLL = mean((p) => p.gLL);
-  const countLL = sum((p) => p.counts.LL);
   let a0 = 0;
   for (const res of results) a0 += (res.samples / samples) * res.a0;
+  const peakHistogram = {
+    binWidth: first.peakHistogram.binWidth, r: first.peakHistogram.r.slice(),
+    g: combine((p) => p.peakHistogram.g, true), counts: combine((p) => p.peakHistogram.counts, false),
+  };
   return {
     binWidth: first.binWidth, rmax: first.rmax, a0, r: first.r.slice(),
-    gLL, gSL: mean((p) => p.gSL), gSS: mean((p) => p.gSS),
-    counts: { LL: countLL, SL: sum((p) => p.counts.SL), SS: sum((p) => p.counts.SS) },
-    nS: first.nS, nL: first.nL, samples,
-    firstPeak: first.nL > 1 ? firstPeak(first.r, gLL, countLL, peakSmoothing) : null,
+    gLL: combine((p) => p.gLL, true), gSL: combine((p) => p.gSL, true), gSS: combine((p) => p.gSS, true),
+    counts: { LL: combine((p) => p.counts.LL, false), SL: combine((p) => p.counts.SL, false), SS: combine((p) => p.counts.SS, false) },
+    nS: first.nS, nL: first.nL, samples, peakHistogram,
+    firstPeak: first.nL > 1 ? firstPeak(peakHistogram.r, peakHistogram.g, peakHistogram.counts, peakSmoothing) : null,
   };
 }

@@ -60,7 +60,9 @@ export function registerMeasureGr(measure: Command): void {
         `  ${g.r.length} bins of ${g.binWidth} a₀ up to ${g.rmax} a₀\n` +
         (p
           ? `  first g_LL peak: height ${p.height.toFixed(4)} at r/a₀ = ${p.position.toFixed(4)}` +
-            (p.fitted ? ` (Gaussian fit to ${p.points} bins in [${p.window[0].toFixed(3)}, ${p.window[1].toFixed(3)}], σ = ${p.width.toFixed(4)} a₀)\n` : ' (highest smoothed bin; too few bins for a fit)\n')
+            (p.fitted
+              ? ` (${p.method} fit to ${p.points} bins of ${g.peakHistogram.binWidth} a₀ in [${p.window[0].toFixed(4)}, ${p.window[1].toFixed(4)}], σ = ${p.width.toFixed(4)} a₀)\n`
+              : ' (highest smoothed bin; too few bins for a fit)\n')
           : '  no L–L pairs: g_LL undefined\n') +
         (o.out ? `  curves written to ${o.out}\n` : '') +
         `  time ${seconds.toFixed(3)} s\n`,

@@ -13,6 +13,7 @@ import { resolveDensity, type DensityChoice } from '../model/presets.ts';
 import { validateQ } from '../model/potential.ts';
 import { fccCellsFor } from '../space/lattice.ts';
 import { validateSeed } from '../util/random.ts';
+import { DEFAULT_PAIR_CORRELATION } from '../measure/pair-correlation.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 
 export const CAMPAIGN_FILE = 'campaign.json';
@@ -58,11 +59,16 @@ export const CampaignSchema = z
     protocol: ProtocolSchema,
     measure: z.array(z.enum(MEASUREMENTS)),
     modes: z.strictObject({ count: z.number().int().positive() }),
+    /** g(r) grid in units of a₀; rmax stays below half the box width, 0.5·N^(1/3)·a₀ for a cube. */
+    gr: z.strictObject({ binWidth: positive, rmax: positive }),
     /** Version of qglass that created the campaign (informative; not part of the identity). */
     createdBy: z.string(),
   })
   .superRefine((c, ctx) => {
     if (new Set(c.Q).size !== c.Q.length) ctx.addIssue({ code: 'custom', path: ['Q'], message: 'Q values must be distinct' });
+    if (c.gr.rmax <= c.gr.binWidth || c.gr.rmax >= 0.5 * Math.cbrt(c.N)) {
+      ctx.addIssue({ code: 'custom', path: ['gr', 'rmax'], message: `g(r) rmax must lie between the bin width and half the box width (${(0.5 * Math.cbrt(c.N)).toFixed(3)} a₀ for N = ${c.N})` });
+    }
     if (new Set(c.measure).size !== c.measure.length) ctx.addIssue({ code: 'custom', path: ['measure'], message: 'measurements must be distinct' });
     for (const Q of c.Q) {
       if (!c.density.perQ.some((d) => d.Q === Q)) ctx.addIssue({ code: 'custom', path: ['density', 'perQ'], message: `no density for Q = ${Q}` });
@@ -105,9 +111,16 @@ export function defineCampaign(input: CampaignInput): CampaignDefinition {
     protocol: { ...DEFAULT_PREPARE, ...input.protocol },
     measure,
     modes: { count: input.modes ?? DEFAULT_MODE_COUNT },
+    gr: { binWidth: DEFAULT_PAIR_CORRELATION.binWidth, rmax: defaultGrRange(input.N) },
     createdBy: input.createdBy,
   };
   return validateDefinition(def, 'the campaign options');
+}
+
+/** The default g(r) range, cut to a tenth of a₀ below half the width of a cubic box of N particles. */
+export function defaultGrRange(N: number): number {
+  const half = 0.5 * Math.cbrt(N);
+  return Math.min(DEFAULT_PAIR_CORRELATION.rmax, Math.ceil(half * 10 - 1) / 10);
 }
 
 /** Densities per Q from a rule: a preset name, one number for all Q, or a "Q:rho,Q:rho" list. */

@@ -14,6 +14,9 @@ import { prepareGlass, type PrepareResult } from '../engine/prepare.ts';
 import { systemToConfiguration, type System } from '../engine/system.ts';
 import { formatExtendedXyz } from '../io/xyz.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
+import { measureElastic } from '../measure/elastic.ts';
+import { pairCorrelation } from '../measure/pair-correlation.ts';
+import { boxVolume } from '../space/box.ts';
 import { prepareSummary } from '../cli/commands/prepare.ts';
 import { VERSION } from '../cli/version.ts';
 import { artefactPath, type ArtefactKind, type CampaignDefinition, type MeasurementName } from './campaign.ts';
@@ -52,8 +55,38 @@ export interface StageDefinition {
   run(ctx: StageContext): StageOutput & { raw?: unknown };
 }
 
+const elasticStage: StageDefinition = {
+  name: 'elastic',
+  artefacts: [],
+  run({ task, system }) {
+    const r = measureElastic(system);
+    const problem = r.converged ? undefined : `${r.cgSolves.filter((x) => x.reason !== 'converged').length} of 6 CG solves did not converge (largest residual ${Math.max(...r.cgSolves.map((x) => x.residual)).toExponential(2)} > ${r.cgTolerance})`;
+    return { value: { Q: task.sample.Q, ...r }, converged: r.converged, problem };
+  },
+};
+
+const grStage: StageDefinition = {
+  name: 'gr',
+  artefacts: [],
+  run({ task, system }) {
+    const t0 = performance.now();
+    const { binWidth, rmax } = task.definition.gr;
+    const g = pairCorrelation(system.box, system.positions, system.species, { binWidth, rmax });
+    const N = system.species.length;
+    const arr = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
+    // The fields of `qglass measure gr --json`.
+    const value = {
+      Q: task.sample.Q, N, nS: g.nS, nL: g.nL, density: N / boxVolume(system.box), a0: g.a0, binWidth: g.binWidth, rmax: g.rmax, units: 'r/a0',
+      firstPeak: g.firstPeak, r: arr(g.r), gLL: arr(g.gLL), gSL: arr(g.gSL), gSS: arr(g.gSS), timings: { total: (performance.now() - t0) / 1000 },
+    };
+    return { value, converged: null };
+  },
+};
+
 /** The measurement stages available in this build, by name. */
-export const STAGES: ReadonlyMap<MeasurementName, StageDefinition> = new Map<MeasurementName, StageDefinition>([]);
+export const STAGES: ReadonlyMap<MeasurementName, StageDefinition> = new Map<MeasurementName, StageDefinition>(
+  [elasticStage, grStage].map((s) => [s.name, s]),
+);
 
 /** A sample failure, tagged with the stage it happened in. */
 export class StageError extends Error {

@@ -1,0 +1,267 @@
+/**
+ * Campaigns: completion, exact resume after SIGKILL, sharding + merge, recorded failures, detection
+ * of damaged artefacts. Small samples (N = 256, Q = 10 and 240, short NVE) keep it fast; the
+ * reference campaign is computed once and every other variant must reproduce its numbers exactly.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineCampaign, initCampaign, readCampaign, resolveDensities, type CampaignInput } from '../src/ensemble/campaign.ts';
+import { Catalog } from '../src/ensemble/catalog.ts';
+import { campaignStatus, loadCampaignSamples, samplesToCsv, type SampleRecord } from '../src/ensemble/export.ts';
+import { mergeShards } from '../src/ensemble/merge.ts';
+import { runSample, sha256 } from '../src/ensemble/pipeline.ts';
+import { runCampaign } from '../src/ensemble/runner.ts';
+import { plannedSamples, sampleSeed } from '../src/ensemble/seeds.ts';
+import { catalogFileName, parseShard, shardFromSlurm } from '../src/ensemble/shard.ts';
+import { slurmScript } from '../src/ensemble/slurm.ts';
+import { readExtendedXyz } from '../src/io/xyz.ts';
+import { computeForces, maxForceComponent } from '../src/engine/forces.ts';
+import { systemFromConfiguration } from '../src/engine/system.ts';
+import { makePairModel } from '../src/model/potential.ts';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = mkdtempSync(join(tmpdir(), 'qglass-campaign-test-'));
+after(() => rmSync(ROOT, { recursive: true, force: true }));
+
+const BASE: CampaignInput = {
+  Q: [10, 240], N: 256, samples: 2, seed: 7, density: '10:0.55,240:0.62',
+  protocol: { nveTime: 0.5 }, measure: ['elastic', 'gr'], createdBy: 'test',
+};
+
+function newCampaign(name: string, overrides: Partial<CampaignInput> = {}): string {
+  const dir = join(ROOT, name);
+  initCampaign(dir, defineCampaign({ ...BASE, ...overrides }));
+  return dir;
+}
+
+/** The record without what legitimately differs between runs: wall times and attempt counts. */
+function numbers(records: SampleRecord[]): unknown[] {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).filter(([k]) => !['seconds', 'timings', 'attempts'].includes(k)).map(([k, x]) => [k, strip(x)]));
+    }
+    return v;
+  };
+  return records.map(strip);
+}
+
+function tempFiles(dir: string): string[] {
+  const root = join(dir, 'samples');
+  return readdirSync(root).flatMap((q) => readdirSync(join(root, q)).filter((f) => f.endsWith('.tmp')));
+}
+
+let refDir = '';
+let reference: SampleRecord[] = [];
+
+before(async () => {
+  refDir = newCampaign('reference');
+  await runCampaign(refDir, { workers: 2 });
+  reference = loadCampaignSamples(refDir);
+});
+
+test('a small campaign runs to completion: every sample once, with its seed, numbers and a glass that is the quenched configuration', () => {
+  const def = readCampaign(refDir);
+  assert.equal(reference.length, 4);
+  assert.deepEqual(reference.map((r) => [r.Q, r.index]), [[10, 0], [240, 0], [10, 1], [240, 1]]);
+  for (const r of reference) {
+    assert.equal(r.status, 'done');
+    assert.equal(r.seed, sampleSeed(7, r.Q, r.index));
+    assert.ok(Number.isFinite(r.K) && Number.isFinite(r.G) && Number.isFinite(r.nu) && r.shear && r.voigt?.length === 6);
+    assert.equal((r.gr as { rmax: number }).rmax, def.gr.rmax);
+    assert.equal(r.stages.elastic.converged, true);
+    // The stored glass is the configuration the numbers describe: same energy, at a force minimum.
+    const conf = readExtendedXyz(join(refDir, r.artefacts.glass!));
+    const sys = systemFromConfiguration(conf, makePairModel(r.Q));
+    computeForces(sys);
+    assert.ok(Math.abs(sys.energy / 256 - r.energyPerParticle!) <= 1e-12 * Math.abs(r.energyPerParticle!), `${sys.energy / 256} vs ${r.energyPerParticle}`);
+    assert.ok(maxForceComponent(sys.forces) < 1e-9);
+  }
+  const status = campaignStatus(refDir);
+  assert.deepEqual(status.perQ.map((q) => [q.Q, q.planned, q.done, q.failed, q.running]), [[10, 2, 2, 0, 0], [240, 2, 2, 0, 0]]);
+  const csv = samplesToCsv(reference).trim().split('\n');
+  assert.equal(csv.length, 5);
+  const header = csv[0].split(',');
+  for (const col of ['Q', 'seed', 'status', 'K', 'nu', 'shear.xy', 'gr.firstPeak.height', 'stages.elastic.converged']) assert.ok(header.includes(col), col);
+  assert.equal(Number(csv[1].split(',')[header.indexOf('K')]), reference[0].K);
+});
+
+test('any sample recomputed alone gives the same glass and numbers', () => {
+  const dir = newCampaign('alone');
+  const def = readCampaign(dir);
+  const sample = plannedSamples(def)[2];
+  const outcome = runSample({ dir, definition: def, sample });
+  const ref = reference[2];
+  const glass = outcome.artefacts.find((a) => a.kind === 'glass')!;
+  assert.equal(glass.sha256, sha256(readFileSync(join(refDir, ref.artefacts.glass!))));
+  const elastic = outcome.stages.find((s) => s.stage === 'elastic')!.value as { K: number; shear: unknown };
+  assert.equal(elastic.K, ref.K);
+  assert.deepEqual(elastic.shear, ref.shear);
+});
+
+test('killed with SIGKILL mid-run and resumed: every sample exactly once, numbers identical to an uninterrupted run', async () => {
+  const dir = newCampaign('killed');
+  const child = spawn(process.execPath, [join(REPO, 'bin/qglass.mjs'), 'campaign', 'run', dir, '--workers', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  let ended = false;
+  const exited = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, signal) => { ended = true; res(signal); }));
+  const catalogPath = join(dir, catalogFileName(null));
+  let atKill: { done: number; running: number } | null = null;
+  while (atKill === null) {
+    await new Promise((res) => setTimeout(res, 50));
+    if (ended) assert.fail(`the run ended before it could be killed:\n${stderr}`);
+    let cat: Catalog | null = null;
+    try {
+      cat = Catalog.openReadonly(catalogPath);
+      const samples = cat?.samples() ?? [];
+      const done = samples.filter((s) => s.status === 'done').length;
+      if (done >= 1) {
+        child.kill('SIGKILL');
+        atKill = { done, running: samples.filter((s) => s.status === 'running').length };
+      }
+    } catch {
+      // the catalog is being created: look again
+    } finally {
+      cat?.close();
+    }
+  }
+  assert.equal(await exited, 'SIGKILL');
+  assert.ok(atKill.done < 4, 'the run must have been killed before it finished');
+  // What the dead run left: finished samples, and the one it was computing still marked 'running'.
+  const left = catalogStates(catalogPath);
+  assert.ok(left.done >= atKill.done && left.done < 4);
+
+  const summary = await runCampaign(dir, { workers: 2 });
+  assert.equal(summary.recovery.staleLock !== null, true, 'the dead run left its lock behind, taken over');
+  assert.equal(summary.recovery.interrupted, left.running);
+  assert.equal(summary.computed, 4 - left.done, 'finished samples are not recomputed');
+  const records = loadCampaignSamples(dir);
+  assert.equal(records.length, 4);
+  assert.equal(new Set(records.map((r) => `${r.Q}/${r.index}`)).size, 4);
+  assert.deepEqual(numbers(records), numbers(reference));
+  assert.deepEqual(tempFiles(dir), []);
+});
+
+/** Counts of a catalog's states (read only). */
+function catalogStates(path: string): { done: number; running: number } {
+  const cat = Catalog.openReadonly(path)!;
+  try {
+    const s = cat.samples();
+    return { done: s.filter((x) => x.status === 'done').length, running: s.filter((x) => x.status === 'running').length };
+  } finally {
+    cat.close();
+  }
+}
+
+test('shards i/n run concurrently into their own catalogs; after merge their union equals the serial campaign', async () => {
+  const dir = newCampaign('sharded');
+  const shards = [parseShard('0/2'), parseShard('1/2')];
+  await Promise.all(shards.map((shard) => runCampaign(dir, { shard, workers: 1 })));
+  const keys = shards.map((shard) => {
+    const cat = Catalog.openReadonly(join(dir, catalogFileName(shard)))!;
+    const k = cat.samples().map((s) => `${s.Q}/${s.index}`);
+    cat.close();
+    return k;
+  });
+  assert.equal(keys[0].length + keys[1].length, 4);
+  assert.equal(new Set([...keys[0], ...keys[1]]).size, 4, 'the shards are disjoint');
+  assert.deepEqual(numbers(loadCampaignSamples(dir)), numbers(reference), 'readers unite unmerged shards');
+
+  const merged = mergeShards(dir);
+  assert.equal(merged.imported, 4);
+  assert.equal(mergeShards(dir).imported, 0, 'merging again changes nothing');
+  for (const shard of shards) rmSync(join(dir, catalogFileName(shard)));
+  assert.deepEqual(numbers(loadCampaignSamples(dir)), numbers(reference), 'the merged catalog alone holds the campaign');
+});
+
+test('failed samples are recorded with their reason, retried by policy, and never stop the others', async () => {
+  // dt = 0.01 resolves the Q = 10 dynamics but not the stiff Q = 240 cores: those samples diverge.
+  const dir = newCampaign('diverging', { samples: 1, protocol: { nveTime: 0.5, dt: 0.01 }, measure: [] });
+  const first = await runCampaign(dir, { workers: 2, retries: 1 });
+  assert.equal(first.computed, 1);
+  const records = loadCampaignSamples(dir);
+  for (const r of records) {
+    if (r.Q === 10) assert.equal(r.status, 'done');
+    else {
+      assert.equal(r.status, 'failed');
+      assert.equal(r.failedStage, 'prepare');
+      assert.match(r.error!, /NVE dynamics diverged/);
+      assert.equal(r.failures, 2, 'one retry');
+      assert.equal(r.energyPerParticle, undefined, 'no numbers from a failed sample');
+    }
+  }
+  const status = campaignStatus(dir);
+  assert.deepEqual(status.perQ.map((q) => [q.Q, q.done, q.failed]), [[10, 1, 0], [240, 0, 1]]);
+  assert.match(status.failures[0].error!, /diverged/);
+  const skipped = await runCampaign(dir, { workers: 2 });
+  assert.equal(skipped.skippedFailed, 1);
+  assert.equal(skipped.computed + skipped.failed, 0, 'failed samples are skipped, finished ones kept');
+
+  // An unconverged quench fails its sample too, naming what did not converge.
+  const stalled = newCampaign('unconverged', { Q: [10], density: '0.55', samples: 1, protocol: { nveTime: 0.5, maxCgIterations: 5 }, measure: [] });
+  await runCampaign(stalled, { workers: 1 });
+  const [r] = loadCampaignSamples(stalled);
+  assert.equal(r.status, 'failed');
+  assert.match(r.error!, /quench stopped \(max-iterations\)/);
+});
+
+test('a truncated or corrupted artefact is detected at the next run and its sample recomputed', async () => {
+  const dir = join(ROOT, 'damaged');
+  cpSync(refDir, dir, { recursive: true });
+  const truncated = join(dir, reference[0].artefacts.glass!);
+  truncateSync(truncated, 1000);
+  const flipped = join(dir, reference[2].artefacts.glass!);
+  const bytes = readFileSync(flipped);
+  bytes[bytes.length - 10] = bytes[bytes.length - 10] === 0x31 ? 0x32 : 0x31;
+  writeFileSync(flipped, bytes);
+  const summary = await runCampaign(dir, { workers: 2 });
+  assert.deepEqual(summary.recovery.invalidated.map((x) => [x.Q, x.index]), [[10, 0], [10, 1]]);
+  assert.match(summary.recovery.invalidated[0].reason, /bytes/);
+  assert.match(summary.recovery.invalidated[1].reason, /SHA-256/);
+  assert.equal(summary.computed, 2);
+  const records = loadCampaignSamples(dir);
+  assert.deepEqual(numbers(records), numbers(reference));
+  assert.deepEqual([records[1].attempts, records[3].attempts], [1, 1], 'intact samples are not recomputed');
+  assert.equal(sha256(readFileSync(truncated)), sha256(readFileSync(join(refDir, reference[0].artefacts.glass!))));
+});
+
+test('bad input and misuse get clear errors', async () => {
+  assert.throws(() => parseShard('2/2'), /0 ≤ i < n/);
+  assert.throws(() => parseShard('x'), /i\/n/);
+  assert.deepEqual(shardFromSlurm({ SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_COUNT: '10', SLURM_ARRAY_TASK_MIN: '1' }), { index: 4, count: 10 });
+  assert.equal(shardFromSlurm({}), null);
+  assert.throws(() => resolveDensities('10:0.55', [10, 240]), /no entry for Q = 240/);
+  assert.throws(() => defineCampaign({ ...BASE, N: 250 }), /N/);
+  assert.throws(() => defineCampaign({ ...BASE, Q: [5] }), /Q/);
+  assert.throws(() => initCampaign(refDir, defineCampaign({ ...BASE, samples: 3 })), /different campaign/);
+  assert.deepEqual(initCampaign(refDir, defineCampaign(BASE)), { created: false });
+
+  // A campaign.json edited after its catalog was written is refused, not silently mixed.
+  const dir = join(ROOT, 'edited');
+  cpSync(refDir, dir, { recursive: true });
+  const file = join(dir, 'campaign.json');
+  const def = JSON.parse(readFileSync(file, 'utf8'));
+  writeFileSync(file, JSON.stringify({ ...def, protocol: { ...def.protocol, ftol: 1e-9 } }));
+  await assert.rejects(runCampaign(dir, { workers: 1 }), /different campaign definition/);
+  writeFileSync(file, JSON.stringify({ ...def, samples: 'many' }));
+  assert.throws(() => readCampaign(dir), /not a valid campaign definition[\s\S]*samples/);
+
+  // A live run's lock keeps a second run off the catalog.
+  writeFileSync(join(refDir, 'catalog.sqlite.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), runId: 'other', startedAt: '' }));
+  try {
+    await assert.rejects(runCampaign(refDir, { workers: 1 }), /another run \(pid/);
+  } finally {
+    rmSync(join(refDir, 'catalog.sqlite.lock'));
+  }
+
+  const script = slurmScript(refDir, readCampaign(refDir), { array: '0-3', cpusPerTask: 2 });
+  assert.match(script, /#SBATCH --array=0-3\n/);
+  assert.match(script, /campaign run \S+ --workers "\$\{SLURM_CPUS_PER_TASK:-1\}"/);
+  assert.throws(() => slurmScript(refDir, readCampaign(refDir), { array: '0-9' }), /only 4 samples/);
+});

@@ -72,13 +72,14 @@ export function hessianMultiply(H: BlockHessian, x: Float64Array, y: Float64Arra
   const { n, rowStart, colIndex, values: v } = H;
   y.fill(0);
   for (let i = 0; i < n; i++) {
-    const xi0 = x[3 * i], xi1 = x[3 * i + 1], xi2 = x[3 * i + 2];
-    let k = rowStart[i];
-    let b = 9 * k;
+    const i3 = 3 * i;
+    const xi0 = x[i3], xi1 = x[i3 + 1], xi2 = x[i3 + 2];
+    const first = rowStart[i], end = rowStart[i + 1];
+    let b = 9 * first;
     let y0 = v[b] * xi0 + v[b + 1] * xi1 + v[b + 2] * xi2;
     let y1 = v[b + 3] * xi0 + v[b + 4] * xi1 + v[b + 5] * xi2;
     let y2 = v[b + 6] * xi0 + v[b + 7] * xi1 + v[b + 8] * xi2;
-    for (k++; k < rowStart[i + 1]; k++) {
+    for (let k = first + 1; k < end; k++) {
       const j = 3 * colIndex[k];
       b = 9 * k;
       const xj0 = x[j], xj1 = x[j + 1], xj2 = x[j + 2];
@@ -86,11 +87,12 @@ export function hessianMultiply(H: BlockHessian, x: Float64Array, y: Float64Arra
       y0 += a0 * xj0 + a1 * xj1 + a2 * xj2;
       y1 += a3 * xj0 + a4 * xj1 + a5 * xj2;
       y2 += a6 * xj0 + a7 * xj1 + a8 * xj2;
+      // the transposed block for row j (lower triangle, not stored)
       y[j] += a0 * xi0 + a3 * xi1 + a6 * xi2;
       y[j + 1] += a1 * xi0 + a4 * xi1 + a7 * xi2;
       y[j + 2] += a2 * xi0 + a5 * xi1 + a8 * xi2;
     }
-    y[3 * i] += y0; y[3 * i + 1] += y1; y[3 * i + 2] += y2;
+    y[i3] += y0; y[i3 + 1] += y1; y[i3 + 2] += y2;
   }
 }
 

@@ -18,7 +18,7 @@ import { VERSION } from '../version.ts';
 
 interface InitOptions {
   q: string; n: string; samples: string; seed: string; measure: string; modes: string; density: string;
-  t0: string; nveTime: string; ftol: string; dt?: string; maxCgIterations?: string; relaxPressure?: boolean; json?: boolean;
+  t0: string; nveTime: string; ftol: string; dt?: string; maxCgIterations: string; relaxPressure?: boolean; json?: boolean;
 }
 
 export function registerCampaign(program: Command): void {
@@ -56,7 +56,7 @@ export function registerCampaign(program: Command): void {
         protocol: {
           t0: parseNumber('--t0', o.t0), nveTime: parseNumber('--nve-time', o.nveTime), ftol: parseNumber('--ftol', o.ftol),
           ...(o.dt === undefined ? {} : { dt: parseNumber('--dt', o.dt) }),
-          maxCgIterations: parseInteger('--max-cg-iterations', o.maxCgIterations ?? String(DEFAULT_PREPARE.maxCgIterations)),
+          maxCgIterations: parseInteger('--max-cg-iterations', o.maxCgIterations),
           relaxPressureTol: o.relaxPressure ? 1e-6 : 0,
         },
         createdBy: `qglass ${VERSION}`,
@@ -153,7 +153,11 @@ export function registerCampaign(program: Command): void {
       }
       const text = o.format === 'csv' ? samplesToCsv(records) : `[\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
       if (o.out) writeFileSync(o.out, text);
-      else process.stdout.write(text);
+      else {
+        // A reader that stops early (| head) is not an error.
+        process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); else throw err; });
+        process.stdout.write(text);
+      }
     });
 
   campaign
@@ -241,8 +245,8 @@ function createRunDisplay(): { event: (e: RunEvent) => void; stop: () => void } 
   }
   const multi = new cliProgress.MultiBar(
     {
-      format: ' Q={Q} |{bar}| {value}/{total} done, {failed} failed, {running} running | {rate}/h | ETA {eta}',
-      stream: process.stderr, hideCursor: true, clearOnComplete: false, autopadding: true,
+      format: ' Q={Q} {bar} {value}/{total} done, {failed} failed, {running} running | {rate}/h | ETA {eta}',
+      stream: process.stderr, hideCursor: true, clearOnComplete: false, barsize: 14,
     },
     cliProgress.Presets.shades_classic,
   );

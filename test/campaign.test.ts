@@ -136,6 +136,8 @@ test('killed with SIGKILL mid-run and resumed: every sample exactly once, number
   // What the dead run left: finished samples, and the one it was computing still marked 'running'.
   const left = catalogStates(catalogPath);
   assert.ok(left.done >= atKill.done && left.done < 4);
+  const interrupted = campaignStatus(dir).total;
+  assert.deepEqual([interrupted.done, interrupted.running, interrupted.pending], [left.done, 0, 4 - left.done], 'status reports the dead run\'s sample as pending');
 
   const summary = await runCampaign(dir, { workers: 2 });
   assert.equal(summary.recovery.staleLock !== null, true, 'the dead run left its lock behind, taken over');

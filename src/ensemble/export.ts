@@ -5,12 +5,11 @@
  * level, the other measurements nested under `modes`, `gr`, `nqle` exactly as their `measure …
  * --json` outputs; per-stage bookkeeping (seconds, converged flags, solver records) under `stages`.
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readCampaign, type ArtefactKind, type CampaignDefinition } from './campaign.ts';
 import { Catalog, type ArtefactRecord, type SampleStatus, type StageRecord } from './catalog.ts';
-import { catalogFiles, unitedSamples } from './merge.ts';
-import { readLockInfo, staleReason } from './lock.ts';
+import { catalogFiles, catalogInUse, unitedSamples } from './merge.ts';
+import { readLockInfo } from './lock.ts';
 import { sampleKey } from './seeds.ts';
 import type { DensityMode } from '../model/presets.ts';
 
@@ -169,9 +168,7 @@ export function campaignStatus(dirArg: string): CampaignStatus {
     const cat = Catalog.openReadonly(file)!;
     const shard = cat.meta('shard');
     cat.close();
-    const lock = `${file}.lock`;
-    const live = existsSync(lock) && staleReason(lock) === null;
-    return { file, shard, activeRun: live ? (readLockInfo(lock)?.runId ?? '?') : null };
+    return { file, shard, activeRun: catalogInUse(file) ? (readLockInfo(`${file}.lock`)?.runId ?? '?') : null };
   });
   return { dir, N: def.N, samplesPerQ: def.samples, measure: def.measure, perQ: [...perQ.values()], total, catalogs, failures };
 }

@@ -37,17 +37,26 @@ export interface UnitedSample {
   catalog: string | null;
 }
 
+/** Whether a live run holds the catalog's lock. */
+export function catalogInUse(file: string): boolean {
+  const lock = `${file}.lock`;
+  return existsSync(lock) && staleReason(lock) === null;
+}
+
 /**
  * Every planned sample with its most advanced record over all catalogs of the directory, in
- * canonical order (pending, from no catalog, if none has it).
+ * canonical order (pending, from no catalog, if none has it). A sample still marked 'running' in a
+ * catalog no live run holds was interrupted: it is reported as pending, as the next run will treat it.
  */
 export function unitedSamples(dir: string, def: CampaignDefinition): UnitedSample[] {
   const hash = definitionHash(def);
   const best = new Map<string, UnitedSample>();
   for (const file of catalogFiles(dir)) {
     const cat = openChecked(file, hash);
+    const live = catalogInUse(file);
     try {
-      for (const s of cat.samples()) {
+      for (const recorded of cat.samples()) {
+        const s = recorded.status === 'running' && !live ? { ...recorded, status: 'pending' as const, note: `interrupted (run ${recorded.runId})` } : recorded;
         const key = sampleKey(s);
         const have = best.get(key);
         if (!have || preferredSample(have.sample, s) !== have.sample) best.set(key, { sample: s, catalog: file });
@@ -87,8 +96,7 @@ export function mergeShards(dirArg: string): MergeSummary {
     for (const file of shardFiles) {
       const shard = openChecked(file, hash);
       try {
-        const lockFile = `${file}.lock`;
-        const entry = { file, samples: 0, imported: 0, active: existsSync(lockFile) && staleReason(lockFile) === null };
+        const entry = { file, samples: 0, imported: 0, active: catalogInUse(file) };
         for (const s of shard.samples()) {
           entry.samples++;
           const have = target.sample(s.Q, s.index);

@@ -196,6 +196,18 @@ export class Catalog {
     return out;
   }
 
+  /** Names of the stored stage results per sample key (without parsing the results). */
+  stageNames(): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const row of this.db.prepare<[], { q: number; idx: number; stage: string }>('SELECT q, idx, stage FROM results').all()) {
+      const key = `${row.q}/${row.idx}`;
+      let set = out.get(key);
+      if (!set) out.set(key, (set = new Set()));
+      set.add(row.stage);
+    }
+    return out;
+  }
+
   artefacts(Q: number, index: number): ArtefactRecord[] {
     return this.db.prepare<[number, number], ArtefactRow>('SELECT * FROM artefacts WHERE q = ? AND idx = ? ORDER BY kind').all(Q, index).map(toArtefact);
   }

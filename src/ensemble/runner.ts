@@ -117,13 +117,13 @@ export async function runCampaign(dirArg: string, opts: RunOptions = {}): Promis
 /** Check every finished sample's results and artefacts; send the doubtful ones back to pending. */
 function verifyFinished(dir: string, def: CampaignDefinition, catalog: Catalog, mode: 'checksum' | 'size'): Recovery['invalidated'] {
   const out: Recovery['invalidated'] = [];
-  const stagesBySample = catalog.allStages();
+  const stagesBySample = catalog.stageNames();
   const artefactsBySample = catalog.allArtefacts();
   const wantedKinds = expectedArtefacts(def);
   for (const s of catalog.samples()) {
     if (s.status !== 'done') continue;
     const key = sampleKey(s);
-    const stages = new Set((stagesBySample.get(key) ?? []).map((r) => r.stage));
+    const stages = stagesBySample.get(key) ?? new Set<string>();
     const artefacts = artefactsBySample.get(key) ?? [];
     let reason: string | null = null;
     const missingStage = ['prepare', ...def.measure].find((m) => !stages.has(m));

@@ -87,8 +87,13 @@ export interface CgOptions {
   maxStep?: number;
   /** Line search ends when |d·F(α)| ≤ lineTol·|d·F(0)|. */
   lineTol?: number;
-  /** Iterations without a new lowest max force before giving up as stalled (round-off floor). */
+  /**
+   * Give up as stalled after this many iterations without a new lowest max force, once that force
+   * is below stallForce: the round-off floor. Above it (a plastic rearrangement can keep max |F|
+   * large and non-monotonic for thousands of iterations) only maxIterations stops the search.
+   */
   stallIterations?: number;
+  stallForce?: number;
   onProgress?: (iteration: number, maxForce: number) => void;
 }
 
@@ -98,6 +103,7 @@ export function minimizeCg(sys: System, opts: CgOptions = {}): MinimizeResult {
   const maxStep = opts.maxStep ?? 0.02;
   const lineTol = opts.lineTol ?? 1e-2;
   const stallIterations = opts.stallIterations ?? 2000;
+  const stallForce = opts.stallForce ?? 1e-6;
   const pos = sys.positions;
   const f = sys.forces;
   const m = pos.length;
@@ -115,7 +121,7 @@ export function minimizeCg(sys: System, opts: CgOptions = {}): MinimizeResult {
   for (; iter < maxIter; iter++) {
     const fmax = maxForceComponent(f);
     if (fmax < ftol) { reason = 'ftol'; break; }
-    if (fmax < best) { best = fmax; bestIter = iter; } else if (iter - bestIter > stallIterations) { reason = 'stalled'; break; }
+    if (fmax < best) { best = fmax; bestIter = iter; } else if (best < stallForce && iter - bestIter > stallIterations) { reason = 'stalled'; break; }
     if (opts.onProgress && iter % 100 === 0) opts.onProgress(iter, fmax);
 
     let slope0 = dot(d, f); // −dE/dα at α = 0

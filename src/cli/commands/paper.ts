@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { defineCampaign, initCampaign, MEASUREMENTS, type CampaignDefinition, type CampaignInput } from '../../ensemble/campaign.ts';
 import { STAGES } from '../../ensemble/pipeline.ts';
 import { runCampaign, type RunEvent, type RunSummary } from '../../ensemble/runner.ts';
-import { guessZeroPressureDensity } from '../../engine/calibrate.ts';
+import { guessZeroPressureDensity } from '../../ensemble/calibrate.ts';
 import { ZERO_PRESSURE_TABLE } from '../../model/zero-pressure-table.ts';
 import { reportFromCampaign } from '../../report/report.ts';
 import { parseInteger, UserError } from '../errors.ts';

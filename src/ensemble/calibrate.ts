@@ -3,17 +3,19 @@
  * of glasses made by the preparation protocol is within tolerance of 0.
  *
  * Without a starting density, round 1 prepares S samples at a rough guess and relaxes each
- * sample's box to p = 0; the mean relaxed density is the next guess. Each later round prepares S samples with fresh seeds at the
- * current density and measures p/K per sample (K by finite dilation); it stops when
- * |mean p/K| ≤ tol/2 (half the tolerance, so that fresh samples stay within tol despite their
- * statistical error), else takes a Newton step ρ ← ρ·(1 − mean p/K) (K = ρ·dp/dρ).
+ * sample's box to p = 0; the mean relaxed density is the next guess. Each later round prepares S
+ * samples with fresh seeds at the current density and measures p/K per sample (K = −V·dp/dV by
+ * linear response, measure/elastic.ts); it stops when |mean p/K| ≤ tol/2 (half the tolerance, so
+ * that fresh samples stay within tol despite their statistical error), else takes a Newton step
+ * ρ ← ρ·(1 − mean p/K) (since K = ρ·dp/dρ).
  * The accepted round's samples were never used to choose its density, so its mean ± standard
  * error is an unbiased check on fresh seeds.
  */
 import { deriveSeed } from '../util/random.ts';
 import { boxVolume } from '../space/box.ts';
-import { DEFAULT_PREPARE, finiteDilationBulkModulus, prepareGlass, type PrepareOptions } from './prepare.ts';
-import { particleCount, virialPressure } from './system.ts';
+import { DEFAULT_PREPARE, prepareGlass, type PrepareOptions } from '../engine/prepare.ts';
+import { particleCount, virialPressure } from '../engine/system.ts';
+import { measureElastic } from '../measure/elastic.ts';
 
 export interface CalibrationOptions {
   Q: number;
@@ -79,7 +81,7 @@ export function calibrateDensity(opts: CalibrationOptions, log: (msg: string) =>
       if (!res.quench.converged) throw new Error(`calibration sample (seed ${seed}) did not converge: max |F| = ${res.quench.maxForce}`);
       const sys = res.system;
       const p = virialPressure(sys);
-      const K = res.relax?.bulkModulus ?? finiteDilationBulkModulus(sys, protocol.ftol);
+      const K = measureElastic(sys).K;
       r.seeds.push(seed); r.pressure.push(p); r.bulkModulus.push(K); r.pOverK.push(p / K);
       if (relax) r.relaxedDensity!.push(particleCount(sys) / boxVolume(sys.box));
       log(`Q=${opts.Q} round ${round} sample ${s + 1}/${opts.samples}: rho=${density.toFixed(6)} p=${p.toExponential(4)} K=${K.toFixed(3)} p/K=${(p / K).toExponential(3)}`);

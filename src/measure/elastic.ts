@@ -174,6 +174,12 @@ function affineTerms(pairs: PairTable): Float64Array {
   return A;
 }
 
+/**
+ * Moduli of the configuration sys as it stands (positions are not changed; its forces, energy and
+ * neighbor list are refreshed). Throws UnrelaxedConfigurationError if max|F| is above
+ * forceTolerance × the rms pair force, unless allowUnrelaxed. Unconverged CG solves are reported
+ * through `converged` and `cgSolves`, never hidden.
+ */
 export function measureElastic(sys: System, opts: ElasticOptions = {}): ElasticResult {
   const tol = opts.tol ?? DEFAULT_CG_TOL;
   const forceTolerance = opts.forceTolerance ?? DEFAULT_FORCE_TOLERANCE;

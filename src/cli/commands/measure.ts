@@ -5,10 +5,11 @@
 import type { Command } from 'commander';
 import { registerMeasureElastic } from './measure-elastic.ts';
 import { registerMeasureGr } from './measure-gr.ts';
+import { registerMeasureModes } from './measure-modes.ts';
 
 export function registerMeasure(program: Command): void {
   const measure = program.command('measure').description('measure a quenched configuration (extended XYZ)');
   for (const register of MEASUREMENTS) register(measure);
 }
 
-const MEASUREMENTS: Array<(measure: Command) => void> = [registerMeasureElastic, registerMeasureGr];
+const MEASUREMENTS: Array<(measure: Command) => void> = [registerMeasureElastic, registerMeasureGr, registerMeasureModes];

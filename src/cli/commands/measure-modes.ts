@@ -1,0 +1,103 @@
+/**
+ * `qglass measure modes FILE`: the lowest vibrational modes (src/measure/modes.ts) with their
+ * participation ratios and the sound-speed scales c_s, ω₀, ω₁ of the sample (shear modulus from
+ * src/measure/elastic.ts unless --no-elastic).
+ *
+ * --out modes.npy writes the eigenvectors as float64 (count, N, 3) and the eigenvalues ω² beside
+ * it as modes-omega2.npy, float64 (count,), both in ascending ω².
+ */
+import type { Command } from 'commander';
+import { writeNpy } from '../../io/npy.ts';
+import { LANCZOS_DEFAULTS } from '../../linalg/lanczos.ts';
+import { measureElastic, UnrelaxedConfigurationError } from '../../measure/elastic.ts';
+import { DEFAULT_MODE_COUNT, measureModes, soundScales, type ModesResult, type SoundScales } from '../../measure/modes.ts';
+import { parseInteger, parseNumber, UserError } from '../errors.ts';
+import { loadGlass } from '../load.ts';
+
+interface ModesCliOptions { count: string; tol: string; block: string; q?: string; out?: string; elastic: boolean; json?: boolean }
+
+/** modes.npy → modes-omega2.npy (the eigenvalues written beside the vectors). */
+export function eigenvaluePath(vectorsPath: string): string {
+  return vectorsPath.endsWith('.npy') ? `${vectorsPath.slice(0, -4)}-omega2.npy` : `${vectorsPath}-omega2.npy`;
+}
+
+export function registerMeasureModes(measure: Command): void {
+  measure
+    .command('modes')
+    .description('lowest vibrational modes (ω², participation ratio, residual) by sparse Lanczos, with c_s, ω₀ and ω₁')
+    .argument('<file>', 'extended XYZ file of a quenched configuration')
+    .option('--count <k>', 'number of lowest non-zero modes', String(DEFAULT_MODE_COUNT))
+    .option('--tol <tol>', 'converged when ‖Hψ − ω²ψ‖ ≤ tol·‖H‖', String(LANCZOS_DEFAULTS.tol))
+    .option('--block <b>', 'Lanczos block size: ≥ the largest exact multiplicity to resolve (crystals); 1 for glasses', String(LANCZOS_DEFAULTS.blockSize))
+    .option('--q <Q>', 'repulsive stiffness Q (default: Q=... from the file)')
+    .option('--out <file.npy>', 'write eigenvectors, float64 (count, N, 3), and eigenvalues to FILE-omega2.npy, float64 (count,)')
+    .option('--no-elastic', 'skip the shear modulus (and so c_s, ω₀, ω₁)')
+    .option('--json', 'print one JSON object on stdout')
+    .action((file: string, o: ModesCliOptions) => {
+      const count = parseInteger('--count', o.count);
+      const tol = parseNumber('--tol', o.tol);
+      const blockSize = parseInteger('--block', o.block);
+      if (count < 1) throw new UserError(`--count must be ≥ 1; got ${o.count}`);
+      if (!(tol > 0 && tol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
+      if (blockSize < 1) throw new UserError(`--block must be ≥ 1; got ${o.block}`);
+      const { system, model } = loadGlass(file, { q: o.q === undefined ? undefined : parseNumber('--q', o.q) });
+      const N = system.species.length;
+      let r: ModesResult;
+      try {
+        r = measureModes(system, { count, tol, blockSize });
+      } catch (err) {
+        if (err instanceof RangeError) throw new UserError(`${file}: ${err.message}`);
+        throw err;
+      }
+      const outputs = o.out ? { vectors: o.out, omega2: eigenvaluePath(o.out), shape: [count, N, 3] } : null;
+      if (outputs) {
+        writeNpy(outputs.vectors, r.vectors, outputs.shape);
+        writeNpy(outputs.omega2, Float64Array.from(r.omega2), [count]);
+      }
+      let scales: SoundScales | null = null;
+      let elasticSeconds = 0;
+      if (o.elastic) {
+        const t0 = performance.now();
+        try {
+          const el = measureElastic(system);
+          if (el.converged) scales = soundScales(el.G, system);
+          else process.stderr.write('qglass: warning: the shear-modulus solves did not converge; c_s, ω₀, ω₁ are omitted\n');
+        } catch (err) {
+          if (!(err instanceof UnrelaxedConfigurationError) && !(err instanceof RangeError)) throw err;
+          process.stderr.write(`qglass: warning: no shear modulus, so no c_s, ω₀, ω₁: ${err.message}\n`);
+        }
+        elasticSeconds = (performance.now() - t0) / 1000;
+      }
+      if (!r.converged) {
+        const bad = r.pairConverged.filter((c) => !c).length;
+        process.stderr.write(`qglass: warning: ${bad} of ${count} modes did not reach ‖Hψ − ω²ψ‖ ≤ ${r.tolerance.toExponential(2)} (converged: false)\n`);
+        process.exitCode = 1;
+      }
+      const timings = { ...r.timings, elastic: elasticSeconds, total: r.timings.total + elasticSeconds };
+      if (o.json) {
+        const { vectors: _vectors, timings: _t, ...summary } = r;
+        process.stdout.write(JSON.stringify({
+          file, Q: model.Q, ...summary, timings,
+          G: scales?.G ?? null, cs: scales?.cs ?? null, a0: scales?.a0 ?? null, omega0: scales?.omega0 ?? null, omega1: scales?.omega1 ?? null,
+          out: outputs,
+        }) + '\n');
+        return;
+      }
+      const e = (x: number, d = 6) => x.toExponential(d).padStart(d + 9);
+      process.stdout.write(
+        `${file}: Q = ${model.Q}, N = ${N}; lowest ${count} modes above the 3 translations\n` +
+        `   #          ω²               ω          e     residual  conv\n` +
+        r.omega2.map((w2, k) =>
+          `  ${String(k).padStart(2)} ${e(w2)} ${e(r.omega[k])}  ${r.participation[k].toFixed(4)} ${r.residual[k].toExponential(1).padStart(9)}  ${r.pairConverged[k] ? 'yes' : 'NO'}\n`).join('') +
+        `  residual bound ${r.tolerance.toExponential(2)} (tol ${tol} × ‖H‖ ≈ ${r.hessianNorm.toExponential(3)}); ` +
+        `${r.matvecs} Hessian products, ${r.restarts} restarts${r.converged ? '' : ' — NOT CONVERGED'}\n` +
+        (scales
+          ? `  G = ${scales.G.toFixed(5)}, c_s = ${scales.cs.toFixed(5)}, a₀ = ${scales.a0.toFixed(5)}, ω₀ = c_s/a₀ = ${scales.omega0.toFixed(5)}, ` +
+            `ω₁ = 2π·c_s/L = ${scales.omega1.toFixed(5)} (ω₁² = ${(scales.omega1 ** 2).toFixed(5)})\n`
+          : '') +
+        (outputs ? `  eigenvectors written to ${outputs.vectors}, shape (${count}, ${N}, 3); eigenvalues to ${outputs.omega2}\n` : '') +
+        `  time: Hessian ${timings.hessian.toFixed(3)} s, eigensolver ${timings.eigensolver.toFixed(3)} s` +
+        `${o.elastic ? `, elastic ${timings.elastic.toFixed(3)} s` : ''}, total ${timings.total.toFixed(3)} s\n`,
+      );
+    });
+}

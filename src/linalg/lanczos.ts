@@ -1,0 +1,481 @@
+/**
+ * The lowest eigenpairs of a large sparse symmetric positive semi-definite operator: thick-restart
+ * Lanczos (Wu & Simon, SIAM J. Matrix Anal. Appl. 22, 602 (2000)).
+ *
+ * - Single vector (blockSize 1, the default): the three-term recurrence (arrowhead after a
+ *   restart) with partial reorthogonalisation (Simon, Math. Comp. 42, 115 (1984)). New vectors are
+ *   reorthogonalised against the kept Ritz vectors at every step — their Lanczos relation holds
+ *   only to the semi-orthogonality of the basis they were built from, so the ω-recurrence cannot
+ *   track them — and against the Lanczos chain only when the ω-recurrence estimates a loss of
+ *   orthogonality above √ε (that vector and the next). The basis stays semi-orthogonal, which keeps
+ *   the Ritz values accurate to rounding at a fraction of the cost of full reorthogonalisation.
+ * - Block (blockSize b > 1): b vectors per step with full reorthogonalisation. Needed only when
+ *   eigenvalues are exactly degenerate (symmetric crystals): a Krylov space grown from b vectors
+ *   holds up to b copies of an eigenvalue, one vector only one (the rest appear only from
+ *   rounding, late). Near-degenerate eigenvalues (a disordered sample's split phonon multiplets)
+ *   are resolved by the single-vector method like any other.
+ *
+ * The Rayleigh–Ritz problem is small and dense (eigen-tridiagonal.ts). Convergence is tested on
+ * every wanted pair by its residual bound, and the returned pairs are then checked explicitly:
+ * the k Ritz vectors are orthonormalised, a final Rayleigh–Ritz step on their span is done, and
+ * ‖Aψ − θψ‖ is computed for each; `converged` is true only if every one is below tol·‖A‖.
+ * Vectors an operator must not act on (the translations of a periodic Hessian) are removed by the
+ * `project` callback from every new vector: the search runs in their orthogonal complement exactly.
+ */
+import type { LinearOperator } from './operator.ts';
+import { symmetricEigen, symmetricEigenLastComponents } from './eigen-tridiagonal.ts';
+import { createRandom } from '../util/random.ts';
+
+export interface LanczosOptions {
+  /** Number of lowest eigenpairs wanted. */
+  count: number;
+  /** A pair is converged when ‖Aψ − θψ‖ ≤ tol·‖A‖ (‖A‖ estimated by the largest Ritz value). */
+  tol?: number;
+  /** Vectors per Lanczos step (> 1 only for exactly degenerate spectra, see above). */
+  blockSize?: number;
+  /** Largest basis (vectors) before a thick restart. */
+  basisSize?: number;
+  /** Ritz vectors kept at a thick restart (≥ count). */
+  keep?: number;
+  /** Give up (converged: false) after this many operator applications. */
+  maxMatvecs?: number;
+  /** Orthogonal projector onto the space searched (removes known null vectors), in place. */
+  project?: (v: Float64Array) => void;
+  /** Seed of the random start vector(s). */
+  seed?: number;
+}
+
+export interface EigenResult {
+  /** Ascending eigenvalue estimates (Rayleigh quotients of the returned vectors). */
+  values: Float64Array;
+  /** count × dim, row r the unit eigenvector of values[r]; orthonormal. */
+  vectors: Float64Array;
+  /** ‖Aψ − θψ‖ per pair, computed explicitly. */
+  residuals: Float64Array;
+  /** Per pair: residual ≤ tolerance. */
+  pairConverged: boolean[];
+  /** Every pair converged. */
+  converged: boolean;
+  /** The absolute residual bound used: tol·‖A‖. */
+  tolerance: number;
+  /** Estimate of ‖A‖ (largest Ritz value seen). */
+  normEstimate: number;
+  /** Operator applications (vectors). */
+  matvecs: number;
+  /** Lanczos steps (blocks) taken. */
+  iterations: number;
+  restarts: number;
+  /** Full Gram–Schmidt passes over the basis (single-vector mode; one per step in block mode). */
+  reorthogonalizations: number;
+}
+
+export const LANCZOS_DEFAULTS = {
+  tol: 1e-9,
+  blockSize: 1,
+  /** basisSize = max(BASIS_MIN, BASIS_PER_WANTED·count) */
+  basisMin: 80,
+  basisPerWanted: 5,
+  /** keep = count + max(KEEP_EXTRA_MIN, KEEP_EXTRA_PER_WANTED·count) */
+  keepExtraMin: 10,
+  keepExtraPerWanted: 1,
+  maxMatvecs: 200_000,
+  seed: 1,
+} as const;
+
+const EPS = 2 ** -52;
+/** Semi-orthogonality threshold of partial reorthogonalisation. */
+const ETA = Math.sqrt(EPS);
+/** Single-vector steps between cheap convergence checks. */
+const CHECK_EVERY = 5;
+
+export function lanczosSmallest(op: LinearOperator, opts: LanczosOptions): EigenResult {
+  const n = op.dim;
+  const k = opts.count;
+  const b = opts.blockSize ?? LANCZOS_DEFAULTS.blockSize;
+  const tol = opts.tol ?? LANCZOS_DEFAULTS.tol;
+  const keepWanted = opts.keep ?? k + Math.max(LANCZOS_DEFAULTS.keepExtraMin, LANCZOS_DEFAULTS.keepExtraPerWanted * k);
+  const mWanted = opts.basisSize ?? Math.max(LANCZOS_DEFAULTS.basisMin, LANCZOS_DEFAULTS.basisPerWanted * k);
+  const maxMatvecs = opts.maxMatvecs ?? LANCZOS_DEFAULTS.maxMatvecs;
+  const project = opts.project;
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`count must be a positive integer; got ${k}`);
+  if (!Number.isInteger(b) || b < 1) throw new RangeError(`blockSize must be a positive integer; got ${b}`);
+  if (!(tol > 0 && tol < 1)) throw new RangeError(`tol must be in (0, 1); got ${tol}`);
+  if (keepWanted < k) throw new RangeError(`keep (${keepWanted}) must be at least count (${k})`);
+  // the basis cannot outgrow the space (minus a margin for the null vectors the projector removes)
+  const m = Math.min(Math.max(mWanted, keepWanted + 2 * b), n - 3 - b);
+  const keep = Math.min(keepWanted, m - 2 * b);
+  if (k > keep || m < 2 * b) {
+    throw new RangeError(`count ${k} is too large for an operator of dimension ${n}: use a dense eigensolver (symmetricEigen)`);
+  }
+
+  const V = new Float64Array((m + b) * n);
+  const W = new Float64Array(b * n);
+  const T = new Float64Array(m * m);
+  const R = new Float64Array(b * b);
+  const h = new Float64Array(m + b);
+  const corr = new Float64Array(m + b);
+  const rng = createRandom(opts.seed ?? LANCZOS_DEFAULTS.seed);
+  // partial reorthogonalisation state (single vector): ω estimates of v_{j−1}, v_j against the basis
+  let omegaPrev = new Float64Array(m + 1);
+  let omegaCur = new Float64Array(m + 1);
+  let omegaNext = new Float64Array(m + 1);
+  const eps1 = EPS * Math.sqrt(n);
+  let reorthNext = false;
+
+  let cur = 0;
+  let kept = 0;
+  let matvecs = 0;
+  let iterations = 0;
+  let restarts = 0;
+  let reorthogonalizations = 0;
+  /** Largest Ritz value: the scale of the residual bound. */
+  let normA = 0;
+  /** Gershgorin-type bound of ‖A‖ from T: the scale of rounding in the ω-recurrence. */
+  let normBound = 0;
+  let sinceCheck = 0;
+  /** Explicit checks that found the estimates too optimistic; each tightens the estimate test 10×. */
+  let failedChecks = 0;
+
+  for (let i = 0; i < b * n; i++) W[i] = rng.normal();
+  for (let c = 0; c < b; c++) project?.(W.subarray(c * n, (c + 1) * n));
+  orthonormalizeBlock(W, b, n, V, 0, R, rng, project);
+  V.set(W, 0);
+
+  for (;;) {
+    for (let c = 0; c < b; c++) {
+      const w = W.subarray(c * n, (c + 1) * n);
+      op.apply(V.subarray((cur + c) * n, (cur + c + 1) * n), w);
+      project?.(w);
+    }
+    matvecs += b;
+    iterations++;
+    const total = cur + b;
+    // local recurrence: the new block couples to itself, the previous block and (first step after
+    // a restart) the kept Ritz vectors — modified Gram–Schmidt against those
+    const localStart = cur === kept ? 0 : cur - b;
+    for (let c = 0; c < b; c++) {
+      const wo = c * n;
+      h.fill(0, 0, total);
+      for (let j = localStart; j < total; j++) {
+        const s = dotAt(V, j * n, W, wo, n);
+        h[j] += s;
+        axpyAt(-s, V, j * n, W, wo, n);
+      }
+      if (b > 1) {
+        reorthogonalizations++;
+        reorthogonalize(V, 0, total, n, W, wo, corr);
+        for (let j = 0; j < total; j++) h[j] += corr[j];
+      } else {
+        // the kept Ritz vectors: every step (see the header); the Lanczos chain: when ω says so
+        if (kept > 0) reorthogonalize(V, 0, kept, n, W, wo, corr);
+        const beta = Math.sqrt(dotAt(W, 0, W, 0, n));
+        normBound = Math.max(normBound, Math.abs(h[cur]) + beta + (cur > kept ? Math.abs(h[cur - 1]) : 0));
+        const worst = cur === kept ? 0 : estimateOrthogonality(T, m, cur, kept, h[cur], h[cur - 1], beta, omegaCur, omegaPrev, omegaNext, normBound, eps1);
+        const chainPass: boolean = reorthNext || worst > ETA;
+        reorthNext = !reorthNext && chainPass;
+        if (chainPass) {
+          reorthogonalizations++;
+          reorthogonalize(V, kept, total, n, W, wo, corr);
+          omegaNext.fill(eps1, 0, total);
+        }
+      }
+      for (let j = 0; j < total; j++) T[j * m + cur + c] = h[j];
+    }
+    // T is symmetric: mirror the new columns into rows (the block's own square averaged)
+    for (let c = 0; c < b; c++) for (let j = 0; j < total; j++) {
+      if (j >= cur && j - cur > c) continue;
+      const s = j >= cur ? 0.5 * (T[j * m + cur + c] + T[(cur + c) * m + j]) : T[j * m + cur + c];
+      T[j * m + cur + c] = s;
+      T[(cur + c) * m + j] = s;
+    }
+    if (b === 1) {
+      if (cur === kept) omegaNext.fill(eps1, 0, total);
+      const t = omegaPrev; omegaPrev = omegaCur; omegaCur = omegaNext; omegaNext = t;
+      omegaCur[total] = 1;
+    }
+    cur = total;
+    orthonormalizeBlock(W, b, n, V, cur, R, rng, project);
+    V.set(W, cur * n);
+    sinceCheck += b;
+
+    const basisFull = cur + b > m;
+    if (!basisFull && sinceCheck < (b === 1 ? CHECK_EVERY : Math.max(10, 2 * b))) continue;
+    sinceCheck = 0;
+    const estimateBound = () => tol * normA * 0.1 ** failedChecks;
+    if (cur >= k && !basisFull && b === 1) {
+      // cheap test: eigenvalues and last eigenvector components only
+      const ritz = symmetricEigenLastComponents(principal(T, m, cur), cur);
+      normA = Math.max(normA, ritz.values[cur - 1]);
+      let ok = true;
+      for (let i = 0; i < k && ok; i++) ok = Math.abs(R[0] * ritz.vectors[i]) <= estimateBound();
+      if (!ok) continue;
+    }
+    const ritz = symmetricEigen(principal(T, m, cur), cur);
+    normA = Math.max(normA, ritz.values[cur - 1]);
+    let ok = cur >= k;
+    for (let i = 0; i < k && ok; i++) ok = blockResidual(ritz.vectors, i, cur, b, R) <= estimateBound();
+    if (ok || matvecs >= maxMatvecs) {
+      const result = finalize(op, V, ritz.vectors, cur, k, n, tol * normA, project);
+      if (result.converged || matvecs + result.matvecs >= maxMatvecs) {
+        return {
+          ...result, normEstimate: normA, matvecs: matvecs + result.matvecs,
+          iterations, restarts, reorthogonalizations,
+        };
+      }
+      matvecs += result.matvecs; // the explicit check failed: keep iterating, trusting estimates less
+      failedChecks++;
+    }
+    if (!basisFull) continue;
+    // thick restart: the lowest `keep` Ritz vectors, then the pending block
+    restarts++;
+    const X = new Float64Array(keep * n);
+    combineRows(V, cur, n, ritz.vectors, cur, keep, X);
+    V.copyWithin(keep * n, cur * n, (cur + b) * n);
+    V.set(X, 0);
+    // the pending block was only semi-orthogonal to the old basis: make it orthogonal to the kept
+    // vectors, so that the restarted recurrence starts from clean ω estimates
+    for (let c = 0; c < b; c++) {
+      const wo = (keep + c) * n;
+      reorthogonalize(V, 0, keep, n, V, wo, corr);
+      const nv = Math.sqrt(dotAt(V, wo, V, wo, n));
+      for (let i = 0; i < n; i++) V[wo + i] /= nv;
+    }
+    T.fill(0);
+    for (let r = 0; r < keep; r++) T[r * m + r] = ritz.values[r];
+    cur = kept = keep;
+    reorthNext = false;
+    omegaCur.fill(eps1, 0, keep);
+    omegaCur[keep] = 1;
+  }
+}
+
+/**
+ * Partial reorthogonalisation: estimates ω_{j+1,i} ≈ v_{j+1}·v_i of the next vector from those of
+ * v_j (omegaCur) and v_{j−1} (omegaPrev), by the Lanczos relation written for every basis vector:
+ * A·v_i = Σ_q T_iq·v_q over its neighbours q in T (kept Ritz vector i: itself and the first vector
+ * after the restart; that vector: all kept ones and its chain neighbours; chain vectors: i−1, i, i+1).
+ * Rounding is represented by a term ε‖A‖/β of the sign that makes things worse. Returns max |ω|.
+ */
+function estimateOrthogonality(T: Float64Array, m: number, j: number, kept: number, alpha: number, betaPrev: number, beta: number,
+  omegaCur: Float64Array, omegaPrev: Float64Array, omegaNext: Float64Array, normA: number, eps1: number): number {
+  let worst = 0;
+  const noise = (2 * EPS * normA) / beta;
+  omegaNext.fill(eps1, 0, kept); // the kept vectors are reorthogonalised against every step
+  for (let i = kept; i <= j - 2; i++) {
+    let g: number;
+    if (i === kept) {
+      g = T[i * m + i] * omegaCur[i] + T[i * m + i + 1] * omegaCur[i + 1];
+      for (let q = 0; q < kept; q++) g += T[i * m + q] * omegaCur[q];
+    } else {
+      g = T[i * m + i - 1] * omegaCur[i - 1] + T[i * m + i] * omegaCur[i] + T[i * m + i + 1] * omegaCur[i + 1];
+    }
+    let w = (g - alpha * omegaCur[i] - betaPrev * omegaPrev[i]) / beta;
+    w += w >= 0 ? noise : -noise;
+    omegaNext[i] = w;
+    const a = Math.abs(w);
+    if (a > worst) worst = a;
+  }
+  omegaNext[j - 1] = eps1;
+  omegaNext[j] = eps1;
+  return worst;
+}
+
+/**
+ * Classical Gram–Schmidt of W[wo..) against basis vectors from..to, a second pass when the first
+ * cancelled much (Daniel–Gragg–Kaufman–Stewart); the coefficients removed are summed into c.
+ */
+function reorthogonalize(V: Float64Array, from: number, to: number, n: number, W: Float64Array, wo: number, c: Float64Array): void {
+  c.fill(0, 0, to);
+  const before = Math.sqrt(dotAt(W, wo, W, wo, n));
+  gramSchmidtPass(V, from, to, n, W, wo, c);
+  if (Math.sqrt(dotAt(W, wo, W, wo, n)) < 0.7 * before) gramSchmidtPass(V, from, to, n, W, wo, c);
+}
+
+/** One classical Gram–Schmidt pass of W[wo..) against basis vectors from..to (coefficients added to c). */
+function gramSchmidtPass(V: Float64Array, from: number, to: number, n: number, W: Float64Array, wo: number, c: Float64Array): void {
+  const d = new Float64Array(to);
+  basisDots(V, from, to, n, W, wo, d);
+  basisSubtract(V, from, to, n, W, wo, d);
+  for (let j = from; j < to; j++) c[j] += d[j];
+}
+
+/** c[j] += V_j · W[wo..wo+n) for from ≤ j < to, four basis vectors per sweep. */
+function basisDots(V: Float64Array, from: number, to: number, n: number, W: Float64Array, wo: number, c: Float64Array): void {
+  let j = from;
+  for (; j + 4 <= to; j += 4) {
+    const a0 = j * n, a1 = a0 + n, a2 = a1 + n, a3 = a2 + n;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let i = 0; i < n; i++) {
+      const w = W[wo + i];
+      s0 += V[a0 + i] * w; s1 += V[a1 + i] * w; s2 += V[a2 + i] * w; s3 += V[a3 + i] * w;
+    }
+    c[j] += s0; c[j + 1] += s1; c[j + 2] += s2; c[j + 3] += s3;
+  }
+  for (; j < to; j++) c[j] += dotAt(V, j * n, W, wo, n);
+}
+
+/** W[wo..wo+n) −= Σ_j c[j]·V_j for from ≤ j < to. */
+function basisSubtract(V: Float64Array, from: number, to: number, n: number, W: Float64Array, wo: number, c: Float64Array): void {
+  let j = from;
+  for (; j + 4 <= to; j += 4) {
+    const a0 = j * n, a1 = a0 + n, a2 = a1 + n, a3 = a2 + n;
+    const c0 = c[j], c1 = c[j + 1], c2 = c[j + 2], c3 = c[j + 3];
+    for (let i = 0; i < n; i++) W[wo + i] -= c0 * V[a0 + i] + c1 * V[a1 + i] + c2 * V[a2 + i] + c3 * V[a3 + i];
+  }
+  for (; j < to; j++) axpyAt(-c[j], V, j * n, W, wo, n);
+}
+
+/** Entries per chunk of combineRows: a chunk of a 100-vector basis stays in a 1 MB L2 cache. */
+const COMBINE_CHUNK = 512;
+
+/**
+ * X_r = Σ_j Y[r·yStride + j]·V_j for r < rows, j < count: the basis is swept once, chunk by chunk,
+ * each chunk reused for every output row while it is in cache.
+ */
+function combineRows(V: Float64Array, count: number, n: number, Y: Float64Array, yStride: number, rows: number, X: Float64Array): void {
+  X.fill(0, 0, rows * n);
+  for (let i0 = 0; i0 < n; i0 += COMBINE_CHUNK) {
+    const i1 = Math.min(n, i0 + COMBINE_CHUNK);
+    for (let r = 0; r < rows; r++) {
+      const xo = r * n, yo = r * yStride;
+      let j = 0;
+      for (; j + 4 <= count; j += 4) {
+        const a0 = j * n, a1 = a0 + n, a2 = a1 + n, a3 = a2 + n;
+        const y0 = Y[yo + j], y1 = Y[yo + j + 1], y2 = Y[yo + j + 2], y3 = Y[yo + j + 3];
+        for (let i = i0; i < i1; i++) X[xo + i] += y0 * V[a0 + i] + y1 * V[a1 + i] + y2 * V[a2 + i] + y3 * V[a3 + i];
+      }
+      for (; j < count; j++) {
+        const a0 = j * n, y0 = Y[yo + j];
+        for (let i = i0; i < i1; i++) X[xo + i] += y0 * V[a0 + i];
+      }
+    }
+  }
+}
+
+/** X[xo..xo+n) = Σ_j y[yo + j]·V_j for j < count. */
+function combineAt(V: Float64Array, count: number, n: number, y: Float64Array, yo: number, X: Float64Array, xo: number): void {
+  X.fill(0, xo, xo + n);
+  let j = 0;
+  for (; j + 4 <= count; j += 4) {
+    const a0 = j * n, a1 = a0 + n, a2 = a1 + n, a3 = a2 + n;
+    const y0 = y[yo + j], y1 = y[yo + j + 1], y2 = y[yo + j + 2], y3 = y[yo + j + 3];
+    for (let i = 0; i < n; i++) X[xo + i] += y0 * V[a0 + i] + y1 * V[a1 + i] + y2 * V[a2 + i] + y3 * V[a3 + i];
+  }
+  for (; j < count; j++) axpyAt(y[yo + j], V, j * n, X, xo, n);
+}
+
+function dotAt(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
+  let s0 = 0, s1 = 0;
+  let i = 0;
+  for (; i + 2 <= n; i += 2) { s0 += a[ao + i] * b[bo + i]; s1 += a[ao + i + 1] * b[bo + i + 1]; }
+  if (i < n) s0 += a[ao + i] * b[bo + i];
+  return s0 + s1;
+}
+
+/** y[yo..yo+n) += s·x[xo..xo+n) */
+function axpyAt(s: number, x: Float64Array, xo: number, y: Float64Array, yo: number, n: number): void {
+  for (let i = 0; i < n; i++) y[yo + i] += s * x[xo + i];
+}
+
+function principal(T: Float64Array, m: number, size: number): Float64Array {
+  const out = new Float64Array(size * size);
+  for (let i = 0; i < size; i++) out.set(T.subarray(i * m, i * m + size), i * size);
+  return out;
+}
+
+/** Residual bound of Ritz pair i: ‖R·y_i(last block)‖ (R couples the last block to the next). */
+function blockResidual(Y: Float64Array, i: number, size: number, b: number, R: Float64Array): number {
+  let s2 = 0;
+  for (let r = 0; r < b; r++) {
+    let s = 0;
+    for (let c = r; c < b; c++) s += R[r * b + c] * Y[i * size + size - b + c];
+    s2 += s * s;
+  }
+  return Math.sqrt(s2);
+}
+
+/**
+ * Orthonormalise the b columns of W among themselves (modified Gram–Schmidt, twice), writing the
+ * triangular factor into R (R[r][c]: component of column c on new vector r). A column that
+ * vanishes (an invariant subspace was found) is replaced by a random vector orthogonal to basis
+ * vectors 0..total and to the block, with no coupling in R.
+ */
+function orthonormalizeBlock(W: Float64Array, b: number, n: number, V: Float64Array, total: number,
+  R: Float64Array, rng: { normal(): number }, project?: (v: Float64Array) => void): void {
+  R.fill(0);
+  const c0 = new Float64Array(Math.max(total, 1));
+  for (let c = 0; c < b; c++) {
+    const wo = c * n;
+    let norm0 = Math.sqrt(dotAt(W, wo, W, wo, n));
+    for (let attempt = 0; ; attempt++) {
+      for (let pass = 0; pass < 2; pass++) {
+        if (attempt > 0) reorthogonalize(V, 0, total, n, W, wo, c0);
+        for (let r = 0; r < c; r++) {
+          const s = dotAt(W, r * n, W, wo, n);
+          if (attempt === 0) R[r * b + c] += s;
+          axpyAt(-s, W, r * n, W, wo, n);
+        }
+      }
+      // rounding in the cancellation above may hold components along the projected-out vectors:
+      // remove them before normalising amplifies them
+      project?.(W.subarray(wo, wo + n));
+      const nw = Math.sqrt(dotAt(W, wo, W, wo, n));
+      if (nw > 1e-10 * norm0 && nw > 0) {
+        if (attempt === 0) R[c * b + c] = nw;
+        for (let i = 0; i < n; i++) W[wo + i] /= nw;
+        break;
+      }
+      if (attempt >= 3) throw new Error('cannot extend the Krylov basis: the search space is exhausted');
+      if (attempt === 0) for (let r = 0; r <= c; r++) R[r * b + c] = 0;
+      for (let i = 0; i < n; i++) W[wo + i] = rng.normal();
+      project?.(W.subarray(wo, wo + n));
+      norm0 = Math.sqrt(dotAt(W, wo, W, wo, n));
+    }
+  }
+}
+
+/**
+ * The k lowest Ritz vectors from the basis, made orthonormal, a Rayleigh–Ritz step on their span
+ * (k more operator applications), and the explicit residual of every pair.
+ */
+function finalize(op: LinearOperator, V: Float64Array, Y: Float64Array, size: number, k: number, n: number, bound: number,
+  project?: (v: Float64Array) => void): Pick<EigenResult, 'values' | 'vectors' | 'residuals' | 'pairConverged' | 'converged' | 'tolerance' | 'matvecs'> {
+  const X = new Float64Array(k * n);
+  combineRows(V, size, n, Y, size, k, X);
+  for (let pass = 0; pass < 2; pass++) {
+    for (let r = 0; r < k; r++) {
+      for (let q = 0; q < r; q++) axpyAt(-dotAt(X, q * n, X, r * n, n), X, q * n, X, r * n, n);
+      const nr = Math.sqrt(dotAt(X, r * n, X, r * n, n));
+      for (let i = 0; i < n; i++) X[r * n + i] /= nr;
+    }
+  }
+  const AX = new Float64Array(k * n);
+  for (let r = 0; r < k; r++) {
+    const ax = AX.subarray(r * n, (r + 1) * n);
+    op.apply(X.subarray(r * n, (r + 1) * n), ax);
+    project?.(ax);
+  }
+  const G = new Float64Array(k * k);
+  for (let r = 0; r < k; r++) for (let q = 0; q <= r; q++) {
+    const g = 0.5 * (dotAt(X, r * n, AX, q * n, n) + dotAt(X, q * n, AX, r * n, n));
+    G[r * k + q] = g;
+    G[q * k + r] = g;
+  }
+  const small = symmetricEigen(G, k);
+  const vectors = new Float64Array(k * n);
+  const AZ = new Float64Array(n);
+  const values = new Float64Array(k);
+  const residuals = new Float64Array(k);
+  const pairConverged: boolean[] = [];
+  for (let r = 0; r < k; r++) {
+    combineAt(X, k, n, small.vectors, r * k, vectors, r * n);
+    combineAt(AX, k, n, small.vectors, r * k, AZ, 0);
+    const theta = small.values[r];
+    let s2 = 0;
+    for (let i = 0; i < n; i++) { const d = AZ[i] - theta * vectors[r * n + i]; s2 += d * d; }
+    values[r] = theta;
+    residuals[r] = Math.sqrt(s2);
+    pairConverged.push(residuals[r] <= bound);
+  }
+  return { values, vectors, residuals, pairConverged, converged: pairConverged.every(Boolean), tolerance: bound, matvecs: k };
+}

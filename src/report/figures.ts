@@ -62,6 +62,9 @@ const CONFIG = {
     labelSeparation: 10,
     labelOverlap: true,
   },
+  // End labels kept inside the plot's extent, so that no panel's title is pushed up by a label
+  // sitting on its top edge (titles of side-by-side panels stay aligned).
+  axisY: { labelFlush: true },
   legend: { labelFontSize: 13, titleFontSize: 14, titleFontWeight: 'normal', symbolSize: 90 },
   title: { fontSize: 16, fontWeight: 'bold', anchor: 'start', offset: 10 },
   concat: { spacing: 36 },

@@ -8,6 +8,8 @@ import type { System } from '../src/engine/system.ts';
 import { assembleHessian, hessianMatrixFree, hessianMultiply } from '../src/linalg/hessian.ts';
 import { dot, projectOutTranslations } from '../src/linalg/operator.ts';
 import { buildContractionTable, modeContractions } from '../src/measure/contractions.ts';
+import { dipoleStarts, findNqles, nqleContext, refineNqle, searchNqles } from '../src/measure/nqle.ts';
+import { measureModes } from '../src/measure/modes.ts';
 import { createRandom } from '../src/util/random.ts';
 
 function randomUnitVector(n: number, seed: number): Float64Array {
@@ -130,4 +132,98 @@ test('a purely repulsive pair law (x^-12, test-only) has k₋ = f₊ = 0 and k�
     hessianMultiply(H, z, hz);
     assert.ok(relDiff(c.kPlus + c.fMinus, dot(z, hz)) < 1e-13);
   }
+});
+
+/** b(z) = κ³/τ² of any (not necessarily unit) vector. */
+function cubicCost(table: ReturnType<typeof buildContractionTable>, z: Float64Array): number {
+  const c = modeContractions(table, z);
+  return c.kappa ** 3 / (c.tau * c.tau);
+}
+
+for (const Q of [10, 240]) {
+  test(`Q = ${Q}: NQLEs from force-dipole starts solve H·π = (κ/τ)·U‴:ππ to the stated residual and are local minima of κ³/τ²`, () => {
+    const sys = smallGlass(Q).system;
+    const ctx = nqleContext(sys);
+    const starts = dipoleStarts(ctx, { dipoleStarts: 3, dipoleCandidates: 12, seed: 5 });
+    const search = searchNqles(ctx, starts, { count: 3 });
+    assert.equal(search.descents.total, 3);
+    assert.ok(search.modes.length >= 1 && search.descents.converged >= 1, JSON.stringify(search.descents));
+    const dim = sys.positions.length;
+    const hz = new Float64Array(dim), uzz = new Float64Array(dim);
+    for (const m of search.modes.filter((x) => x.converged)) {
+      const pi = m.vector;
+      assert.ok(Math.abs(dot(pi, pi) - 1) < 1e-12);
+      // the equation, recomputed independently of the solver (matrix-free H·π)
+      hessianMatrixFree(sys, pi, hz);
+      const c = modeContractions(ctx.table, pi, uzz);
+      let r2 = 0;
+      for (let k = 0; k < dim; k++) r2 += (hz[k] - (c.kappa / c.tau) * uzz[k]) ** 2;
+      const residual = Math.sqrt(r2 / dot(hz, hz));
+      assert.ok(residual <= 1e-8, `residual ${residual}`);
+      assert.ok(Math.abs(residual - m.residual) <= 1e-9);
+      assert.ok(m.gradient <= 1e-10, `‖∇b‖/b = ${m.gradient}`);
+      assert.ok(c.tau < 0, 'sign convention τ < 0');
+      assert.ok(relDiff(m.omega2, dot(pi, hz)) < 1e-12);
+      assert.ok(relDiff(m.barrier, (2 / 3) * c.kappa ** 3 / c.tau ** 2) < 1e-12);
+      assert.ok(relDiff(m.kPlus + m.kMinus + m.fPlus + m.fMinus, m.omega2) < 1e-12);
+      assert.ok(m.participation > 0 && m.participation < 1);
+      // a local minimum of b on the sphere: every small rotation raises b
+      const b0 = cubicCost(ctx.table, pi);
+      for (let s = 0; s < 5; s++) {
+        const v = randomUnitVector(dim, 100 + s);
+        const w = new Float64Array(dim);
+        for (let k = 0; k < dim; k++) w[k] = pi[k] + 1e-3 * v[k];
+        assert.ok(cubicCost(ctx.table, w) > b0, `b decreased along a random rotation (${s})`);
+      }
+    }
+    // distinct modes: no two kept modes overlap beyond the deduplication threshold
+    for (let a = 0; a < search.modes.length; a++) {
+      for (let b = a + 1; b < search.modes.length; b++) assert.ok(Math.abs(dot(search.modes[a].vector, search.modes[b].vector)) <= 0.9);
+    }
+  });
+}
+
+test('an NQLE descent stopped early is reported as not converged, with its residual', () => {
+  const sys = smallGlass(40).system;
+  const ctx = nqleContext(sys);
+  const [start] = dipoleStarts(ctx, { dipoleStarts: 1, dipoleCandidates: 4 });
+  const r = refineNqle(ctx, start.vector, { maxIterations: 2 });
+  assert.equal(r.iterations, 2);
+  assert.equal(r.converged, false);
+  assert.ok(r.residual > 1e-8);
+  const search = searchNqles(ctx, [start], { maxIterations: 2 });
+  assert.equal(search.modes[0].converged, false);
+  assert.equal(search.descents.unconverged, 1);
+});
+
+test('refusing an unrelaxed configuration', () => {
+  const sys = cloneSystem(smallGlass(40).system);
+  sys.positions[0] += 0.05;
+  assert.throws(() => findNqles(sys, { harmonicModes: 0, dipoleStarts: 1 }), /not at an energy minimum/);
+});
+
+test('the NQLE grown from a very soft quasilocalized harmonic mode overlaps it almost entirely; findNqles returns distinct converged modes, softest first', () => {
+  // N = 256, Q = 40, seed 1: the lowest mode has ω² ≈ 2.24 and participation ≈ 0.04; the next is at ≈ 4.06
+  const sys = smallGlass(40, 256, 1).system;
+  const modes = measureModes(sys, { count: 3 });
+  const dim = sys.positions.length;
+  const psi = modes.vectors.slice(0, dim);
+  assert.ok(modes.participation[0] < 0.1 && modes.omega2[1] > 1.5 * modes.omega2[0], `lowest mode: ω² ${modes.omega2[0]}, e ${modes.participation[0]}`);
+  const ctx = nqleContext(sys);
+  const r = refineNqle(ctx, psi);
+  assert.ok(r.converged);
+  const overlap = Math.abs(dot(r.vector, psi));
+  assert.ok(overlap > 0.9, `overlap ${overlap}`);
+  // no unit vector orthogonal to the translations is softer than the lowest mode
+  assert.ok(modeContractions(ctx.table, r.vector).kappa >= modes.omega2[0]);
+
+  const found = findNqles(sys, { count: 4, harmonicModes: 3, dipoleStarts: 2, dipoleCandidates: 8 });
+  assert.ok(found.modes.length >= 1);
+  for (let k = 0; k < found.modes.length; k++) {
+    assert.ok(found.modes[k].converged);
+    if (k > 0) assert.ok(found.modes[k].omega2 >= found.modes[k - 1].omega2);
+    for (let l = 0; l < k; l++) assert.ok(Math.abs(dot(found.modes[k].vector, found.modes[l].vector)) <= 0.9);
+  }
+  assert.ok(found.modes.some((m) => Math.abs(dot(m.vector, psi)) > 0.9), 'the NQLE of the softest mode is among those reported');
+  assert.equal(found.descents.total, found.harmonic.used + 2);
 });

@@ -27,7 +27,7 @@ export interface ModesOptions {
   count?: number;
   /** Convergence: ‖Hψ − ω²ψ‖ ≤ tol·‖H‖ (default 1e-9). */
   tol?: number;
-  /** Lanczos block size (default 1; ≥ the largest multiplicity for exactly degenerate spectra, e.g. crystals). */
+  /** Initial Lanczos block size (default 1); grown automatically when exactly degenerate eigenvalues show up (crystals). */
   blockSize?: number;
   /** Eigensolver settings beyond these (basis size, restart, seed, matvec budget). */
   lanczos?: Partial<Omit<LanczosOptions, 'count' | 'tol' | 'blockSize' | 'project'>>;
@@ -46,7 +46,7 @@ export interface ModesResult {
   /** ‖Hψ − ω²ψ‖ per mode (unit ψ). */
   residual: number[];
   pairConverged: boolean[];
-  /** Every mode's residual is within `tolerance`. */
+  /** Every mode's residual is within `tolerance`, and no degenerate ω² can be missing copies. */
   converged: boolean;
   /** The absolute residual bound: tol·‖H‖. */
   tolerance: number;
@@ -57,7 +57,10 @@ export interface ModesResult {
   matvecs: number;
   iterations: number;
   restarts: number;
+  /** Final block size, eigensolver runs (more than one when exact degeneracies made the block grow), most copies of one ω². */
   blockSize: number;
+  runs: number;
+  largestMultiplicity: number;
   /** Largest force component at the configuration (modes of a non-minimum are not harmonic modes). */
   maxForce: number;
   /** count × 3N, row r the unit eigenvector of omega2[r] (particle-major x, y, z). */
@@ -87,7 +90,8 @@ export function measureModes(sys: System, opts: ModesOptions = {}): ModesResult 
   return {
     N: n, count, omega2, omega: omega2.map(signedSqrt), participation, residual: Array.from(r.residuals),
     pairConverged: r.pairConverged, converged: r.converged, tolerance: r.tolerance, tol, hessianNorm: r.normEstimate,
-    matvecs: r.matvecs, iterations: r.iterations, restarts: r.restarts, blockSize, maxForce,
+    matvecs: r.matvecs, iterations: r.iterations, restarts: r.restarts,
+    blockSize: r.blockSize, runs: r.runs, largestMultiplicity: r.largestMultiplicity, maxForce,
     vectors: r.vectors, timings: { hessian: t1 - t0, eigensolver: t2 - t1, total: t2 - t0 },
   };
 }

@@ -28,7 +28,7 @@ export function registerMeasureModes(measure: Command): void {
     .argument('<file>', 'extended XYZ file of a quenched configuration')
     .option('--count <k>', 'number of lowest non-zero modes', String(DEFAULT_MODE_COUNT))
     .option('--tol <tol>', 'converged when ‖Hψ − ω²ψ‖ ≤ tol·‖H‖', String(LANCZOS_DEFAULTS.tol))
-    .option('--block <b>', 'Lanczos block size: ≥ the largest exact multiplicity to resolve (crystals); 1 for glasses', String(LANCZOS_DEFAULTS.blockSize))
+    .option('--block <b>', 'initial Lanczos block size (grown automatically if exactly degenerate modes show up, as in crystals)', String(LANCZOS_DEFAULTS.blockSize))
     .option('--q <Q>', 'repulsive stiffness Q (default: Q=... from the file)')
     .option('--out <file.npy>', 'write eigenvectors, float64 (count, N, 3), and eigenvalues to FILE-omega2.npy, float64 (count,)')
     .option('--no-elastic', 'skip the shear modulus (and so c_s, ω₀, ω₁)')

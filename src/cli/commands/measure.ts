@@ -6,10 +6,11 @@ import type { Command } from 'commander';
 import { registerMeasureElastic } from './measure-elastic.ts';
 import { registerMeasureGr } from './measure-gr.ts';
 import { registerMeasureModes } from './measure-modes.ts';
+import { registerMeasureNqle } from './measure-nqle.ts';
 
 export function registerMeasure(program: Command): void {
   const measure = program.command('measure').description('measure a quenched configuration (extended XYZ)');
   for (const register of MEASUREMENTS) register(measure);
 }
 
-const MEASUREMENTS: Array<(measure: Command) => void> = [registerMeasureElastic, registerMeasureGr, registerMeasureModes];
+const MEASUREMENTS: Array<(measure: Command) => void> = [registerMeasureElastic, registerMeasureGr, registerMeasureModes, registerMeasureNqle];

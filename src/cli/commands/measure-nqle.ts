@@ -1,0 +1,87 @@
+/** `qglass measure nqle FILE`: nonlinear quasilocalized excitations and their k±/f± anatomy (src/measure/nqle.ts). */
+import type { Command } from 'commander';
+import { DEFAULT_NQLE, findNqles, type NqleResult } from '../../measure/nqle.ts';
+import { UnrelaxedConfigurationError } from '../../measure/elastic.ts';
+import { writeNpy } from '../../io/npy.ts';
+import { parseInteger, parseNumber, UserError } from '../errors.ts';
+import { loadGlass } from '../load.ts';
+import { createProgress } from '../progress.ts';
+
+interface NqleCliOptions {
+  count: string; harmonicModes: string; dipoleStarts: string; seed: string; tol: string;
+  q?: string; out?: string; json?: boolean;
+}
+
+export function registerMeasureNqle(measure: Command): void {
+  measure
+    .command('nqle')
+    .description('softest nonlinear quasilocalized excitations (minima of κ³/τ²) with ω², participation, barrier and the k±/f± split of ω²')
+    .argument('<file>', 'extended XYZ file of a quenched configuration')
+    .option('--count <k>', 'number of NQLEs to report', String(DEFAULT_NQLE.count))
+    .option('--harmonic-modes <m>', 'lowest harmonic modes tried as starts (quasilocalized ones only)', String(DEFAULT_NQLE.harmonicModes))
+    .option('--dipole-starts <m>', 'force-dipole responses tried as starts', String(DEFAULT_NQLE.dipoleStarts))
+    .option('--seed <seed>', 'seed of the random choice of dipole pairs', String(DEFAULT_NQLE.seed))
+    .option('--tol <tol>', 'residual ‖H·π − (κ/τ)·U‴:ππ‖/‖H·π‖ to converge to', String(DEFAULT_NQLE.residualTol))
+    .option('--q <Q>', 'repulsive stiffness Q (default: Q=... from the file)')
+    .option('--out <file.npy>', 'write the mode vectors as a float64 array of shape (modes, N, 3)')
+    .option('--json', 'print one JSON object on stdout')
+    .action((file: string, o: NqleCliOptions) => {
+      const count = parseInteger('--count', o.count);
+      const harmonicModes = parseInteger('--harmonic-modes', o.harmonicModes);
+      const dipoleStarts = parseInteger('--dipole-starts', o.dipoleStarts);
+      const seed = parseInteger('--seed', o.seed);
+      const residualTol = parseNumber('--tol', o.tol);
+      if (count < 1) throw new UserError(`--count must be ≥ 1; got ${o.count}`);
+      if (harmonicModes < 0 || dipoleStarts < 0) throw new UserError('--harmonic-modes and --dipole-starts must be ≥ 0');
+      if (harmonicModes + dipoleStarts === 0) throw new UserError('no starts: give --harmonic-modes or --dipole-starts > 0');
+      if (!(residualTol > 0 && residualTol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
+      const { system, model } = loadGlass(file, { q: o.q === undefined ? undefined : parseNumber('--q', o.q) });
+      const N = system.species.length;
+      const progress = createProgress({ quiet: o.json });
+      let stage = '';
+      let r: NqleResult;
+      try {
+        r = findNqles(system, { count, harmonicModes, dipoleStarts, seed, residualTol }, (s, done, total) => {
+          if (s !== stage) { stage = s; progress.phase(s, total); }
+          progress.update(done);
+        });
+      } catch (err) {
+        if (err instanceof UnrelaxedConfigurationError) throw new UserError(`${file}: ${err.message}`);
+        if (err instanceof RangeError) throw new UserError(`${file}: ${err.message}`);
+        throw err;
+      } finally {
+        progress.stop();
+      }
+      if (o.out) {
+        const data = new Float64Array(r.modes.length * 3 * N);
+        r.modes.forEach((m, k) => data.set(m.vector, k * 3 * N));
+        writeNpy(o.out, data, [r.modes.length, N, 3]);
+      }
+      const unconverged = r.modes.filter((m) => !m.converged).length;
+      if (unconverged > 0) {
+        process.stderr.write(`qglass: warning: ${unconverged} of the ${r.modes.length} reported modes did not converge (converged: false)\n`);
+        process.exitCode = 1;
+      }
+      const modes = r.modes.map(({ vector: _vector, ...m }) => ({ ...m, kMinusOverFMinus: m.kMinus / m.fMinus }));
+      if (o.json) {
+        process.stdout.write(JSON.stringify({
+          file, Q: model.Q, N, modes, descents: r.descents, harmonic: r.harmonic, maxForce: r.maxForce, timings: r.timings,
+          ...(o.out ? { out: o.out, outShape: [r.modes.length, N, 3] } : {}),
+        }) + '\n');
+        return;
+      }
+      const e = (x: number, d = 4) => x.toExponential(d).padStart(d + 8);
+      process.stdout.write(
+        `${file}: Q = ${model.Q}, N = ${N}; ${r.descents.total} descents (${r.harmonic.used} harmonic, ` +
+        `${r.descents.total - r.harmonic.used} dipole): ${r.descents.converged} distinct converged, ${r.descents.duplicates} duplicates, ` +
+        `${r.descents.unconverged} unconverged\n` +
+        `   #          ω²        k₊          k₋          f₊          f₋      k₋/f₋      e     barrier    residual  conv  start\n` +
+        modes.map((m, k) =>
+          `  ${String(k).padStart(2)} ${e(m.omega2)}${e(m.kPlus)}${e(m.kMinus)}${e(m.fPlus)}${e(m.fMinus)} ${m.kMinusOverFMinus.toFixed(3).padStart(8)} ` +
+          `${m.participation.toFixed(3)} ${e(m.barrier, 3)} ${e(m.residual, 1)}  ${m.converged ? 'yes' : 'NO '}  ${m.start}\n`).join('') +
+        (o.out ? `  vectors (τ < 0) written to ${o.out}, shape (${r.modes.length}, ${N}, 3)\n` : '') +
+        `  time: setup ${r.timings.setup.toFixed(2)} s, harmonic modes ${r.timings.harmonicModes.toFixed(2)} s, ` +
+        `dipoles ${r.timings.dipoles.toFixed(2)} s, descents ${r.timings.descents.toFixed(2)} s, total ${r.timings.total.toFixed(2)} s\n`,
+      );
+    });
+}

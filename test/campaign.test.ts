@@ -23,6 +23,9 @@ import { readExtendedXyz } from '../src/io/xyz.ts';
 import { computeForces, maxForceComponent } from '../src/engine/forces.ts';
 import { systemFromConfiguration } from '../src/engine/system.ts';
 import { makePairModel } from '../src/model/potential.ts';
+import { assembleHessian, hessianMultiply } from '../src/linalg/hessian.ts';
+import { dot } from '../src/linalg/operator.ts';
+import { readNpy } from '../src/io/npy.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const ROOT = mkdtempSync(join(tmpdir(), 'qglass-campaign-test-'));
@@ -102,6 +105,41 @@ test('any sample recomputed alone gives the same glass and numbers', () => {
   const elastic = outcome.stages.find((s) => s.stage === 'elastic')!.value as { K: number; shear: unknown };
   assert.equal(elastic.K, ref.K);
   assert.deepEqual(elastic.shear, ref.shear);
+});
+
+test('the full pipeline: the stored mode and NQLE vectors are the ones the catalog describes; a damaged one is recomputed', async () => {
+  const dir = newCampaign('full', { Q: [10], density: '0.55', samples: 1, measure: ['elastic', 'modes', 'gr', 'nqle'], modes: 4, nqle: 1 });
+  await runCampaign(dir, { workers: 1 });
+  const [r] = loadCampaignSamples(dir);
+  assert.equal(r.status, 'done', r.error);
+  const modes = r.modes as { omega2: number[]; G: number; converged: boolean };
+  const nqle = r.nqle as { modes: Array<{ omega2: number; converged: boolean }> };
+  assert.equal(modes.G, r.G, 'sound scales from the sample\'s own shear modulus');
+  const sys = systemFromConfiguration(readExtendedXyz(join(dir, r.artefacts.glass!)), makePairModel(10));
+  computeForces(sys);
+  const H = assembleHessian(sys);
+  const rayleigh = (v: Float64Array) => {
+    const y = new Float64Array(v.length);
+    hessianMultiply(H, v, y);
+    return dot(v, y) / dot(v, v);
+  };
+  const vectors = readNpy(join(dir, r.artefacts.modes!));
+  assert.deepEqual(vectors.shape, [4, 256, 3]);
+  modes.omega2.forEach((w2, k) => {
+    const q = rayleigh(vectors.data.slice(k * 768, (k + 1) * 768) as Float64Array);
+    assert.ok(Math.abs(q - w2) <= 1e-8 * w2, `mode ${k}: ψ·Hψ = ${q}, ω² = ${w2}`);
+  });
+  const nq = readNpy(join(dir, r.artefacts.nqle!));
+  assert.deepEqual(nq.shape, [1, 256, 3]);
+  assert.ok(nqle.modes[0].converged);
+  assert.ok(Math.abs(rayleigh(nq.data as Float64Array) - nqle.modes[0].omega2) <= 1e-8 * nqle.modes[0].omega2);
+
+  const original = sha256(readFileSync(join(dir, r.artefacts.modes!)));
+  truncateSync(join(dir, r.artefacts.modes!), 200);
+  const rerun = await runCampaign(dir, { workers: 1 });
+  assert.match(rerun.recovery.invalidated[0]?.reason ?? '', /modes\.npy has 200 bytes/);
+  assert.equal(sha256(readFileSync(join(dir, r.artefacts.modes!))), original);
+  assert.deepEqual(numbers(loadCampaignSamples(dir)), numbers([r]));
 });
 
 test('killed with SIGKILL mid-run and resumed: every sample exactly once, numbers identical to an uninterrupted run', async () => {

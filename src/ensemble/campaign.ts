@@ -14,6 +14,8 @@ import { validateQ } from '../model/potential.ts';
 import { fccCellsFor } from '../space/lattice.ts';
 import { validateSeed } from '../util/random.ts';
 import { DEFAULT_PAIR_CORRELATION } from '../measure/pair-correlation.ts';
+import { DEFAULT_MODE_COUNT } from '../measure/modes.ts';
+import { DEFAULT_NQLE } from '../measure/nqle.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 
 export const CAMPAIGN_FILE = 'campaign.json';
@@ -59,6 +61,7 @@ export const CampaignSchema = z
     protocol: ProtocolSchema,
     measure: z.array(z.enum(MEASUREMENTS)),
     modes: z.strictObject({ count: z.number().int().positive() }),
+    nqle: z.strictObject({ count: z.number().int().positive() }),
     /** g(r) grid in units of a₀; rmax stays below half the box width, 0.5·N^(1/3)·a₀ for a cube. */
     gr: z.strictObject({ binWidth: positive, rmax: positive }),
     /** Version of qglass that created the campaign (informative; not part of the identity). */
@@ -86,11 +89,12 @@ export interface CampaignInput {
   density: string;
   protocol?: Partial<Protocol>;
   measure?: MeasurementName[];
+  /** Lowest vibrational modes per sample (default 20). */
   modes?: number;
+  /** Softest NQLEs per sample (default 5). */
+  nqle?: number;
   createdBy: string;
 }
-
-export const DEFAULT_MODE_COUNT = 20;
 
 /** Build and validate a definition; densities are resolved now so later preset changes cannot alter it. */
 export function defineCampaign(input: CampaignInput): CampaignDefinition {
@@ -111,6 +115,7 @@ export function defineCampaign(input: CampaignInput): CampaignDefinition {
     protocol: { ...DEFAULT_PREPARE, ...input.protocol },
     measure,
     modes: { count: input.modes ?? DEFAULT_MODE_COUNT },
+    nqle: { count: input.nqle ?? DEFAULT_NQLE.count },
     gr: { binWidth: DEFAULT_PAIR_CORRELATION.binWidth, rmax: defaultGrRange(input.N) },
     createdBy: input.createdBy,
   };

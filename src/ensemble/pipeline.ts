@@ -14,7 +14,10 @@ import { prepareGlass, type PrepareResult } from '../engine/prepare.ts';
 import { systemToConfiguration, type System } from '../engine/system.ts';
 import { formatExtendedXyz } from '../io/xyz.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
-import { measureElastic } from '../measure/elastic.ts';
+import { measureElastic, type ElasticResult } from '../measure/elastic.ts';
+import { measureModes, soundScales } from '../measure/modes.ts';
+import { findNqles } from '../measure/nqle.ts';
+import { formatNpy } from '../io/npy.ts';
 import { pairCorrelation } from '../measure/pair-correlation.ts';
 import { boxVolume } from '../space/box.ts';
 import { prepareSummary } from '../cli/commands/prepare.ts';
@@ -61,7 +64,7 @@ const elasticStage: StageDefinition = {
   run({ task, system }) {
     const r = measureElastic(system);
     const problem = r.converged ? undefined : `${r.cgSolves.filter((x) => x.reason !== 'converged').length} of 6 CG solves did not converge (largest residual ${Math.max(...r.cgSolves.map((x) => x.residual)).toExponential(2)} > ${r.cgTolerance})`;
-    return { value: { Q: task.sample.Q, ...r }, converged: r.converged, problem };
+    return { value: { Q: task.sample.Q, ...r }, converged: r.converged, problem, raw: r };
   },
 };
 
@@ -83,9 +86,49 @@ const grStage: StageDefinition = {
   },
 };
 
+const modesStage: StageDefinition = {
+  name: 'modes',
+  artefacts: ['modes'],
+  run({ task, system, earlier, writeArtefact }) {
+    const r = measureModes(system, { count: task.definition.modes.count });
+    const N = system.species.length;
+    writeArtefact('modes', formatNpy(r.vectors, [r.count, N, 3]));
+    // The fields of `qglass measure modes --json` (the vectors are the artefact); the sound scales
+    // come from this sample's elastic stage when the campaign measures it.
+    const elastic = earlier.get('elastic') as ElasticResult | undefined;
+    const scales = elastic ? soundScales(elastic.G, system) : null;
+    const { vectors: _vectors, timings, ...summary } = r;
+    const value = {
+      Q: task.sample.Q, ...summary, timings: { ...timings, elastic: 0 },
+      G: scales?.G ?? null, cs: scales?.cs ?? null, a0: scales?.a0 ?? null, omega0: scales?.omega0 ?? null, omega1: scales?.omega1 ?? null,
+      out: null,
+    };
+    const problem = r.converged ? undefined : `${r.pairConverged.filter((c) => !c).length} of ${r.count} modes did not reach ‖Hψ − ω²ψ‖ ≤ ${r.tolerance.toExponential(2)}`;
+    return { value, converged: r.converged, problem };
+  },
+};
+
+const nqleStage: StageDefinition = {
+  name: 'nqle',
+  artefacts: ['nqle'],
+  run({ task, system, writeArtefact }) {
+    const r = findNqles(system, { count: task.definition.nqle.count });
+    const N = system.species.length;
+    const data = new Float64Array(r.modes.length * 3 * N);
+    r.modes.forEach((m, k) => data.set(m.vector, k * 3 * N));
+    writeArtefact('nqle', formatNpy(data, [r.modes.length, N, 3]));
+    // The fields of `qglass measure nqle --json`. Each mode carries its own converged flag; the
+    // stage fails only when no descent converged at all.
+    const modes = r.modes.map(({ vector: _vector, ...m }) => ({ ...m, kMinusOverFMinus: m.kMinus / m.fMinus }));
+    const value = { Q: task.sample.Q, N, modes, descents: r.descents, harmonic: r.harmonic, maxForce: r.maxForce, timings: r.timings };
+    const converged = r.descents.converged > 0;
+    return { value, converged, problem: converged ? undefined : `none of ${r.descents.total} NQLE descents converged` };
+  },
+};
+
 /** The measurement stages available in this build, by name. */
 export const STAGES: ReadonlyMap<MeasurementName, StageDefinition> = new Map<MeasurementName, StageDefinition>(
-  [elasticStage, grStage].map((s) => [s.name, s]),
+  [elasticStage, modesStage, grStage, nqleStage].map((s) => [s.name, s]),
 );
 
 /** A sample failure, tagged with the stage it happened in. */

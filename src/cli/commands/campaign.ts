@@ -6,6 +6,8 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { DEFAULT_PREPARE } from '../../engine/prepare.ts';
+import { DEFAULT_MODE_COUNT } from '../../measure/modes.ts';
+import { DEFAULT_NQLE } from '../../measure/nqle.ts';
 import { defineCampaign, initCampaign, MEASUREMENTS, readCampaign, type CampaignDefinition, type MeasurementName } from '../../ensemble/campaign.ts';
 import { campaignStatus, loadCampaignSamples, samplesToCsv, type CampaignStatus } from '../../ensemble/export.ts';
 import { mergeShards } from '../../ensemble/merge.ts';
@@ -17,7 +19,7 @@ import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 
 interface InitOptions {
-  q: string; n: string; samples: string; seed: string; measure: string; modes: string; density: string;
+  q: string; n: string; samples: string; seed: string; measure: string; modes: string; nqle: string; density: string;
   t0: string; nveTime: string; ftol: string; dt?: string; maxCgIterations: string; relaxPressure?: boolean; json?: boolean;
 }
 
@@ -35,7 +37,8 @@ export function registerCampaign(program: Command): void {
     .requiredOption('--samples <S>', 'samples per Q')
     .option('--seed <seed>', 'master seed; sample seeds derive from (seed, Q, index)', '1')
     .option('--measure <list>', `measurements after preparation, comma-separated from ${MEASUREMENTS.join(',')}, or none`, MEASUREMENTS.join(','))
-    .option('--modes <k>', 'number of lowest vibrational modes per sample', '20')
+    .option('--modes <k>', 'number of lowest vibrational modes per sample', String(DEFAULT_MODE_COUNT))
+    .option('--nqle <k>', 'number of softest NQLEs per sample', String(DEFAULT_NQLE.count))
     .option('--density <rule>', 'zero-pressure | paper | a number (λ⁻³) | per-Q list Q:rho,Q:rho', 'zero-pressure')
     .option('--t0 <T>', 'initial temperature of the NVE run (ε/k_B)', String(DEFAULT_PREPARE.t0))
     .option('--nve-time <t>', 'NVE duration (τ)', String(DEFAULT_PREPARE.nveTime))
@@ -53,6 +56,7 @@ export function registerCampaign(program: Command): void {
         density: o.density,
         measure: parseMeasure(o.measure),
         modes: parseInteger('--modes', o.modes),
+        nqle: parseInteger('--nqle', o.nqle),
         protocol: {
           t0: parseNumber('--t0', o.t0), nveTime: parseNumber('--nve-time', o.nveTime), ftol: parseNumber('--ftol', o.ftol),
           ...(o.dt === undefined ? {} : { dt: parseNumber('--dt', o.dt) }),
@@ -203,7 +207,8 @@ function describe(def: CampaignDefinition): string {
     `  density (${def.density.rule}): ${dens} λ⁻³`,
     `  protocol: T0 = ${def.protocol.t0}, NVE ${def.protocol.nveTime} τ${def.protocol.dt ? `, dt = ${def.protocol.dt}` : ''}, ftol = ${def.protocol.ftol}` +
       (def.protocol.relaxPressureTol > 0 ? `, box relaxed to |p|/K < ${def.protocol.relaxPressureTol}` : ''),
-    `  measure: ${def.measure.join(', ') || 'none (preparation only)'}${def.measure.includes('modes') ? `; ${def.modes.count} modes` : ''}`,
+    `  measure: ${def.measure.join(', ') || 'none (preparation only)'}${def.measure.includes('modes') ? `; ${def.modes.count} modes` : ''}` +
+      `${def.measure.includes('nqle') ? `; ${def.nqle.count} NQLEs` : ''}`,
   ].join('\n');
 }
 

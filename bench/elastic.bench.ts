@@ -35,9 +35,9 @@ function density(Q: number): { density: number; source: string } {
 }
 
 /**
- * A cached or freshly prepared glass. The quench's CG can stop as 'stalled' far from the tolerance
- * at this size (seen at Q = 240: max |F| ≈ 4 after 5848 iterations); it is then resumed, and the
- * number of resumptions is reported.
+ * A cached or freshly prepared glass. If the quench stops unconverged it is resumed (at most 5
+ * times) and the number of resumptions is reported: the cached Q = 240 glass needed one, when the
+ * minimiser's stall test still stopped it at max |F| ≈ 4 after 5848 iterations.
  */
 function glass(Q: number, rho: number): { sys: System; prepareSeconds: number | null; quenchResumptions: number } {
   const path = join(cacheDir, `glass-Q${Q}-N${N}-seed${SEED}-rho${rho}.xyz`);

@@ -12,36 +12,18 @@ import { catalogFiles, catalogInUse, unitedSamples } from './merge.ts';
 import { readLockInfo } from './lock.ts';
 import { sampleKey } from './seeds.ts';
 import type { DensityMode } from '../model/presets.ts';
+import type { prepareSummary } from '../cli/commands/prepare.ts';
+import type { ElasticJson, GrJson, ModesJson, NqleJson } from './pipeline.ts';
 
 /** The `prepare --json` numbers kept at top level (identity fields come from the catalog row). */
-export interface PrepareNumbers {
-  finalDensity: number;
-  energyPerParticle: number;
-  pressure: number;
-  maxForce: number;
-  minimizerIterations: number;
-  forceEvaluations: number;
-  mdSteps: number;
-  dt: number;
-  energyDrift: number;
-  nveFinalTemperature: number;
-  relax: { steps: number; bulkModulus: number } | null;
-}
+export type PrepareNumbers = Pick<
+  ReturnType<typeof prepareSummary>,
+  'finalDensity' | 'energyPerParticle' | 'pressure' | 'maxForce' | 'minimizerIterations' | 'forceEvaluations' | 'mdSteps' | 'dt' |
+  'energyDrift' | 'nveFinalTemperature' | 'relax'
+>;
 
 /** The `measure elastic --json` numbers kept at top level; its other fields go to stages.elastic. */
-export interface ElasticNumbers {
-  K: number;
-  G: number;
-  Gvoigt: number;
-  nu: number;
-  nuVoigt: number;
-  GOverK: number;
-  pressure: number;
-  pOverK: number;
-  shear: { xy: number; xz: number; yz: number };
-  voigt: number[][];
-  stress: number[];
-}
+export type ElasticNumbers = Pick<ElasticJson, 'K' | 'G' | 'Gvoigt' | 'nu' | 'nuVoigt' | 'GOverK' | 'pressure' | 'pOverK' | 'shear' | 'voigt' | 'stress'>;
 
 const PREPARE_TOP: ReadonlyArray<keyof PrepareNumbers> = [
   'finalDensity', 'energyPerParticle', 'pressure', 'maxForce', 'minimizerIterations', 'forceEvaluations', 'mdSteps', 'dt',
@@ -76,9 +58,10 @@ export type SampleRecord = {
   /** Artefact paths relative to the campaign directory. */
   artefacts: Partial<Record<ArtefactKind, string>>;
   stages: Record<string, StageInfo>;
-  modes?: Record<string, unknown>;
-  gr?: Record<string, unknown>;
-  nqle?: Record<string, unknown>;
+  /** As JSON carries them: a non-finite number of the outputs reads back as null. */
+  modes?: ModesJson;
+  gr?: GrJson;
+  nqle?: NqleJson;
 } & Partial<PrepareNumbers> & Partial<ElasticNumbers>;
 
 /** Every planned sample of the campaign in DIR, in canonical order (index-major, then Q). */

@@ -15,10 +15,10 @@ import { systemToConfiguration, type System } from '../engine/system.ts';
 import { formatExtendedXyz } from '../io/xyz.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { measureElastic, type ElasticResult } from '../measure/elastic.ts';
-import { measureModes, soundScales } from '../measure/modes.ts';
-import { findNqles } from '../measure/nqle.ts';
+import { measureModes, soundScales, type ModesResult, type SoundScales } from '../measure/modes.ts';
+import { findNqles, type NqleResult } from '../measure/nqle.ts';
 import { formatNpy } from '../io/npy.ts';
-import { pairCorrelation } from '../measure/pair-correlation.ts';
+import { pairCorrelation, type PairCorrelation } from '../measure/pair-correlation.ts';
 import { boxVolume } from '../space/box.ts';
 import { prepareSummary } from '../cli/commands/prepare.ts';
 import { VERSION } from '../cli/version.ts';
@@ -58,31 +58,45 @@ export interface StageDefinition {
   run(ctx: StageContext): StageOutput & { raw?: unknown };
 }
 
+/** The stored output of each stage: the fields its `qglass … --json` command prints (no file names). */
+export function elasticJson(Q: number, r: ElasticResult) {
+  return { Q, ...r };
+}
+
+export function modesJson(Q: number, r: ModesResult, scales: SoundScales | null) {
+  const { vectors: _vectors, timings, ...summary } = r;
+  return {
+    Q, ...summary, timings: { ...timings, elastic: 0 },
+    G: scales?.G ?? null, cs: scales?.cs ?? null, a0: scales?.a0 ?? null, omega0: scales?.omega0 ?? null, omega1: scales?.omega1 ?? null,
+    out: null,
+  };
+}
+
+export function grJson(Q: number, g: PairCorrelation, density: number, seconds: number) {
+  const arr = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
+  return {
+    Q, N: g.nS + g.nL, nS: g.nS, nL: g.nL, density, a0: g.a0, binWidth: g.binWidth, rmax: g.rmax, units: 'r/a0',
+    firstPeak: g.firstPeak, r: arr(g.r), gLL: arr(g.gLL), gSL: arr(g.gSL), gSS: arr(g.gSS), timings: { total: seconds },
+  };
+}
+
+export function nqleJson(Q: number, N: number, r: NqleResult) {
+  const modes = r.modes.map(({ vector: _vector, ...m }) => ({ ...m, kMinusOverFMinus: m.kMinus / m.fMinus }));
+  return { Q, N, modes, descents: r.descents, harmonic: r.harmonic, maxForce: r.maxForce, timings: r.timings };
+}
+
+export type ElasticJson = ReturnType<typeof elasticJson>;
+export type ModesJson = ReturnType<typeof modesJson>;
+export type GrJson = ReturnType<typeof grJson>;
+export type NqleJson = ReturnType<typeof nqleJson>;
+
 const elasticStage: StageDefinition = {
   name: 'elastic',
   artefacts: [],
   run({ task, system }) {
     const r = measureElastic(system);
     const problem = r.converged ? undefined : `${r.cgSolves.filter((x) => x.reason !== 'converged').length} of 6 CG solves did not converge (largest residual ${Math.max(...r.cgSolves.map((x) => x.residual)).toExponential(2)} > ${r.cgTolerance})`;
-    return { value: { Q: task.sample.Q, ...r }, converged: r.converged, problem, raw: r };
-  },
-};
-
-const grStage: StageDefinition = {
-  name: 'gr',
-  artefacts: [],
-  run({ task, system }) {
-    const t0 = performance.now();
-    const { binWidth, rmax } = task.definition.gr;
-    const g = pairCorrelation(system.box, system.positions, system.species, { binWidth, rmax });
-    const N = system.species.length;
-    const arr = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
-    // The fields of `qglass measure gr --json`.
-    const value = {
-      Q: task.sample.Q, N, nS: g.nS, nL: g.nL, density: N / boxVolume(system.box), a0: g.a0, binWidth: g.binWidth, rmax: g.rmax, units: 'r/a0',
-      firstPeak: g.firstPeak, r: arr(g.r), gLL: arr(g.gLL), gSL: arr(g.gSL), gSS: arr(g.gSS), timings: { total: (performance.now() - t0) / 1000 },
-    };
-    return { value, converged: null };
+    return { value: elasticJson(task.sample.Q, r), converged: r.converged, problem, raw: r };
   },
 };
 
@@ -91,20 +105,23 @@ const modesStage: StageDefinition = {
   artefacts: ['modes'],
   run({ task, system, earlier, writeArtefact }) {
     const r = measureModes(system, { count: task.definition.modes.count });
-    const N = system.species.length;
-    writeArtefact('modes', formatNpy(r.vectors, [r.count, N, 3]));
-    // The fields of `qglass measure modes --json` (the vectors are the artefact); the sound scales
-    // come from this sample's elastic stage when the campaign measures it.
+    writeArtefact('modes', formatNpy(r.vectors, [r.count, system.species.length, 3]));
+    // c_s, ω₀, ω₁ from this sample's elastic stage when the campaign measures it.
     const elastic = earlier.get('elastic') as ElasticResult | undefined;
-    const scales = elastic ? soundScales(elastic.G, system) : null;
-    const { vectors: _vectors, timings, ...summary } = r;
-    const value = {
-      Q: task.sample.Q, ...summary, timings: { ...timings, elastic: 0 },
-      G: scales?.G ?? null, cs: scales?.cs ?? null, a0: scales?.a0 ?? null, omega0: scales?.omega0 ?? null, omega1: scales?.omega1 ?? null,
-      out: null,
-    };
+    const value = modesJson(task.sample.Q, r, elastic ? soundScales(elastic.G, system) : null);
     const problem = r.converged ? undefined : `${r.pairConverged.filter((c) => !c).length} of ${r.count} modes did not reach ‖Hψ − ω²ψ‖ ≤ ${r.tolerance.toExponential(2)}`;
     return { value, converged: r.converged, problem };
+  },
+};
+
+const grStage: StageDefinition = {
+  name: 'gr',
+  artefacts: [],
+  run({ task, system }) {
+    const t0 = performance.now();
+    const g = pairCorrelation(system.box, system.positions, system.species, task.definition.gr);
+    const value = grJson(task.sample.Q, g, system.species.length / boxVolume(system.box), (performance.now() - t0) / 1000);
+    return { value, converged: null };
   },
 };
 
@@ -117,12 +134,9 @@ const nqleStage: StageDefinition = {
     const data = new Float64Array(r.modes.length * 3 * N);
     r.modes.forEach((m, k) => data.set(m.vector, k * 3 * N));
     writeArtefact('nqle', formatNpy(data, [r.modes.length, N, 3]));
-    // The fields of `qglass measure nqle --json`. Each mode carries its own converged flag; the
-    // stage fails only when no descent converged at all.
-    const modes = r.modes.map(({ vector: _vector, ...m }) => ({ ...m, kMinusOverFMinus: m.kMinus / m.fMinus }));
-    const value = { Q: task.sample.Q, N, modes, descents: r.descents, harmonic: r.harmonic, maxForce: r.maxForce, timings: r.timings };
+    // Each mode carries its own converged flag; the stage fails only when no descent converged.
     const converged = r.descents.converged > 0;
-    return { value, converged, problem: converged ? undefined : `none of ${r.descents.total} NQLE descents converged` };
+    return { value: nqleJson(task.sample.Q, N, r), converged, problem: converged ? undefined : `none of ${r.descents.total} NQLE descents converged` };
   },
 };
 

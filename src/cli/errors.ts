@@ -1,5 +1,6 @@
-/** An error caused by the user's input: printed without a stack trace, exit code 2. */
-export class UserError extends Error {}
+import { UserError } from '../util/errors.ts';
+
+export { UserError };
 
 /** Parse a numeric option strictly: the whole string must be a finite number. */
 export function parseNumber(name: string, raw: string): number {

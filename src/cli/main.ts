@@ -8,7 +8,7 @@ import { registerCampaign } from './commands/campaign.ts';
 import { registerReport } from './commands/report.ts';
 import { registerPaper } from './commands/paper.ts';
 import { UserError } from './errors.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../util/version.ts';
 
 const program = new Command('qglass')
   .description('Zero-temperature glasses with tunable repulsive stiffness Q: prepare, measure, ensembles, figures')

@@ -185,3 +185,18 @@ function relaxToZeroPressure(sys: System, opts: PrepareOptions, quenched: Minimi
   }
   throw new Error(`pressure relaxation did not reach |p|/K < ${opts.relaxPressureTol} in 50 steps (p = ${virialPressure(sys)}, V = ${boxVolume(sys.box)})`);
 }
+
+/** The numbers a preparation reports (the `prepare --json` record). */
+export function prepareSummary(r: PrepareResult, densityMode: string) {
+  const sys = r.system;
+  const N = particleCount(sys);
+  return {
+    Q: r.options.Q, N, density: r.options.density, densityMode, seed: r.options.seed,
+    finalDensity: N / (sys.box.lx * sys.box.ly * sys.box.lz),
+    energyPerParticle: sys.energy / N, pressure: virialPressure(sys), maxForce: r.quench.maxForce,
+    converged: r.quench.converged, minimizerIterations: r.quench.iterations,
+    forceEvaluations: r.overlap.forceEvaluations + r.quench.forceEvaluations + r.nve.steps + 1,
+    mdSteps: r.nve.steps, dt: r.dt, energyDrift: r.nve.energyDrift, nveFinalTemperature: r.nve.finalTemperature,
+    relax: r.relax, timings: r.timings,
+  };
+}

@@ -12,7 +12,7 @@ import { catalogFiles, catalogInUse, unitedSamples } from './merge.ts';
 import { readLockInfo } from './lock.ts';
 import { sampleKey } from './seeds.ts';
 import type { DensityMode } from '../model/presets.ts';
-import type { prepareSummary } from '../cli/commands/prepare.ts';
+import type { prepareSummary } from '../engine/prepare.ts';
 import type { ElasticJson, GrJson, ModesJson, NqleJson } from './pipeline.ts';
 
 /** The `prepare --json` numbers kept at top level (identity fields come from the catalog row). */

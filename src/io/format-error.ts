@@ -1,6 +1,6 @@
 /** Malformed input files: the message names the file and, where it applies, the 1-based line. */
 import { readFileSync } from 'node:fs';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export class FileFormatError extends UserError {
   readonly source: string;

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeEnsemble, type AnalysisOptions, type EnsembleSummary, type NqleModeInput, type SampleInput } from '../analysis/ensemble.ts';
-import { VERSION } from '../cli/version.ts';
+import { VERSION } from '../util/version.ts';
 import { readCampaign } from '../ensemble/campaign.ts';
 import { loadCampaignSamples, type SampleRecord } from '../ensemble/export.ts';
 import { buildFigures, isReady, type Row } from './figures.ts';

@@ -16,7 +16,7 @@ import { runCampaign, type QProgress, type RunEvent, type RunSummary } from '../
 import { parseShard, shardFromSlurm } from '../../ensemble/shard.ts';
 import { slurmScript } from '../../ensemble/slurm.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
-import { VERSION } from '../version.ts';
+import { VERSION } from '../../util/version.ts';
 
 interface InitOptions {
   q: string; n: string; samples: string; seed: string; measure: string; modes: string; nqle: string; density: string;

@@ -13,7 +13,7 @@ import { guessZeroPressureDensity } from '../../ensemble/calibrate.ts';
 import { ZERO_PRESSURE_TABLE } from '../../model/zero-pressure-table.ts';
 import { reportFromCampaign } from '../../report/report.ts';
 import { parseInteger, UserError } from '../errors.ts';
-import { VERSION } from '../version.ts';
+import { VERSION } from '../../util/version.ts';
 import { formatDuration } from './campaign.ts';
 import { reportText } from './report.ts';
 

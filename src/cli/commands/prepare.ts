@@ -1,7 +1,7 @@
 /** `qglass prepare`: one zero-temperature glass by the protocol of SPEC.md §2. */
 import type { Command } from 'commander';
-import { DEFAULT_PREPARE, prepareGlass, type PrepareResult, type Stage } from '../../engine/prepare.ts';
-import { particleCount, systemToConfiguration, virialPressure } from '../../engine/system.ts';
+import { DEFAULT_PREPARE, prepareGlass, prepareSummary, type PrepareResult, type Stage } from '../../engine/prepare.ts';
+import { systemToConfiguration } from '../../engine/system.ts';
 import { resolveDensity } from '../../model/presets.ts';
 import { validateQ } from '../../model/potential.ts';
 import { fccCellsFor } from '../../space/lattice.ts';
@@ -10,7 +10,7 @@ import { writeExtendedXyz } from '../../io/xyz.ts';
 import { writeLammpsData } from '../../io/lammps-data.ts';
 import { parseInteger, parseNumber } from '../errors.ts';
 import { createProgress } from '../progress.ts';
-import { VERSION } from '../version.ts';
+import { VERSION } from '../../util/version.ts';
 
 interface PrepareCliOptions {
   q: string; n: string; seed: string; out: string; density: string; t0: string; nveTime: string;
@@ -67,20 +67,6 @@ export function registerPrepare(program: Command): void {
       else printSummary(summary, o.out);
       if (!result.quench.converged) process.exitCode = 3;
     });
-}
-
-export function prepareSummary(r: PrepareResult, densityMode: string) {
-  const sys = r.system;
-  const N = particleCount(sys);
-  return {
-    Q: r.options.Q, N, density: r.options.density, densityMode, seed: r.options.seed,
-    finalDensity: N / (sys.box.lx * sys.box.ly * sys.box.lz),
-    energyPerParticle: sys.energy / N, pressure: virialPressure(sys), maxForce: r.quench.maxForce,
-    converged: r.quench.converged, minimizerIterations: r.quench.iterations,
-    forceEvaluations: r.overlap.forceEvaluations + r.quench.forceEvaluations + r.nve.steps + 1,
-    mdSteps: r.nve.steps, dt: r.dt, energyDrift: r.nve.energyDrift, nveFinalTemperature: r.nve.finalTemperature,
-    relax: r.relax, timings: r.timings,
-  };
 }
 
 function glassMetadata(r: PrepareResult, densityMode: string) {

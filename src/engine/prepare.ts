@@ -149,7 +149,7 @@ function quenchCg(sys: System, opts: PrepareOptions, onFraction?: (f: number) =>
  * difference the pressure. Leaves sys unchanged. Used by calibration and volume relaxation before
  * (and as a check on) the Hessian route.
  */
-export function finiteDilationBulkModulus(sys: System, ftol: number, delta = 1e-4): number {
+export function finiteDilationBulkModulus(sys: System, ftol: number, delta = 1e-6): number {
   const p: number[] = [];
   for (const sign of [-1, 1]) {
     const copy = cloneSystem(sys);

@@ -3,12 +3,13 @@
  * Lanczos (Wu & Simon, SIAM J. Matrix Anal. Appl. 22, 602 (2000)).
  *
  * - Single vector (blockSize 1, the default): the three-term recurrence (arrowhead after a
- *   restart) with partial reorthogonalisation (Simon, Math. Comp. 42, 115 (1984)). New vectors are
- *   reorthogonalised against the kept Ritz vectors at every step — their Lanczos relation holds
- *   only to the semi-orthogonality of the basis they were built from, so the ω-recurrence cannot
- *   track them — and against the Lanczos chain only when the ω-recurrence estimates a loss of
- *   orthogonality above ε^(3/4) (that vector and the next). The Ritz values and vectors are then
- *   as accurate as with full reorthogonalisation, at a fraction of its cost.
+ *   restart) with partial reorthogonalisation (Simon, Math. Comp. 42, 115 (1984)): a full
+ *   Gram–Schmidt pass against the Lanczos chain only when the ω-recurrence estimates a loss of
+ *   orthogonality above η (that vector and the next). The kept Ritz vectors of a thick restart
+ *   satisfy their Lanczos relation only as well as the basis they came from was orthogonal, so the
+ *   ω-recurrence cannot track them: their overlaps with new vectors are measured instead (every
+ *   step, or every few while they stay far below η) and removed when above η. Ritz values and
+ *   vectors are then as accurate as with full reorthogonalisation, at a fraction of its cost.
  * - Block (blockSize b > 1): b vectors per step, fully reorthogonalised. A Krylov space grown from
  *   b vectors holds up to b copies of an eigenvalue, one grown from a single vector only one (more
  *   appear only from rounding, late and incompletely): exactly degenerate eigenvalues (the
@@ -80,30 +81,40 @@ export interface EigenResult {
   reorthogonalizations: number;
 }
 
+/**
+ * Defaults, chosen by measurement on Q = 240 glass Hessians (N = 2048, 10976; bench/modes.bench.ts):
+ * for 20 modes a 160-vector basis keeping 30 at restarts was fastest (80 vectors needed 30 % more
+ * products, 400 fewer but cost more in orthogonalisation); tol 1e-10 costs ~3 % more products than 1e-9.
+ */
 export const LANCZOS_DEFAULTS = {
-  tol: 1e-9,
+  tol: 1e-10,
   blockSize: 1,
-  /** basisSize = max(BASIS_MIN, BASIS_PER_WANTED·count) */
-  basisMin: 80,
-  basisPerWanted: 5,
-  /** keep = count + max(KEEP_EXTRA_MIN, KEEP_EXTRA_PER_WANTED·count) */
+  /** basisSize = max(basisMin, basisPerWanted·count) */
+  basisMin: 160,
+  basisPerWanted: 8,
+  /** keep = count + max(keepExtraMin, keepExtraPerWanted·count) */
   keepExtraMin: 10,
-  keepExtraPerWanted: 1,
+  keepExtraPerWanted: 0.5,
   maxMatvecs: 200_000,
   seed: 1,
 } as const;
 
 const EPS = 2 ** -52;
 /**
- * Threshold of partial reorthogonalisation. The classic √ε keeps Ritz values exact but limits the
- * residual of Ritz vectors to about √ε·‖A‖ (the basis is only that orthogonal); ε^(3/4) lowers the
- * floor to ~1e-12·‖A‖, well under any tolerance asked for, at about twice the (rare) chain passes.
+ * Threshold of partial reorthogonalisation: the basis is kept orthogonal to within η. The classic
+ * η = √ε keeps Ritz values exact, but a Ritz vector's residual cannot fall much below ~0.1·η·‖A‖
+ * (the basis is only that orthogonal): η = 0.1·tol, within [ε^(3/4), √ε], puts that floor well
+ * under the tolerance asked for at the fewest passes.
  */
-const ETA = EPS ** 0.75;
+function orthogonalityThreshold(tol: number): number {
+  return Math.min(Math.sqrt(EPS), Math.max(EPS ** 0.75, 0.1 * tol));
+}
+/** Overlaps with the kept Ritz vectors are measured every `keptCheck` steps, up to this many. */
+const MAX_KEPT_CHECK_INTERVAL = 8;
 /** Explicit checks that may contradict the residual estimates before a solve gives up as unconverged. */
 const MAX_FAILED_CHECKS = 3;
 /** Single-vector steps between cheap convergence checks. */
-const CHECK_EVERY = 5;
+const CHECK_EVERY = 10;
 
 /**
  * The `count` lowest eigenpairs. With growBlock (default), a result holding an eigenvalue repeated
@@ -152,7 +163,7 @@ function lanczosRun(op: LinearOperator, opts: LanczosOptions & { blockSize: numb
   const k = opts.count;
   const b = opts.blockSize;
   const tol = opts.tol ?? LANCZOS_DEFAULTS.tol;
-  const keepWanted = opts.keep ?? k + Math.max(LANCZOS_DEFAULTS.keepExtraMin, LANCZOS_DEFAULTS.keepExtraPerWanted * k);
+  const keepWanted = opts.keep ?? k + Math.max(LANCZOS_DEFAULTS.keepExtraMin, Math.round(LANCZOS_DEFAULTS.keepExtraPerWanted * k));
   // a block method needs a deeper basis: a few blocks beyond the kept vectors
   const mWanted = opts.basisSize ?? Math.max(LANCZOS_DEFAULTS.basisMin, LANCZOS_DEFAULTS.basisPerWanted * k, keepWanted + 6 * b);
   const maxMatvecs = opts.maxMatvecs ?? LANCZOS_DEFAULTS.maxMatvecs;
@@ -178,7 +189,10 @@ function lanczosRun(op: LinearOperator, opts: LanczosOptions & { blockSize: numb
   let omegaCur = new Float64Array(m + 1);
   let omegaNext = new Float64Array(m + 1);
   const eps1 = EPS * Math.sqrt(n);
+  const eta = orthogonalityThreshold(tol);
   let reorthNext = false;
+  let keptCheck = 1;
+  let sinceKeptCheck = 0;
 
   let cur = 0;
   let kept = 0;
@@ -224,17 +238,37 @@ function lanczosRun(op: LinearOperator, opts: LanczosOptions & { blockSize: numb
         reorthogonalize(V, 0, total, n, W, wo, corr);
         for (let j = 0; j < total; j++) h[j] += corr[j];
       } else {
-        // the kept Ritz vectors: every step (see the header); the Lanczos chain: when ω says so
-        if (kept > 0) reorthogonalize(V, 0, kept, n, W, wo, corr);
+        // the kept Ritz vectors: overlaps measured every step (see the header), removed when above
+        // the threshold; the Lanczos chain: when the ω-recurrence says so
+        if (kept > 0 && (cur === kept || ++sinceKeptCheck >= keptCheck)) {
+          sinceKeptCheck = 0;
+          corr.fill(0, 0, kept);
+          basisDots(V, 0, kept, n, W, wo, corr);
+          const nw = Math.sqrt(dotAt(W, wo, W, wo, n));
+          let worst = 0;
+          for (let i = 0; i < kept; i++) worst = Math.max(worst, Math.abs(corr[i]));
+          worst /= nw;
+          if (worst > eta) {
+            reorthogonalize(V, 0, kept, n, W, wo, corr);
+            omegaNext.fill(eps1, 0, kept);
+          } else {
+            for (let i = 0; i < kept; i++) omegaNext[i] = corr[i] / nw;
+          }
+          // the overlaps grow slowly (about linearly: they come from the kept vectors' inexact
+          // Lanczos relation): measure less often while they stay far below the threshold
+          keptCheck = worst < 0.01 * eta ? Math.min(2 * keptCheck, MAX_KEPT_CHECK_INTERVAL) : 1;
+        } else if (kept > 0) {
+          omegaNext.set(omegaCur.subarray(0, kept));
+        }
         const beta = Math.sqrt(dotAt(W, 0, W, 0, n));
         normBound = Math.max(normBound, Math.abs(h[cur]) + beta + (cur > kept ? Math.abs(h[cur - 1]) : 0));
         const worst = cur === kept ? 0 : estimateOrthogonality(T, m, cur, kept, h[cur], h[cur - 1], beta, omegaCur, omegaPrev, omegaNext, normBound, eps1);
-        const chainPass: boolean = reorthNext || worst > ETA;
+        const chainPass: boolean = reorthNext || worst > eta;
         reorthNext = !reorthNext && chainPass;
         if (chainPass) {
           reorthogonalizations++;
           reorthogonalize(V, kept, total, n, W, wo, corr);
-          omegaNext.fill(eps1, 0, total);
+          omegaNext.fill(eps1, kept, total);
         }
       }
       for (let j = 0; j < total; j++) T[j * m + cur + c] = h[j];
@@ -305,6 +339,7 @@ function lanczosRun(op: LinearOperator, opts: LanczosOptions & { blockSize: numb
     for (let r = 0; r < keep; r++) T[r * m + r] = ritz.values[r];
     cur = kept = keep;
     reorthNext = false;
+    keptCheck = 1;
     omegaCur.fill(eps1, 0, keep);
     omegaCur[keep] = 1;
   }
@@ -321,7 +356,7 @@ function estimateOrthogonality(T: Float64Array, m: number, j: number, kept: numb
   omegaCur: Float64Array, omegaPrev: Float64Array, omegaNext: Float64Array, normA: number, eps1: number): number {
   let worst = 0;
   const noise = (2 * EPS * normA) / beta;
-  omegaNext.fill(eps1, 0, kept); // the kept vectors are reorthogonalised against every step
+  // omegaNext[0..kept) holds the measured overlaps with the kept vectors
   for (let i = kept; i <= j - 2; i++) {
     let g: number;
     if (i === kept) {

@@ -25,7 +25,7 @@ import { boxVolume } from '../space/box.ts';
 export interface ModesOptions {
   /** Number of lowest non-zero modes (default 20). */
   count?: number;
-  /** Convergence: ‖Hψ − ω²ψ‖ ≤ tol·‖H‖ (default 1e-9). */
+  /** Convergence: ‖Hψ − ω²ψ‖ ≤ tol·‖H‖ (default 1e-10). */
   tol?: number;
   /** Initial Lanczos block size (default 1); grown automatically when exactly degenerate eigenvalues show up (crystals). */
   blockSize?: number;

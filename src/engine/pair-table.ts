@@ -4,8 +4,8 @@
  * affine moduli, stress tensor). Only pairs inside the potential's cutoff are kept; each pair once,
  * i < j, ordered by i (the neighbor list's order), with d = r_j − r_i (minimum image).
  */
-import { repulsiveTerm } from '../model/potential.ts';
-import type { PairModel } from '../model/potential.ts';
+import { pairDerivatives, type PairModel } from '../model/potential.ts';
+import { minimumImage } from '../space/box.ts';
 import { type System, refreshNeighbors } from './system.ts';
 
 export interface PairTable {
@@ -21,49 +21,34 @@ export interface PairTable {
   d2phi: Float64Array;
 }
 
-/**
- * φ′/r and φ″ of pair type t at squared distance r2 < cutoff², written into out[0], out[1], in the
- * variable s = x⁻² (no square root), as in the force loop:
- *
- *   φ′/r = [(−Q·x^-Q + 6·x^-6)·s + 4·c4·x² + 2·c2] / λ²
- *   φ″   = [(Q(Q+1)·x^-Q − 42·x^-6)·s + 12·c4·x² + 2·c2] / λ²
- */
+/** φ′/r and φ″ of pair type t at squared distance r2 < cutoff², into out[0], out[1]. */
 export function pairStiffness(model: PairModel, t: number, r2: number, out: Float64Array): void {
-  const x2 = r2 * model.invLambda2[t];
-  const s = model.lambda2[t] / r2;
-  const xq = repulsiveTerm(model, s);
-  const s3 = s * s * s;
-  const { Q, c4, c2 } = model;
-  const inv = model.invLambda2[t];
-  out[0] = ((6 * s3 - Q * xq) * s + 4 * c4 * x2 + 2 * c2) * inv;
-  out[1] = ((Q * (Q + 1) * xq - 42 * s3) * s + 12 * c4 * x2 + 2 * c2) * inv;
+  pairDerivatives(model, t, r2, derivatives);
+  out[0] = derivatives[1] / Math.sqrt(r2);
+  out[1] = derivatives[2];
 }
+const derivatives = new Float64Array(4);
 
 /** Collect the interacting pairs of sys (refreshing its neighbor list first if needed). */
 export function buildPairTable(sys: System): PairTable {
   refreshNeighbors(sys);
   const { model, box, positions: pos, species: sp } = sys;
   const { start, pairs } = sys.neighbors;
-  const { lx, ly, lz, xy, xz, yz } = box;
-  const hx = 0.5 * lx, hy = 0.5 * ly, hz = 0.5 * lz;
   const n = sp.length;
   const listed = start[n];
   const pi = new Int32Array(listed), pj = new Int32Array(listed);
   const d = new Float64Array(3 * listed), r2a = new Float64Array(listed);
   const g = new Float64Array(listed), k = new Float64Array(listed);
   const tmp = new Float64Array(2);
+  const dv = new Float64Array(3);
   let m = 0;
   for (let i = 0; i < n; i++) {
     const xi = pos[3 * i], yi = pos[3 * i + 1], zi = pos[3 * i + 2];
     for (let q = start[i], end = start[i + 1]; q < end; q++) {
       const j = pairs[q];
-      let dx = pos[3 * j] - xi, dy = pos[3 * j + 1] - yi, dz = pos[3 * j + 2] - zi;
-      while (dz > hz) { dz -= lz; dy -= yz; dx -= xz; }
-      while (dz < -hz) { dz += lz; dy += yz; dx += xz; }
-      while (dy > hy) { dy -= ly; dx -= xy; }
-      while (dy < -hy) { dy += ly; dx += xy; }
-      while (dx > hx) dx -= lx;
-      while (dx < -hx) dx += lx;
+      dv[0] = pos[3 * j] - xi; dv[1] = pos[3 * j + 1] - yi; dv[2] = pos[3 * j + 2] - zi;
+      minimumImage(box, dv, 0);
+      const dx = dv[0], dy = dv[1], dz = dv[2];
       const r2 = dx * dx + dy * dy + dz * dz;
       const t = sp[i] + sp[j];
       if (r2 >= model.cutoff2[t]) continue;

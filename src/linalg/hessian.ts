@@ -15,6 +15,7 @@
  */
 import { type System, refreshNeighbors } from '../engine/system.ts';
 import { buildPairTable, pairStiffness, type PairTable } from '../engine/pair-table.ts';
+import { minimumImage } from '../space/box.ts';
 import type { LinearOperator } from './operator.ts';
 
 export interface BlockHessian {
@@ -109,11 +110,10 @@ export function hessianMatrixFree(sys: System, z: Float64Array, out: Float64Arra
   refreshNeighbors(sys);
   const { model, box, positions: pos, species: sp } = sys;
   const { start, pairs } = sys.neighbors;
-  const { lx, ly, lz, xy, xz, yz } = box;
-  const hx = 0.5 * lx, hy = 0.5 * ly, hz = 0.5 * lz;
   const n = sp.length;
   const cutoff2 = model.cutoff2;
   const k2 = new Float64Array(2);
+  const dv = new Float64Array(3);
   out.fill(0);
   for (let i = 0; i < n; i++) {
     const xi = pos[3 * i], yi = pos[3 * i + 1], zi = pos[3 * i + 2];
@@ -121,13 +121,9 @@ export function hessianMatrixFree(sys: System, z: Float64Array, out: Float64Arra
     let oxi = 0, oyi = 0, ozi = 0;
     for (let q = start[i], end = start[i + 1]; q < end; q++) {
       const j = pairs[q];
-      let dx = pos[3 * j] - xi, dy = pos[3 * j + 1] - yi, dz = pos[3 * j + 2] - zi;
-      while (dz > hz) { dz -= lz; dy -= yz; dx -= xz; }
-      while (dz < -hz) { dz += lz; dy += yz; dx += xz; }
-      while (dy > hy) { dy -= ly; dx -= xy; }
-      while (dy < -hy) { dy += ly; dx += xy; }
-      while (dx > hx) dx -= lx;
-      while (dx < -hx) dx += lx;
+      dv[0] = pos[3 * j] - xi; dv[1] = pos[3 * j + 1] - yi; dv[2] = pos[3 * j + 2] - zi;
+      minimumImage(box, dv, 0);
+      const dx = dv[0], dy = dv[1], dz = dv[2];
       const r2 = dx * dx + dy * dy + dz * dz;
       const t = sp[i] + sp[j];
       if (r2 >= cutoff2[t]) continue;

@@ -83,8 +83,9 @@ export interface EigenResult {
 
 /**
  * Defaults, chosen by measurement on Q = 240 glass Hessians (N = 2048, 10976; bench/modes.bench.ts):
- * for 20 modes a 160-vector basis keeping 30 at restarts was fastest (80 vectors needed 30 % more
- * products, 400 fewer but cost more in orthogonalisation); tol 1e-10 costs ~3 % more products than 1e-9.
+ * for 20 modes a 160-vector basis keeping 30 at restarts was fastest (100 vectors needed 11–31 % more
+ * products, 400 vectors 9–14 % fewer but cost more in orthogonalisation and restarts); tol 1e-10
+ * costs ~3 % more products than 1e-9.
  */
 export const LANCZOS_DEFAULTS = {
   tol: 1e-10,

@@ -77,7 +77,7 @@ export interface EigenResult {
   /** Lanczos steps (blocks) taken, over all solves. */
   iterations: number;
   restarts: number;
-  /** Full Gram–Schmidt passes over the basis (single-vector mode; one per step in block mode). */
+  /** Gram–Schmidt passes over the Lanczos chain (single vector: when ω asks; block: every step). */
   reorthogonalizations: number;
 }
 
@@ -239,8 +239,8 @@ function lanczosRun(op: LinearOperator, opts: LanczosOptions & { blockSize: numb
         reorthogonalize(V, 0, total, n, W, wo, corr);
         for (let j = 0; j < total; j++) h[j] += corr[j];
       } else {
-        // the kept Ritz vectors: overlaps measured every step (see the header), removed when above
-        // the threshold; the Lanczos chain: when the ω-recurrence says so
+        // the kept Ritz vectors: overlaps measured (see the header) and removed when above the
+        // threshold; the Lanczos chain: reorthogonalised when the ω-recurrence says so
         if (kept > 0 && (cur === kept || ++sinceKeptCheck >= keptCheck)) {
           sinceKeptCheck = 0;
           corr.fill(0, 0, kept);

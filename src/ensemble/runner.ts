@@ -20,6 +20,7 @@ import { Catalog, type ArtefactRecord, type CatalogSample, type SampleStatus } f
 import { acquireLock } from './lock.ts';
 import { expectedArtefacts, missingStages, sha256, type FromWorker, type SampleTask, type ToWorker } from './pipeline.ts';
 import { plannedSamples, sampleKey, type PlannedSample } from './seeds.ts';
+import type { QStatus } from './export.ts';
 import { catalogFileName, inShard, shardLabel, type Shard } from './shard.ts';
 
 export interface RunOptions {
@@ -35,13 +36,7 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-export interface QProgress {
-  Q: number;
-  planned: number;
-  done: number;
-  failed: number;
-  running: number;
-  pending: number;
+export interface QProgress extends QStatus {
   /** Finished in this run, and the rate (samples per hour) and ETA (s) that implies; null before the first. */
   doneThisRun: number;
   failedThisRun: number;

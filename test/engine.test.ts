@@ -62,6 +62,46 @@ test('neighbor-list forces, energy and virial equal an O(N²) all-pairs evaluati
   }
 });
 
+test('the neighbor list holds exactly the pairs within cutoff + skin, once each, in the row of the lower index', () => {
+  // N = 256 is one cell (all pairs); 500 and 864 use 3 cells per side, where the half stencil wraps
+  for (const n of [256, 500, 864]) {
+    const sys = disordered(40, n, 0.6, 7);
+    const sheared = deform(sys.box, sys.positions, [0, 0.06, -0.03, 0, 0, 0.04, 0, 0, 0]);
+    for (const [box, pos] of [[sys.box, sys.positions], [sheared.box, sheared.pos]] as const) {
+      const s = createSystem(sys.model, box, pos.slice(), sys.species, 0.25);
+      for (let k = 0; k < 60; k += 3) { s.positions[k] -= 3 * box.lx; s.positions[k + 4] += box.ly; }
+      computeForces(s);
+      const { start, boundaryStart, pairs, listCutoff2 } = s.neighbors;
+      const listed = new Set<number>();
+      const d = new Float64Array(3);
+      for (let i = 0; i < n; i++) {
+        assert.ok(start[i] <= boundaryStart[i] && boundaryStart[i] <= start[i + 1]);
+        for (let k = start[i]; k < start[i + 1]; k++) {
+          const j = pairs[k];
+          assert.ok(j > i, `pair (${i}, ${j}) stored in the row of its higher index`);
+          assert.ok(!listed.has(i * n + j), `pair (${i}, ${j}) listed twice`);
+          listed.add(i * n + j);
+          for (let a = 0; a < 3; a++) d[a] = s.positions[3 * j + a] - s.positions[3 * i + a];
+          const raw = d.slice();
+          minimumImage(box, d, 0);
+          const same = raw.every((x, a) => x === d[a]);
+          assert.equal(same, k < boundaryStart[i], `pair (${i}, ${j}): image flag`);
+        }
+      }
+      let expected = 0;
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
+        for (let a = 0; a < 3; a++) d[a] = s.positions[3 * j + a] - s.positions[3 * i + a];
+        minimumImage(box, d, 0);
+        if (d[0] ** 2 + d[1] ** 2 + d[2] ** 2 < listCutoff2[s.species[i] + s.species[j]]) {
+          expected++;
+          assert.ok(listed.has(i * n + j), `N=${n}: pair (${i}, ${j}) missing`);
+        }
+      }
+      assert.equal(listed.size, expected, `N=${n}: listed pairs beyond cutoff + skin`);
+    }
+  }
+});
+
 test('forces are minus the gradient of the energy (central differences)', () => {
   for (const Q of [10, 240]) {
     const sys = disordered(Q, 256, 0.6, 5);

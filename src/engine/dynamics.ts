@@ -9,6 +9,7 @@
 import type { Random } from '../util/random.ts';
 import { computeForces } from './forces.ts';
 import { type System, particleCount, sortSpatially } from './system.ts';
+import { setSkin } from '../space/neighbors.ts';
 
 export const DEFAULT_DT_FACTOR = 0.06;
 export const DEFAULT_DT_MAX = 0.005;
@@ -58,9 +59,21 @@ export function totalMomentum(v: Float64Array): [number, number, number] {
   return [px, py, pz];
 }
 
+/**
+ * Neighbor skin for dynamics: per step, pair work grows with the skin and rebuild work falls like
+ * 1/skin times the distance a particle travels, so the optimum skin goes like the square root of
+ * that distance (∝ dt·√T). The constant and the clamp come from timing N = 10976 at Q = 10 (best
+ * 0.2–0.3) and Q = 240 (best 0.1).
+ */
+export function dynamicsSkin(dt: number, temperature: number): number {
+  return Math.min(0.3, Math.max(0.1, 5 * Math.sqrt(dt * Math.sqrt(Math.max(temperature, 0)))));
+}
+
 export interface NveOptions {
   dt: number;
   steps: number;
+  /** Neighbor skin during the run (default dynamicsSkin(dt, T) from the initial velocities); the system's skin is restored afterwards. */
+  skin?: number;
   /** Spatially re-sort particles every this many neighbor-list builds (0: never). */
   sortEveryBuilds?: number;
   /** Called every progressEvery steps with the number of steps done. */
@@ -94,44 +107,50 @@ export function runNve(sys: System, v: Float64Array, opts: NveOptions): NveResul
   const pos = sys.positions;
   const f = sys.forces;
   const half = 0.5 * dt;
-  computeForces(sys);
-  const e0 = sys.energy + kineticEnergy(v);
-  let drift = 0;
-  let lastSortBuild = sys.neighbors.builds;
-  for (let step = 1; step <= steps; step++) {
-    let vmax = 0;
-    for (let k = 0; k < 3 * n; k++) {
-      v[k] += half * f[k];
-      pos[k] += dt * v[k];
-      vmax = Math.max(vmax, Math.abs(v[k]));
-    }
-    // a particle crossing the neighbor skin in one step means the integration has blown up
-    if (!(dt * vmax < sys.neighbors.skin)) {
-      throw new Error(
-        `NVE dynamics diverged at step ${step} (a particle moved ${(dt * vmax).toExponential(2)} λ in one step): ` +
-        `the time step dt = ${dt} is too large for this Q and temperature`,
-      );
-    }
-    const sample = step % sampleEvery === 0 || step === steps;
-    computeForces(sys, sample);
-    for (let k = 0; k < 3 * n; k++) v[k] += half * f[k];
-    if (sample) {
-      const e = sys.energy + kineticEnergy(v);
-      if (!Number.isFinite(e) || Math.abs(e - e0) > 10 * n * Math.max(1, Math.abs(e0) / n)) {
+  const systemSkin = sys.neighbors.skin;
+  setSkin(sys.neighbors, opts.skin ?? dynamicsSkin(dt, kineticTemperature(v)));
+  try {
+    computeForces(sys);
+    const e0 = sys.energy + kineticEnergy(v);
+    let drift = 0;
+    let lastSortBuild = sys.neighbors.builds;
+    for (let step = 1; step <= steps; step++) {
+      let vmax = 0;
+      for (let k = 0; k < 3 * n; k++) {
+        v[k] += half * f[k];
+        pos[k] += dt * v[k];
+        vmax = Math.max(vmax, Math.abs(v[k]));
+      }
+      // a particle crossing the neighbor skin in one step means the integration has blown up
+      if (!(dt * vmax < sys.neighbors.skin)) {
         throw new Error(
-          `NVE dynamics diverged at step ${step} (energy ${e}, started at ${e0}): the time step dt = ${dt} is too large for this Q and temperature`,
+          `NVE dynamics diverged at step ${step} (a particle moved ${(dt * vmax).toExponential(2)} λ in one step): ` +
+          `the time step dt = ${dt} is too large for this Q and temperature`,
         );
       }
-      drift = Math.max(drift, Math.abs(e - e0) / n);
+      const sample = step % sampleEvery === 0 || step === steps;
+      computeForces(sys, sample);
+      for (let k = 0; k < 3 * n; k++) v[k] += half * f[k];
+      if (sample) {
+        const e = sys.energy + kineticEnergy(v);
+        if (!Number.isFinite(e) || Math.abs(e - e0) > 10 * n * Math.max(1, Math.abs(e0) / n)) {
+          throw new Error(
+            `NVE dynamics diverged at step ${step} (energy ${e}, started at ${e0}): the time step dt = ${dt} is too large for this Q and temperature`,
+          );
+        }
+        drift = Math.max(drift, Math.abs(e - e0) / n);
+      }
+      if (sortEvery > 0 && sys.neighbors.builds - lastSortBuild >= sortEvery) {
+        sortSpatially(sys, [v]);
+        lastSortBuild = sys.neighbors.builds;
+      }
+      if (opts.onProgress && step % progressEvery === 0) opts.onProgress(step);
     }
-    if (sortEvery > 0 && sys.neighbors.builds - lastSortBuild >= sortEvery) {
-      sortSpatially(sys, [v]);
-      lastSortBuild = sys.neighbors.builds;
-    }
-    if (opts.onProgress && step % progressEvery === 0) opts.onProgress(step);
+    return {
+      steps, dt, initialEnergy: e0, finalEnergy: sys.energy + kineticEnergy(v), energyDrift: drift,
+      finalTemperature: kineticTemperature(v),
+    };
+  } finally {
+    setSkin(sys.neighbors, systemSkin);
   }
-  return {
-    steps, dt, initialEnergy: e0, finalEnergy: sys.energy + kineticEnergy(v), energyDrift: drift,
-    finalTemperature: kineticTemperature(v),
-  };
 }

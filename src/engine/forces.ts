@@ -7,22 +7,24 @@
  *
  * Force on i from j: F_i = (φ′/r)·(r_j − r_i); virial accumulates Σ r·φ′ = Σ (φ′/r)·r².
  */
+import type { PairModel } from '../model/potential.ts';
 import { type System, refreshNeighbors } from './system.ts';
 
 /**
- * Forces into sys.forces; with withEnergy (the default) also sys.energy and sys.virial, which
- * dynamics and CG skip on most steps (they only need forces). Returns the energy (NaN when skipped).
+ * The pair loop. It is self-contained (everything arrives as arguments) so that it can be cloned per
+ * Q: each clone's JIT feedback then sees a single repulsion function and inlines it; one shared copy
+ * would see one per Q in a process that handles several and fall back to a call per pair.
+ * Writes energy and virial into result[0], result[1] when withEnergy.
  */
-export function computeForces(sys: System, withEnergy = true): number {
-  refreshNeighbors(sys);
-  const { model, box, positions: pos, species: sp, forces: f } = sys;
-  const { start, boundaryStart, pairs, pairType } = sys.neighbors;
-  const { Q, c4, c2, c0, repulsion, lambda2, invLambda2, cutoff2 } = model;
-  const { lx, ly, lz, xy, xz, yz } = box;
+function pairLoop(
+  n: number, start: Int32Array, boundaryStart: Int32Array, pairs: Int32Array, pairType: Uint8Array,
+  pos: Float64Array, f: Float64Array, cell: Float64Array,
+  Q: number, c4: number, c2: number, c0: number, lambda2: Float64Array, invLambda2: Float64Array, cutoff2: Float64Array,
+  repulsion: (s: number) => number, withEnergy: boolean, result: Float64Array,
+): void {
+  const lx = cell[0], ly = cell[1], lz = cell[2], xy = cell[3], xz = cell[4], yz = cell[5];
   const hx = 0.5 * lx, hy = 0.5 * ly, hz = 0.5 * lz;
-  const n = sp.length;
   const fourC4 = 4 * c4, twoC2 = 2 * c2;
-  f.fill(0);
   let energy = 0;
   let virial = 0;
   for (let i = 0; i < n; i++) {
@@ -60,8 +62,41 @@ export function computeForces(sys: System, withEnergy = true): number {
     }
     f[3 * i] += fxi; f[3 * i + 1] += fyi; f[3 * i + 2] += fzi;
   }
-  sys.energy = withEnergy ? energy : NaN;
-  sys.virial = withEnergy ? virial : NaN;
+  result[0] = energy;
+  result[1] = virial;
+}
+
+type PairLoop = typeof pairLoop;
+const loopsByQ = new Map<number, PairLoop>();
+
+function pairLoopFor(Q: number): PairLoop {
+  let loop = loopsByQ.get(Q);
+  if (!loop) {
+    loop = new Function(`return ${pairLoop.toString()}`)() as PairLoop;
+    loopsByQ.set(Q, loop);
+  }
+  return loop;
+}
+
+const cell = new Float64Array(6);
+const result = new Float64Array(2);
+
+/**
+ * Forces into sys.forces; with withEnergy (the default) also sys.energy and sys.virial, which
+ * dynamics and CG skip on most steps (they only need forces). Returns the energy (NaN when skipped).
+ */
+export function computeForces(sys: System, withEnergy = true): number {
+  refreshNeighbors(sys);
+  const { box, positions, forces, neighbors } = sys;
+  const m: PairModel = sys.model;
+  cell[0] = box.lx; cell[1] = box.ly; cell[2] = box.lz; cell[3] = box.xy; cell[4] = box.xz; cell[5] = box.yz;
+  forces.fill(0);
+  pairLoopFor(m.Q)(
+    sys.species.length, neighbors.start, neighbors.boundaryStart, neighbors.pairs, neighbors.pairType,
+    positions, forces, cell, m.Q, m.c4, m.c2, m.c0, m.lambda2, m.invLambda2, m.cutoff2, m.repulsion, withEnergy, result,
+  );
+  sys.energy = withEnergy ? result[0] : NaN;
+  sys.virial = withEnergy ? result[1] : NaN;
   sys.forceEvaluations++;
   return sys.energy;
 }

@@ -38,7 +38,8 @@ export interface PrepareOptions {
   /** Relax the box volume to p = 0 after the quench, to |p|/K below this (0: off). */
   relaxPressureTol: number;
   maxCgIterations: number;
-  skin: number;
+  /** Neighbor skin outside the NVE run (λ; default defaultSkin(Q)); the NVE run picks its own (dynamicsSkin). */
+  skin?: number;
 }
 
 export const DEFAULT_PREPARE: Omit<PrepareOptions, 'Q' | 'N' | 'density' | 'seed'> = {
@@ -51,7 +52,6 @@ export const DEFAULT_PREPARE: Omit<PrepareOptions, 'Q' | 'N' | 'density' | 'seed
   overlapMaxStep: 0.05,
   relaxPressureTol: 0,
   maxCgIterations: 1_000_000,
-  skin: 0.3,
 };
 
 export type Stage = 'overlap' | 'nve' | 'quench' | 'relax';

@@ -7,7 +7,14 @@ import { type Box, boxVolume, wrapPositions } from '../space/box.ts';
 import type { Configuration } from '../model/configuration.ts';
 import { type NeighborList, buildNeighborList, createNeighborList, needsRebuild } from '../space/neighbors.ts';
 
-export const DEFAULT_SKIN = 0.3;
+/**
+ * Default neighbor skin (λ) outside dynamics: minimiser steps shrink as the repulsion stiffens, so
+ * the skin that balances pair work against rebuilds does too. From the cost per force evaluation of
+ * CG quenches at N = 10976: 0.3 is best at Q = 10, 0.1 at Q = 240.
+ */
+export function defaultSkin(Q: number): number {
+  return Math.min(0.3, Math.max(0.1, 3 / Q));
+}
 
 export interface System {
   readonly model: PairModel;
@@ -23,7 +30,7 @@ export interface System {
   forceEvaluations: number;
 }
 
-export function createSystem(model: PairModel, box: Box, positions: Float64Array, species: Uint8Array, skin = DEFAULT_SKIN): System {
+export function createSystem(model: PairModel, box: Box, positions: Float64Array, species: Uint8Array, skin = defaultSkin(model.Q)): System {
   const n = species.length;
   if (positions.length !== 3 * n) throw new RangeError(`positions hold ${positions.length / 3} particles but species ${n}`);
   for (let i = 0; i < n; i++) if (species[i] > 1) throw new RangeError(`species must be 0 (S) or 1 (L); particle ${i} has ${species[i]}`);
@@ -82,7 +89,7 @@ export function sortSpatially(sys: System, extra: Float64Array[] = []): Int32Arr
 }
 
 /** Engine state for a configuration read from a file (the box must hold the interaction range). */
-export function systemFromConfiguration(conf: { box: Box; positions: Float64Array; species: Uint8Array }, model: PairModel, skin = DEFAULT_SKIN): System {
+export function systemFromConfiguration(conf: { box: Box; positions: Float64Array; species: Uint8Array }, model: PairModel, skin = defaultSkin(model.Q)): System {
   return createSystem(model, conf.box, conf.positions.slice(), conf.species.slice(), skin);
 }
 

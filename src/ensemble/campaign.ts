@@ -39,7 +39,7 @@ const ProtocolSchema = z.strictObject({
   overlapMaxStep: positive,
   relaxPressureTol: z.number().nonnegative().finite(),
   maxCgIterations: z.number().int().positive(),
-  skin: positive,
+  skin: positive.optional(),
 });
 
 const DensitySchema = z.strictObject({

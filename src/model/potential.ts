@@ -84,8 +84,20 @@ export function repulsiveTerm(model: PairModel, s: number): number {
  * s ↦ s^(Q/2) as one straight line of multiplications (the squarings and products of intPow,
  * unrolled for this exponent): the force loop calls it per pair, where a loop over the exponent's
  * bits costs a third of the pair time. Same operations in the same order as intPow, so the same bits.
+ * One function object per Q, shared by every model of that Q, keeps the force loop's call monomorphic.
  */
+const repulsionByQ = new Map<number, (s: number) => number>();
+
 function repulsionFunction(Q: number, halfQ: number): (s: number) => number {
+  let fn = repulsionByQ.get(Q);
+  if (!fn) {
+    fn = generateRepulsion(Q, halfQ);
+    repulsionByQ.set(Q, fn);
+  }
+  return fn;
+}
+
+function generateRepulsion(Q: number, halfQ: number): (s: number) => number {
   if (halfQ === 0) {
     const e = 0.5 * Q;
     return (s) => Math.pow(s, e);

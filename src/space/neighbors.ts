@@ -1,23 +1,28 @@
 /**
- * Verlet neighbor list with a skin, built through a cell list; half list (each pair once, j > i)
+ * Verlet neighbor list with a skin, built through a cell list; half list (each pair once, in the row
+ * of its lower index)
  * in compressed-row form. Per pair type the list keeps pairs within cutoff_t + skin, and it must be
  * rebuilt once any particle has moved more than skin/2 since the last build (needsRebuild).
  */
 import { type Box, perpendicularWidths } from './box.ts';
 
-/** Offsets of the 27 cells around a cell; with ≥ 3 cells per dimension they are distinct cells. */
-const CELL_STENCIL = (() => {
-  const out = new Int32Array(81);
-  let k = 0;
+/**
+ * Half stencil: the cell itself and the 13 neighbor cells with a lexicographically positive offset,
+ * so that every pair of adjacent cells is visited once (needs ≥ 3 cells per dimension).
+ */
+const HALF_STENCIL = (() => {
+  const out: number[] = [];
   for (let a = -1; a <= 1; a++) for (let b = -1; b <= 1; b++) for (let c = -1; c <= 1; c++) {
-    out[k++] = a; out[k++] = b; out[k++] = c;
+    if (a > 0 || (a === 0 && (b > 0 || (b === 0 && c >= 0)))) out.push(a, b, c);
   }
-  return out;
+  return Int32Array.from(out);
 })();
 
 export interface NeighborList {
-  readonly skin: number;
-  /** (cutoff_t + skin)² per pair type t = s_i + s_j. */
+  skin: number;
+  /** Interaction cutoff per pair type t = s_i + s_j. */
+  readonly pairCutoffs: Float64Array;
+  /** (cutoff_t + skin)² per pair type. */
   readonly listCutoff2: Float64Array;
   /** Neighbors of i are pairs[start[i] .. start[i+1]). */
   start: Int32Array;
@@ -37,16 +42,29 @@ export interface NeighborList {
   builds: number;
   /** Cell of each particle at the last build (the spatial sort key). */
   cellOf: Int32Array;
+  /** Build workspace, kept between builds: pairs found in cell order before the row sort. */
+  found: { first: Int32Array; second: Int32Array; crossing: Uint8Array };
 }
 
 export function createNeighborList(n: number, pairCutoffs: ArrayLike<number>, skin: number): NeighborList {
-  if (!(skin >= 0)) throw new RangeError(`neighbor skin must be ≥ 0; got ${skin}`);
-  const listCutoff2 = new Float64Array(pairCutoffs.length);
-  for (let t = 0; t < pairCutoffs.length; t++) listCutoff2[t] = (pairCutoffs[t] + skin) ** 2;
-  return {
-    skin, listCutoff2, start: new Int32Array(n + 1), boundaryStart: new Int32Array(n), pairs: new Int32Array(Math.max(64, n * 24)), pairType: new Uint8Array(0),
+  const capacity = Math.max(64, n * 24);
+  const list: NeighborList = {
+    skin: NaN, pairCutoffs: Float64Array.from(pairCutoffs), listCutoff2: new Float64Array(pairCutoffs.length), start: new Int32Array(n + 1), boundaryStart: new Int32Array(n),
+    pairs: new Int32Array(capacity), pairType: new Uint8Array(capacity),
     reference: new Float64Array(3 * n), box: null, builds: 0, cellOf: new Int32Array(n),
+    found: { first: new Int32Array(capacity), second: new Int32Array(capacity), crossing: new Uint8Array(capacity) },
   };
+  setSkin(list, skin);
+  return list;
+}
+
+/** Change the skin; the next force evaluation rebuilds the list. */
+export function setSkin(list: NeighborList, skin: number): void {
+  if (!(skin >= 0) || !Number.isFinite(skin)) throw new RangeError(`neighbor skin must be a finite number ≥ 0; got ${skin}`);
+  if (skin === list.skin) return;
+  list.skin = skin;
+  for (let t = 0; t < list.pairCutoffs.length; t++) list.listCutoff2[t] = (list.pairCutoffs[t] + skin) ** 2;
+  list.box = null;
 }
 
 /** The largest list radius must be below half the box's smallest width for minimum image to hold. */
@@ -71,20 +89,32 @@ export function needsRebuild(list: NeighborList, box: Box, pos: Float64Array): b
   return false;
 }
 
-/** Rebuild the list from scratch for positions pos (any image) and species. */
+/**
+ * Rebuild the list from scratch for positions pos (any image) and species.
+ *
+ * Particles are wrapped into the box (a copy, with their image counts), binned into cells at least
+ * as wide as the list radius, and pairs are found over the half stencil with the periodic shift of
+ * each neighbor cell known in advance, so no pair needs a minimum-image search. Each pair is then
+ * stored in the row of its lower index (the i < j order the linear-response code relies on), pairs
+ * that are images of each other in the raw positions at the end of their row.
+ */
 export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Array, species: Uint8Array): void {
   const n = species.length;
   const maxR = Math.sqrt(Math.max(...list.listCutoff2));
   checkBoxFitsCutoff(box, maxR);
   const widths = perpendicularWidths(box);
-  const nc = widths.map((w) => Math.max(1, Math.floor(w / maxR)));
-  const [ncx, ncy, ncz] = nc;
+  const ncx = Math.max(1, Math.floor(widths[0] / maxR));
+  const ncy = Math.max(1, Math.floor(widths[1] / maxR));
+  const ncz = Math.max(1, Math.floor(widths[2] / maxR));
   const useCells = ncx >= 3 && ncy >= 3 && ncz >= 3;
-  const ncell = useCells ? ncx * ncy * ncz : 1;
+  const cx = useCells ? ncx : 1, cy = useCells ? ncy : 1, cz = useCells ? ncz : 1;
+  const ncell = cx * cy * cz;
 
-  // fractional coordinates → cell index (counting sort of particles by cell)
+  // wrapped coordinates (in cell order), image counts and cells
   const { lx, ly, lz, xy, xz, yz } = box;
   const cellOf = list.cellOf;
+  const image = new Int32Array(3 * n);
+  const wrapped = new Float64Array(3 * n);
   const cellCount = new Int32Array(ncell + 1);
   const far = 1e6 * (lx + ly + lz);
   for (let i = 0; i < n; i++) {
@@ -95,85 +125,98 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
     let sz = z / lz;
     let sy = (y - yz * sz) / ly;
     let sx = (x - xy * sy - xz * sz) / lx;
-    sx -= Math.floor(sx); sy -= Math.floor(sy); sz -= Math.floor(sz);
-    const c = useCells
-      ? (Math.min(ncx - 1, (sx * ncx) | 0) * ncy + Math.min(ncy - 1, (sy * ncy) | 0)) * ncz + Math.min(ncz - 1, (sz * ncz) | 0)
-      : 0;
+    const kx = Math.floor(sx), ky = Math.floor(sy), kz = Math.floor(sz);
+    sx -= kx; sy -= ky; sz -= kz;
+    image[3 * i] = kx; image[3 * i + 1] = ky; image[3 * i + 2] = kz;
+    wrapped[3 * i] = x - kx * lx - ky * xy - kz * xz;
+    wrapped[3 * i + 1] = y - ky * ly - kz * yz;
+    wrapped[3 * i + 2] = z - kz * lz;
+    const c = (Math.min(cx - 1, (sx * cx) | 0) * cy + Math.min(cy - 1, (sy * cy) | 0)) * cz + Math.min(cz - 1, (sz * cz) | 0);
     cellOf[i] = c;
     cellCount[c + 1]++;
   }
   for (let c = 0; c < ncell; c++) cellCount[c + 1] += cellCount[c];
-  const cellStart = cellCount.slice();
+  const cellStart = cellCount;
   const cellAtoms = new Int32Array(n);
   const fill = cellCount.slice(0, ncell);
   for (let i = 0; i < n; i++) cellAtoms[fill[cellOf[i]]++] = i;
+  const wx = new Float64Array(n), wy = new Float64Array(n), wz = new Float64Array(n);
+  const spc = new Uint8Array(n);
+  for (let a = 0; a < n; a++) {
+    const i = cellAtoms[a];
+    wx[a] = wrapped[3 * i]; wy[a] = wrapped[3 * i + 1]; wz[a] = wrapped[3 * i + 2];
+    spc[a] = species[i];
+  }
 
   const cut2 = list.listCutoff2;
-  const start = list.start;
-  let pairs = list.pairs;
+  let { first, second, crossing } = list.found;
   let m = 0;
-  const stencil = useCells ? CELL_STENCIL : null;
-  const boundaryStart = list.boundaryStart;
-  const crossing = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    start[i] = m;
-    let nCrossing = 0;
-    const xi = pos[3 * i], yi = pos[3 * i + 1], zi = pos[3 * i + 2];
-    const si = species[i];
-    const ci = cellOf[i];
-    const cx = useCells ? (ci / (ncy * ncz)) | 0 : 0;
-    const cy = useCells ? ((ci / ncz) | 0) % ncy : 0;
-    const cz = useCells ? ci % ncz : 0;
-    const ncells = stencil ? 27 : 1;
-    for (let s = 0; s < ncells; s++) {
-      let c = 0;
-      if (stencil) {
-        const ax = (cx + stencil[3 * s] + ncx) % ncx;
-        const ay = (cy + stencil[3 * s + 1] + ncy) % ncy;
-        const az = (cz + stencil[3 * s + 2] + ncz) % ncz;
-        c = (ax * ncy + ay) * ncz + az;
-      }
-      for (let a = cellStart[c], end = cellStart[c + 1]; a < end; a++) {
-        const j = cellAtoms[a];
-        if (j <= i) continue;
-        let dx = pos[3 * j] - xi, dy = pos[3 * j + 1] - yi, dz = pos[3 * j + 2] - zi;
-        const dxRaw = dx;
-        const kz = Math.round(dz / lz);
-        dz -= kz * lz; dy -= kz * yz; dx -= kz * xz;
-        const ky = Math.round(dy / ly);
-        dy -= ky * ly; dx -= ky * xy;
-        dx -= Math.round(dx / lx) * lx;
-        if (dx * dx + dy * dy + dz * dz < cut2[si + species[j]]) {
-          if (kz !== 0 || ky !== 0 || dxRaw !== dx) {
-            crossing[nCrossing++] = j;
-            continue;
+  const stencilSize = useCells ? HALF_STENCIL.length / 3 : 1;
+  for (let c = 0; c < ncell; c++) {
+    const gx = (c / (cy * cz)) | 0, gy = ((c / cz) | 0) % cy, gz = c % cz;
+    for (let s = 0; s < stencilSize; s++) {
+      const ox = useCells ? gx + HALF_STENCIL[3 * s] : gx;
+      const oy = useCells ? gy + HALF_STENCIL[3 * s + 1] : gy;
+      const oz = useCells ? gz + HALF_STENCIL[3 * s + 2] : gz;
+      // periodic wrap of the neighbor cell: its particles are seen shifted by px·a + py·b + pz·c
+      const px = ox < 0 ? -1 : ox >= cx ? 1 : 0;
+      const py = oy < 0 ? -1 : oy >= cy ? 1 : 0;
+      const pz = oz < 0 ? -1 : oz >= cz ? 1 : 0;
+      const d = ((ox - px * cx) * cy + (oy - py * cy)) * cz + (oz - pz * cz);
+      const shiftX = px * lx + py * xy + pz * xz, shiftY = py * ly + pz * yz, shiftZ = pz * lz;
+      const self = s === 0;
+      for (let a = cellStart[c], aEnd = cellStart[c + 1]; a < aEnd; a++) {
+        const xa = wx[a] - shiftX, ya = wy[a] - shiftY, za = wz[a] - shiftZ;
+        const sa = spc[a];
+        const i = cellAtoms[a];
+        for (let b = self ? a + 1 : cellStart[d], bEnd = cellStart[d + 1]; b < bEnd; b++) {
+          let dx = wx[b] - xa, dy = wy[b] - ya, dz = wz[b] - za;
+          let qx = px, qy = py, qz = pz;
+          if (!useCells) {
+            // a single cell: the shift is the minimum image itself
+            qz = Math.round(dz / lz); dz -= qz * lz; dy -= qz * yz; dx -= qz * xz;
+            qy = Math.round(dy / ly); dy -= qy * ly; dx -= qy * xy;
+            qx = Math.round(dx / lx); dx -= qx * lx;
+            qx = -qx; qy = -qy; qz = -qz;
           }
-          if (m === pairs.length) pairs = grow(pairs);
-          pairs[m++] = j;
+          if (dx * dx + dy * dy + dz * dz >= cut2[sa + spc[b]]) continue;
+          if (m === first.length) ({ first, second, crossing } = list.found = growFound(list.found));
+          const j = cellAtoms[b];
+          first[m] = i; second[m] = j;
+          // raw r_j − r_i is this pair vector plus (image_j − image_i − shift) lattice vectors
+          crossing[m] = image[3 * j] - image[3 * i] !== qx || image[3 * j + 1] - image[3 * i + 1] !== qy ||
+            image[3 * j + 2] - image[3 * i + 2] !== qz ? 1 : 0;
+          m++;
         }
       }
     }
-    boundaryStart[i] = m;
-    while (m + nCrossing > pairs.length) pairs = grow(pairs);
-    for (let c = 0; c < nCrossing; c++) pairs[m++] = crossing[c];
   }
-  start[n] = m;
-  list.pairs = pairs;
-  if (list.pairType.length < pairs.length) list.pairType = new Uint8Array(pairs.length);
-  const pairType = list.pairType;
-  for (let i = 0; i < n; i++) {
-    const si = species[i];
-    for (let k = start[i], end = start[i + 1]; k < end; k++) pairType[k] = si + species[pairs[k]];
+
+  // rows by lower index: in-image pairs from the row's front, image pairs from its back
+  const start = list.start;
+  start.fill(0);
+  for (let p = 0; p < m; p++) start[Math.min(first[p], second[p]) + 1]++;
+  for (let i = 0; i < n; i++) start[i + 1] += start[i];
+  if (list.pairs.length < m) { list.pairs = new Int32Array(first.length); list.pairType = new Uint8Array(first.length); }
+  const pairs = list.pairs, pairType = list.pairType, boundaryStart = list.boundaryStart;
+  const front = start.slice(0, n);
+  for (let i = 0; i < n; i++) boundaryStart[i] = start[i + 1];
+  for (let p = 0; p < m; p++) {
+    const i = Math.min(first[p], second[p]), j = Math.max(first[p], second[p]);
+    const q = crossing[p] ? --boundaryStart[i] : front[i]++;
+    pairs[q] = j;
+    pairType[q] = species[i] + species[j];
   }
   list.reference.set(pos);
   list.box = box;
   list.builds++;
 }
 
-function grow(a: Int32Array): Int32Array {
-  const grown = new Int32Array(a.length * 2);
-  grown.set(a);
-  return grown;
+function growFound(found: NeighborList['found']): NeighborList['found'] {
+  const size = 2 * found.first.length;
+  const first = new Int32Array(size), second = new Int32Array(size), crossing = new Uint8Array(size);
+  first.set(found.first); second.set(found.second); crossing.set(found.crossing);
+  return { first, second, crossing };
 }
 
 /** Number of listed pairs (within cutoff + skin). */

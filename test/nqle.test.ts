@@ -6,6 +6,7 @@ import { computeForces } from '../src/engine/forces.ts';
 import { cloneSystem } from '../src/engine/prepare.ts';
 import type { System } from '../src/engine/system.ts';
 import { assembleHessian, hessianMatrixFree, hessianMultiply } from '../src/linalg/hessian.ts';
+import { buildPairTable } from '../src/engine/pair-table.ts';
 import { dot, projectOutTranslations } from '../src/linalg/operator.ts';
 import { buildContractionTable, modeContractions } from '../src/measure/contractions.ts';
 import { dipoleStarts, findNqles, nqleContext, refineNqle, searchNqles } from '../src/measure/nqle.ts';
@@ -76,7 +77,7 @@ for (const Q of [10, 240]) {
       // U‴:zz = d(H·z)/ds
       const hz = alongLine(sys, z, h, (copy) => {
         const out = new Float64Array(z.length);
-        hessianMatrixFree(copy, z, out);
+        hessianMatrixFree(buildPairTable(copy), z, out);
         return out;
       });
       let err = 0, scale = 0;
@@ -154,7 +155,7 @@ for (const Q of [10, 240]) {
       const pi = m.vector;
       assert.ok(Math.abs(dot(pi, pi) - 1) < 1e-12);
       // the equation, recomputed independently of the solver (matrix-free H·π)
-      hessianMatrixFree(sys, pi, hz);
+      hessianMatrixFree(buildPairTable(sys), pi, hz);
       const c = modeContractions(ctx.table, pi, uzz);
       let r2 = 0;
       for (let k = 0; k < dim; k++) r2 += (hz[k] - (c.kappa / c.tau) * uzz[k]) ** 2;

@@ -21,7 +21,7 @@ export const PAPER_Q = [10, 20, 40, 80, 160, 240];
 
 /** The two scales. quick: about 10 minutes on 2 cores; full: the paper's ensembles. */
 export const PAPER_SCALES = {
-  quick: { N: 500, samples: 8, modes: 20, seed: 1, dir: 'paper-quick' },
+  quick: { N: 500, samples: 20, modes: 20, seed: 1, dir: 'paper-quick' },
   full: { N: 10976, samples: 1000, modes: 20, seed: 1, dir: 'paper-full' },
 } as const;
 

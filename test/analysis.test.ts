@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootstrapMean, bootstrap, mean, std, fitPrefactor } from '../src/analysis/statistics.ts';
-import { analyzeSpectrum, fitCumulative, waveScales, xiOverA0 } from '../src/analysis/dos.ts';
+import { analyzeSpectrum, fitCumulative, omega5Range, waveScales, xiOverA0 } from '../src/analysis/dos.ts';
 import { analyzeDisorder, chi } from '../src/analysis/disorder.ts';
 import { analyzeEnsemble } from '../src/analysis/ensemble.ts';
 import { createRandom } from '../src/util/random.ts';
@@ -67,7 +67,7 @@ test('A_g: the cumulative fit recovers a known ω⁴ prefactor within its bootst
   for (let e = 0; e < 16; e++) {
     const rng = createRandom(100 + e);
     const samples = Array.from({ length: 60 }, () => ({ G, density, N, omega: syntheticModes(rng, N, A, omega1) }));
-    const s = analyzeSpectrum(samples, { bootstrap: { replicates: 200, seed: e + 1 } });
+    const s = analyzeSpectrum(samples, { omega5Level: 0, bootstrap: { replicates: 200, seed: e + 1 } });
     assert.equal(s.cutoff.value, omega1);
     assert.ok(Math.abs(s.AgOmega0_5.value / (s.Ag.value * omega0 ** 5) - 1) < 1e-12);
     assert.ok(Math.abs(s.xiOverA0.value - xiOverA0(s.AgOmega0_5.value)) < 1e-12);
@@ -94,11 +94,41 @@ test('A_g: the fit stops where the computed modes stop being complete', () => {
   const rng = createRandom(4);
   const { omega1 } = waveScales(1, 0.6, 500);
   const samples = Array.from({ length: 20 }, () => ({ G: 1, density: 0.6, N: 500, omega: syntheticModes(rng, 500, 30 / (500 * omega1 ** 5), omega1).slice(0, 3) }));
-  const s = analyzeSpectrum(samples, { bootstrap: { replicates: 20 } });
+  const s = analyzeSpectrum(samples, { omega5Level: 0, bootstrap: { replicates: 20 } });
   const limit = Math.min(...samples.map((x) => Math.max(...x.omega)));
   assert.equal(s.completeBelow, limit);
   assert.equal(s.cutoff.value, Math.min(limit, omega1));
   assert.equal(fitCumulative(new Float64Array([1, 2]), 1, 1, 0.5).count, 0);
+});
+
+test('A_g: the fit range ends where the count stops following ω⁵ (a broadened band below ω₁)', () => {
+  const N = 500;
+  const { omega1 } = waveScales(1, 0.6, N);
+  const A = 30 / (N * omega1 ** 5);
+  const rng = createRandom(21);
+  // ω⁴ modes (6 per sample), plus 12 per sample spread uniformly over [0.6, 1)·ω₁ (a band leaking below ω₁)
+  const samples = Array.from({ length: 40 }, () => {
+    const w = syntheticModes(rng, N, A, omega1);
+    for (let k = 0; k < 12; k++) w.push(omega1 * (0.6 + 0.4 * rng.uniform()));
+    return { G: 1, density: 0.6, N, omega: w.sort((a, b) => a - b) };
+  });
+  const full = analyzeSpectrum(samples, { omega5Level: 0, bootstrap: { replicates: 100 } });
+  const ranged = analyzeSpectrum(samples, { bootstrap: { replicates: 100 } });
+  assert.equal(ranged.omega5Consistent, true);
+  assert.ok(ranged.cutoff.value < 0.75 * omega1, `cutoff ${ranged.cutoff.value / omega1} ω₁`);
+  assert.ok(Math.abs(ranged.Ag.value - A) < 3 * ranged.Ag.error, `A_g ${ranged.Ag.value} ± ${ranged.Ag.error} vs ${A}`);
+  assert.ok(Math.abs(full.Ag.value - A) > 3 * full.Ag.error, 'the full-range fit is biased by the band');
+
+  // pure ω⁴ data: the whole range is kept (at the 5% level: in most ensembles) and β is consistent with 5
+  let kept = 0;
+  for (let e = 0; e < 20; e++) {
+    const r = createRandom(300 + e);
+    const pooled = Float64Array.from(Array.from({ length: 40 }, () => syntheticModes(r, N, A, omega1)).flat());
+    const range = omega5Range(pooled, omega1);
+    assert.ok(range.consistent && Math.abs(range.exponent - 5) <= 3 * range.exponentError, `β = ${range.exponent} ± ${range.exponentError}`);
+    if (range.cutoff === omega1) kept++;
+  }
+  assert.ok(kept >= 15, `full range kept in ${kept}/20 pure ω⁴ ensembles`);
 });
 
 test('ω scales: ω₁/ω₀ = 2π/N^(1/3) and c_s = sqrt(G/ρ)', () => {

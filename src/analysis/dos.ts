@@ -7,7 +7,9 @@
  * (per degree of freedom); ξ_g/a₀ = 2π·(A_g·ω₀⁵)^(1/5) differs by 3^(1/5) between the two.
  *
  * Each sample computes only its lowest few modes, so the pooled count is complete only below the
- * smallest "highest computed frequency" of the samples; the fit cutoff is the lower of ω₁ and that.
+ * smallest "highest computed frequency" of the samples; the fit range ends below the lower of ω₁ and
+ * that, and further down where the count stops following ω⁵ (omega5Range): in small boxes the first
+ * shear band broadens well below ω₁.
  */
 import { bootstrapMany, type BootstrapOptions, type Estimate } from './statistics.ts';
 
@@ -65,6 +67,49 @@ export function fitCumulative(pooled: Float64Array, samples: number, nNorm: numb
   return { A: below.length > 0 ? sxy / sxx : NaN, count: below.length, cutoff };
 }
 
+export interface PowerLawRange {
+  /** Upper end of the range (exclusive). */
+  cutoff: number;
+  /** Modes below the cutoff. */
+  count: number;
+  /** Maximum-likelihood exponent β of C(ω) ∝ ω^β on [0, cutoff) (β = 5 for D ∝ ω⁴), and its error β/√count. */
+  exponent: number;
+  exponentError: number;
+  /** Whether the modes below the cutoff pass the test (false: no range of at least minCount modes does). */
+  consistent: boolean;
+}
+
+/**
+ * The widest range [0, c) with c ≤ maxCutoff over which the pooled count follows ω⁵. Below c a count
+ * C ∝ ω⁵ makes u = (ω/c)⁵ uniform on [0, 1); candidates c (maxCutoff, then lower mode frequencies,
+ * at most ~64 of them) are tested from the top with the Kolmogorov–Smirnov statistic of u against
+ * the uniform law at significance `level`, and the first that passes is taken. If none with at least
+ * minCount modes does, the full range is returned marked inconsistent. The exponent is the
+ * maximum-likelihood (Hill) β = k/Σ ln(c/ω_i), error β/√k.
+ */
+export function omega5Range(pooled: Float64Array, maxCutoff: number, level = 0.05, minCount = 8): PowerLawRange {
+  const w = pooled.filter((x) => x > 0 && x < maxCutoff).sort();
+  const range = (k: number, c: number, consistent: boolean): PowerLawRange => {
+    let s = 0;
+    for (let i = 0; i < k; i++) s += Math.log(c / w[i]);
+    const beta = k / s;
+    return { cutoff: c, count: k, exponent: beta, exponentError: beta / Math.sqrt(k), consistent };
+  };
+  if (!(level > 0)) return range(w.length, maxCutoff, true);
+  const critical = Math.sqrt(-0.5 * Math.log(level / 2)); // asymptotic KS: reject when √k·D exceeds it
+  const stride = Math.max(1, Math.floor(w.length / 64));
+  for (let k = w.length; k >= minCount; k -= k === w.length ? 1 : stride) {
+    const c = k === w.length ? maxCutoff : w[k];
+    let d = 0;
+    for (let i = 0; i < k; i++) {
+      const u = (w[i] / c) ** 5;
+      d = Math.max(d, (i + 1) / k - u, u - i / k);
+    }
+    if (Math.sqrt(k) * d <= critical) return range(k, c, true);
+  }
+  return range(w.length, maxCutoff, false);
+}
+
 /** One sample's input to the spectrum analysis. */
 export interface SpectrumSample {
   G: number;
@@ -78,6 +123,8 @@ export interface SpectrumOptions {
   normalization?: DosNormalization;
   /** Fit cutoff as a fraction of ω₁ (default 1: all modes below the lowest shear band). */
   cutoffFraction?: number;
+  /** Significance level of the test that ends the fit range where the count stops following ω⁵ (omega5Range; default 0.05, 0: off). */
+  omega5Level?: number;
   bootstrap?: BootstrapOptions;
 }
 
@@ -90,9 +137,12 @@ export interface SpectrumSummary {
   omega1: Estimate;
   /** Highest frequency below which every sample's computed modes are complete. */
   completeBelow: number;
-  /** Fit cutoff min(cutoffFraction·ω₁, completeBelow), and the pooled modes below it. */
+  /** Fit cutoff: below min(cutoffFraction·ω₁, completeBelow) and where the count follows ω⁵; the pooled modes below it. */
   cutoff: Estimate;
   modesBelowCutoff: number;
+  /** Exponent β of the cumulative count C ∝ ω^β below the cutoff (5 for D ∝ ω⁴), and whether it is consistent with 5. */
+  exponent: Estimate;
+  omega5Consistent: boolean;
   Ag: Estimate;
   AgOmega0_5: Estimate;
   /** ξ_g/a₀ = 2π·(A_g·ω₀⁵)^(1/5). */
@@ -113,6 +163,8 @@ export function analyzeSpectrum(samples: SpectrumSample[], options: SpectrumOpti
   const normalization = options.normalization ?? 'particle';
   const fraction = options.cutoffFraction ?? 1;
   if (!(fraction > 0)) throw new RangeError(`cutoffFraction must be positive; got ${fraction}`);
+  const level = options.omega5Level ?? 0.05;
+  if (!(level >= 0 && level < 1)) throw new RangeError(`omega5Level must be in [0, 1); got ${level}`);
   if (samples.length === 0) throw new RangeError('analyzeSpectrum needs at least one sample with modes');
   const N = samples[0].N;
   if (samples.some((s) => s.N !== N)) throw new RangeError(`spectrum ensemble mixes system sizes (N = ${[...new Set(samples.map((s) => s.N))].join(', ')}); analyse each N separately`);
@@ -137,12 +189,15 @@ export function analyzeSpectrum(samples: SpectrumSample[], options: SpectrumOpti
       pooled.set(omegas[i], k);
       k += omegas[i].length;
     }
-    const cutoff = Math.min(fraction * scales.omega1, completeBelow);
-    const fit = fitCumulative(pooled, idx.length, nNorm, cutoff);
+    const range = omega5Range(pooled, Math.min(fraction * scales.omega1, completeBelow), level);
+    const fit = fitCumulative(pooled, idx.length, nNorm, range.cutoff);
     const scaled = fit.A * scales.omega0 ** 5;
-    return [scales.cs, scales.a0, scales.omega0, scales.omega1, cutoff, fit.A, scaled, xiOverA0(scaled), fit.count];
+    return [
+      scales.cs, scales.a0, scales.omega0, scales.omega1, range.cutoff, fit.A, scaled, xiOverA0(scaled), fit.count,
+      range.exponent, range.consistent ? 1 : 0,
+    ];
   };
-  const [cs, a0, omega0, omega1, cutoff, Ag, AgOmega0_5, xi, count] = bootstrapMany(samples.length, statistic, options.bootstrap);
+  const [cs, a0, omega0, omega1, cutoff, Ag, AgOmega0_5, xi, count, exponent, consistent] = bootstrapMany(samples.length, statistic, options.bootstrap);
   return {
     normalization,
     samples: samples.length,
@@ -153,6 +208,8 @@ export function analyzeSpectrum(samples: SpectrumSample[], options: SpectrumOpti
     completeBelow,
     cutoff,
     modesBelowCutoff: count.value,
+    exponent,
+    omega5Consistent: consistent.value === 1,
     Ag,
     AgOmega0_5,
     xiOverA0: xi,

@@ -49,6 +49,8 @@ export interface SampleInput {
 export interface AnalysisOptions {
   normalization?: DosNormalization;
   cutoffFraction?: number;
+  /** See SpectrumOptions.omega5Level. */
+  omega5Level?: number;
   bootstrap?: BootstrapOptions;
 }
 
@@ -106,7 +108,7 @@ export interface QSummary {
 }
 
 export interface EnsembleSummary {
-  options: { normalization: DosNormalization; cutoffFraction: number; bootstrap: Required<BootstrapOptions> };
+  options: { normalization: DosNormalization; cutoffFraction: number; omega5Level: number; bootstrap: Required<BootstrapOptions> };
   perQ: QSummary[];
 }
 
@@ -243,7 +245,7 @@ function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['option
   if (spectral.length === 0) missing.push(withModes.length === 0 ? 'vibrational modes (D(ω), A_g, ξ_g)' : 'D(ω): samples with modes lack G (needed for ω₀, ω₁)');
   else {
     const inputs = spectral.map((s) => ({ G: s.G as number, density: s.density, N: s.N, omega: modeFrequencies(s)! }));
-    const spec = analyzeSpectrum(inputs, { normalization: opts.normalization, cutoffFraction: opts.cutoffFraction, bootstrap: bs });
+    const spec = analyzeSpectrum(inputs, { normalization: opts.normalization, cutoffFraction: opts.cutoffFraction, omega5Level: opts.omega5Level, bootstrap: bs });
     const pooled = inputs.flatMap((s) => s.omega).filter((w) => w > 0 && w <= spec.completeBelow).sort((a, b) => a - b);
     const nNorm = normalizationCount(N, opts.normalization);
     summary.spectrum = {
@@ -252,6 +254,9 @@ function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['option
       cumulative: pooled.map((omega, i) => ({ omega, C: (i + 1) / (inputs.length * nNorm) })),
     };
     if (spec.modesBelowCutoff === 0) missing.push('A_g: no mode below the fit cutoff');
+    else if (!spec.omega5Consistent) {
+      missing.push(`A_g: the cumulative count does not follow ω⁵ below ω₁ (exponent ${spec.exponent.value.toFixed(2)} ± ${(spec.exponent.value / Math.sqrt(spec.modesBelowCutoff)).toFixed(2)}): fitted over the full range anyway; more samples needed`);
+    }
   }
 
   const softest = done.map(softestNqle).filter((m): m is NqleModeInput => m !== null);
@@ -278,6 +283,7 @@ export function analyzeEnsemble(samples: SampleInput[], options: AnalysisOptions
   const opts: EnsembleSummary['options'] = {
     normalization: options.normalization ?? 'particle',
     cutoffFraction: options.cutoffFraction ?? 1,
+    omega5Level: options.omega5Level ?? 0.05,
     bootstrap: { ...DEFAULT_BOOTSTRAP, ...options.bootstrap },
   };
   const byQ = new Map<number, SampleInput[]>();

@@ -78,7 +78,7 @@ function elasticTable(perQ: QSummary[]): string {
 
 function modesTable(perQ: QSummary[]): string {
   return table(
-    ['Q', 'g_LL peak height', 'peak position (a₀)', 'c_s (λ/τ)', 'ω₀ (1/τ)', 'ω₁ (1/τ)', 'fit cutoff (1/τ)', 'modes in fit', 'A_g (τ⁵)', 'A_g·ω₀⁵', 'ξ_g/a₀', 'k₋/f₋', 'NQLE samples'],
+    ['Q', 'g_LL peak height', 'peak position (a₀)', 'c_s (λ/τ)', 'ω₀ (1/τ)', 'ω₁ (1/τ)', 'fit cutoff (1/τ)', 'modes in fit', 'β of C ∝ ω^β in fit', 'A_g (τ⁵)', 'A_g·ω₀⁵', 'ξ_g/a₀', 'k₋/f₋', 'NQLE samples'],
     perQ.map((q) => [
       String(q.Q),
       formatEstimate(q.structure?.firstPeakHeight),
@@ -88,6 +88,7 @@ function modesTable(perQ: QSummary[]): string {
       formatEstimate(q.spectrum?.omega1),
       formatEstimate(q.spectrum?.cutoff),
       q.spectrum ? String(q.spectrum.modesBelowCutoff) : '—',
+      formatEstimate(q.spectrum?.exponent),
       formatEstimate(q.spectrum?.Ag),
       formatEstimate(q.spectrum?.AgOmega0_5),
       formatEstimate(q.spectrum?.xiOverA0),
@@ -150,7 +151,7 @@ export function renderHtml(doc: HtmlDocument): string {
     `<li>Every ensemble number is the statistic on all finished samples of its Q ± its bootstrap standard error (${b.replicates} resamples of samples with replacement, seed ${b.seed}); figure error bars are ±1 standard error. summary.json also holds ${Math.round(b.level * 100)}% percentile intervals.</li>`,
     `<li>ν, K, G, G/K, p/K: means of the per-sample values. G is the per-sample shear modulus as measured (mean of the three simple-shear moduli μ_xy, μ_xz, μ_yz).</li>`,
     `<li>χ = √N·std(G)/mean(G), in two conventions: the three single-plane moduli of every sample pooled (used in Figure 5a), and one plane-averaged modulus per sample.</li>`,
-    `<li>D(ω) and A_g are normalised ${norm} and per sample. A_g is fitted by least squares to the cumulative count C(ω) = A_g·ω⁵/5 of the pooled modes below the cutoff min(${summary.options.cutoffFraction}·ω₁, ω_complete), where ω₁ = 2π·c_s/L is the lowest shear-wave band and ω_complete is the highest frequency below which every sample's computed modes are complete; c_s = sqrt(G/ρ) and ω₀ = c_s/a₀ use the ensemble-mean G and ρ. ξ_g/a₀ = 2π·(A_g·ω₀⁵)^(1/5).</li>`,
+    `<li>D(ω) and A_g are normalised ${norm} and per sample. A_g is fitted by least squares to the cumulative count C(ω) = A_g·ω⁵/5 of the pooled modes below the cutoff: at most min(${summary.options.cutoffFraction}·ω₁, ω_complete), where ω₁ = 2π·c_s/L is the lowest shear-wave band and ω_complete is the highest frequency below which every sample's computed modes are complete, and lowered to the widest range over which the count follows ω⁵ (Kolmogorov–Smirnov test of (ω/cutoff)⁵ against the uniform law at level ${summary.options.omega5Level}); the table gives the maximum-likelihood exponent β = k/Σ ln(cutoff/ω_i) ± β/√k of C ∝ ω^β over the fit range (5 for D ∝ ω⁴); c_s = sqrt(G/ρ) and ω₀ = c_s/a₀ use the ensemble-mean G and ρ. ξ_g/a₀ = 2π·(A_g·ω₀⁵)^(1/5).</li>`,
     `<li>k₋/f₋: ratio of the ensemble means of k₋ and f₋ of the softest converged NQLE of each sample.</li>`,
     '</ul>',
     '<h2>Ensemble summary</h2>',

@@ -11,6 +11,7 @@ export interface ReportCliOptions {
   bootstrap: string;
   seed: string;
   cutoffFraction: string;
+  omega5Level: string;
   png: boolean;
   json?: boolean;
 }
@@ -25,6 +26,7 @@ export function registerReport(program: Command): void {
     .option('--bootstrap <B>', 'bootstrap resamples per ensemble number', '1000')
     .option('--seed <seed>', 'seed of the bootstrap resampling', '1')
     .option('--cutoff-fraction <f>', 'A_g fit uses modes below f·ω₁ (ω₁ = 2π·c_s/L, the lowest shear band)', '1')
+    .option('--omega5-level <alpha>', 'A_g fit range also ends where the cumulative count departs from ω⁵ (Kolmogorov–Smirnov test at this level; 0: off)', '0.05')
     .option('--no-png', 'write SVG figures only')
     .option('--json', 'print one JSON object (output directory, figure status, warnings) on stdout')
     .action(async (dir: string, o: ReportCliOptions) => {
@@ -40,10 +42,13 @@ export function parseReportOptions(o: Omit<ReportCliOptions, 'json'>) {
   if (replicates < 2) throw new UserError(`--bootstrap needs at least 2 resamples; got ${replicates}`);
   const cutoffFraction = parseNumber('--cutoff-fraction', o.cutoffFraction);
   if (!(cutoffFraction > 0)) throw new UserError(`--cutoff-fraction must be positive; got ${o.cutoffFraction}`);
+  const omega5Level = parseNumber('--omega5-level', o.omega5Level);
+  if (!(omega5Level >= 0 && omega5Level < 1)) throw new UserError(`--omega5-level must be in [0, 1); got ${o.omega5Level}`);
   return {
     outDir: o.out,
     normalization: o.normalization as DosNormalization,
     cutoffFraction,
+    omega5Level,
     bootstrap: { replicates, seed: parseInteger('--seed', o.seed) },
     png: o.png,
   };

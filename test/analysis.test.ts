@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootstrapMean, bootstrap, mean, std, fitPrefactor } from '../src/analysis/statistics.ts';
-import { analyzeSpectrum, fitCumulative, omega5Range, waveScales, xiOverA0 } from '../src/analysis/dos.ts';
+import { analyzeSpectrum, dosHistogram, fitCumulative, omega5Range, waveScales, xiOverA0 } from '../src/analysis/dos.ts';
 import { analyzeDisorder, chi } from '../src/analysis/disorder.ts';
 import { analyzeEnsemble } from '../src/analysis/ensemble.ts';
 import { createRandom } from '../src/util/random.ts';
@@ -129,6 +129,27 @@ test('A_g: the fit range ends where the count stops following ω⁵ (a broadened
     if (range.cutoff === omega1) kept++;
   }
   assert.ok(kept >= 15, `full range kept in ${kept}/20 pure ω⁴ ensembles`);
+});
+
+test('D(ω) histogram: contiguous bins of at least 3 modes holding every mode, drawn where an ω⁴ law matches them', () => {
+  const N = 500;
+  const { omega1 } = waveScales(1, 0.6, N);
+  const A = 30 / (N * omega1 ** 5);
+  const rng = createRandom(8);
+  const M = 200;
+  const pooled = Array.from({ length: M }, () => syntheticModes(rng, N, A, omega1, 0)).flat();
+  const bins = dosHistogram(pooled, M, N, omega1);
+  assert.equal(bins.reduce((s, b) => s + b.count, 0), pooled.filter((w) => w <= omega1).length);
+  for (let k = 0; k < bins.length; k++) {
+    assert.ok(bins[k].count >= 3, `bin ${k} holds ${bins[k].count} modes`);
+    assert.ok(bins[k].low < bins[k].center && bins[k].center < bins[k].high);
+    if (k > 0) assert.equal(bins[k].low, bins[k - 1].high);
+  }
+  // every bin, the sparse lowest one included, agrees with A·ω⁴ at its drawn position
+  for (const b of bins) {
+    const expected = A * b.center ** 4;
+    assert.ok(Math.abs(b.D - expected) < 3 * b.error + 0.3 * expected, `D(${b.center}) = ${b.D} ± ${b.error}, A·ω⁴ = ${expected}`);
+  }
 });
 
 test('ω scales: ω₁/ω₀ = 2π/N^(1/3) and c_s = sqrt(G/ρ)', () => {

@@ -217,9 +217,10 @@ export function analyzeSpectrum(samples: SpectrumSample[], options: SpectrumOpti
 }
 
 export interface DosBin {
-  /** Bin edges and centre (geometric mean) in units of ω. */
+  /** Bin edges in units of ω. */
   low: number;
   high: number;
+  /** Where the bin is drawn: the mean frequency of its modes (close to where a steep D(ω) takes its bin average). */
   center: number;
   count: number;
   /** D(ω) = count/(M·N_norm·Δω) and its Poisson error √count/(M·N_norm·Δω). */
@@ -229,22 +230,35 @@ export interface DosBin {
 
 /**
  * Histogram of D(ω) with logarithmically spaced bins from the lowest pooled frequency to `upTo`
- * (bins above the completeness limit would undercount, so the caller passes that limit).
+ * (bins above the completeness limit would undercount, so the caller passes that limit). Adjacent
+ * bins are merged from the low end until each holds at least minCount modes: dropping the empty
+ * bins of the sparse low-frequency tail (they cannot be drawn on a log axis) would bias it upwards.
  */
-export function dosHistogram(pooled: ArrayLike<number>, samples: number, nNorm: number, upTo: number, bins = 12): DosBin[] {
+export function dosHistogram(pooled: ArrayLike<number>, samples: number, nNorm: number, upTo: number, bins = 12, minCount = 3): DosBin[] {
   const w = Float64Array.from(pooled).filter((x) => x > 0 && x <= upTo).sort();
   if (w.length === 0) return [];
   const lo = Math.log(w[0] * 0.999);
-  const hi = Math.log(upTo);
-  const step = (hi - lo) / bins;
+  const step = (Math.log(upTo) - lo) / bins;
   const out: DosBin[] = [];
+  let low = Math.exp(lo);
+  let count = 0, sum = 0, i = 0;
   for (let b = 0; b < bins; b++) {
-    const low = Math.exp(lo + b * step);
-    const high = Math.exp(lo + (b + 1) * step);
-    let count = 0;
-    for (const x of w) if (x >= low && (x < high || (b === bins - 1 && x <= high))) count++;
+    const high = b === bins - 1 ? upTo : Math.exp(lo + (b + 1) * step);
+    for (; i < w.length && (w[i] < high || b === bins - 1); i++) { count++; sum += w[i]; }
+    const last = b === bins - 1;
+    if (count < minCount && !last) continue;
+    if (count < minCount && last && out.length > 0) {
+      // too few left for a bin of their own: join the previous one
+      const prev = out.pop()!;
+      count += prev.count;
+      sum += prev.center * prev.count;
+      low = prev.low;
+    }
     const norm = samples * nNorm * (high - low);
-    out.push({ low, high, center: Math.sqrt(low * high), count, D: count / norm, error: Math.sqrt(count) / norm });
+    out.push({ low, high, center: sum / count, count, D: count / norm, error: Math.sqrt(count) / norm });
+    low = high;
+    count = 0;
+    sum = 0;
   }
   return out;
 }

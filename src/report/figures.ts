@@ -404,7 +404,7 @@ function figure4(s: EnsembleSummary, ctx: Context): Figure {
     title,
     caption:
       `(a) Density of vibrational states D(ω), normalised ${norm} and per sample, times ω₀ = c_s/a₀ (c_s = sqrt(G/ρ)), versus ω/ω₀, pooled over the samples of each Q ` +
-      `(log-spaced bins up to the frequency below which every sample's computed modes are complete; error bars: Poisson counting errors). ` +
+      `(log-spaced bins up to the frequency below which every sample's computed modes are complete, merged at the low end until each holds at least 3 modes; points at the mean frequency of their modes; error bars: Poisson counting errors). ` +
       `Dashed: D(ω) = A_g·ω⁴ with A_g fitted by least squares to the cumulative count C(ω) = A_g·ω⁵/5 of the modes below the fit cutoff: below the lowest shear band ω₁ = 2π·c_s/L and where the count follows ω⁵ (see the page's methods); the line spans the fit range. ` +
       `(b), the inset of the paper drawn beside it: ξ_g/a₀ = 2π·(A_g·ω₀⁵)^(1/5) versus G/K (±1 bootstrap standard errors), dashed ∝ (G/K)^(−1/2) with a fitted prefactor.`,
     spec: frame(title, { hconcat, resolve: { scale: { color: 'shared' } } }),

@@ -114,7 +114,6 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
   const { lx, ly, lz, xy, xz, yz } = box;
   const cellOf = list.cellOf;
   const image = new Int32Array(3 * n);
-  const wrapped = new Float64Array(3 * n);
   const cellCount = new Int32Array(ncell + 1);
   const far = 1e6 * (lx + ly + lz);
   for (let i = 0; i < n; i++) {
@@ -128,9 +127,6 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
     const kx = Math.floor(sx), ky = Math.floor(sy), kz = Math.floor(sz);
     sx -= kx; sy -= ky; sz -= kz;
     image[3 * i] = kx; image[3 * i + 1] = ky; image[3 * i + 2] = kz;
-    wrapped[3 * i] = x - kx * lx - ky * xy - kz * xz;
-    wrapped[3 * i + 1] = y - ky * ly - kz * yz;
-    wrapped[3 * i + 2] = z - kz * lz;
     const c = (Math.min(cx - 1, (sx * cx) | 0) * cy + Math.min(cy - 1, (sy * cy) | 0)) * cz + Math.min(cz - 1, (sz * cz) | 0);
     cellOf[i] = c;
     cellCount[c + 1]++;
@@ -144,7 +140,10 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
   const spc = new Uint8Array(n);
   for (let a = 0; a < n; a++) {
     const i = cellAtoms[a];
-    wx[a] = wrapped[3 * i]; wy[a] = wrapped[3 * i + 1]; wz[a] = wrapped[3 * i + 2];
+    const kx = image[3 * i], ky = image[3 * i + 1], kz = image[3 * i + 2];
+    wx[a] = pos[3 * i] - kx * lx - ky * xy - kz * xz;
+    wy[a] = pos[3 * i + 1] - ky * ly - kz * yz;
+    wz[a] = pos[3 * i + 2] - kz * lz;
     spc[a] = species[i];
   }
 

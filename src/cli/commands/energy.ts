@@ -3,18 +3,17 @@ import type { Command } from 'commander';
 import { computeForces, maxForceComponent } from '../../engine/forces.ts';
 import { particleCount, virialPressure } from '../../engine/system.ts';
 import { boxVolume } from '../../space/box.ts';
-import { parseNumber } from '../errors.ts';
-import { loadGlass } from '../load.ts';
+import { loadGlass, Q_OPTION } from '../load.ts';
 
 export function registerEnergy(program: Command): void {
   program
     .command('energy')
     .description('energy, pressure and max force of a configuration (extended XYZ)')
     .argument('<file>', 'extended XYZ file')
-    .option('--q <Q>', 'repulsive stiffness Q (default: Q=... from the file)')
+    .option(...Q_OPTION)
     .option('--json', 'print one JSON object on stdout')
     .action((file: string, o: { q?: string; json?: boolean }) => {
-      const { system, model } = loadGlass(file, { q: o.q === undefined ? undefined : parseNumber('--q', o.q) });
+      const { system, model } = loadGlass(file, { q: o.q });
       computeForces(system);
       const N = particleCount(system);
       const out = {

@@ -4,7 +4,7 @@ import { measureElastic, UnrelaxedConfigurationError, type ElasticResult } from 
 import { DEFAULT_CG_TOL } from '../../linalg/cg.ts';
 import { VOIGT_LABELS } from '../../measure/stress.ts';
 import { parseNumber, UserError } from '../errors.ts';
-import { loadGlass } from '../load.ts';
+import { loadGlass, Q_OPTION } from '../load.ts';
 import { createProgress } from '../progress.ts';
 
 interface ElasticCliOptions { q?: string; json?: boolean; tol: string; allowUnrelaxed?: boolean }
@@ -14,14 +14,14 @@ export function registerMeasureElastic(measure: Command): void {
     .command('elastic')
     .description('bulk and shear moduli, Poisson ratio and the 6×6 stress–strain tensor (Hessian + CG, non-affine relaxation included)')
     .argument('<file>', 'extended XYZ file of a quenched configuration')
-    .option('--q <Q>', 'repulsive stiffness Q (default: Q=... from the file)')
+    .option(...Q_OPTION)
     .option('--tol <tol>', 'relative residual of the CG solves', String(DEFAULT_CG_TOL))
     .option('--allow-unrelaxed', 'compute moduli even if max |F| shows the configuration is not at a minimum')
     .option('--json', 'print one JSON object on stdout')
     .action((file: string, o: ElasticCliOptions) => {
       const tol = parseNumber('--tol', o.tol);
       if (!(tol > 0 && tol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
-      const { system, model } = loadGlass(file, { q: o.q === undefined ? undefined : parseNumber('--q', o.q) });
+      const { system, model } = loadGlass(file, { q: o.q });
       const progress = createProgress({ quiet: o.json });
       progress.phase('CG solves', 6);
       let r: ElasticResult;

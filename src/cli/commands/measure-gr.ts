@@ -4,7 +4,7 @@ import { DEFAULT_PAIR_CORRELATION, pairCorrelation, type PairCorrelation } from 
 import { boxVolume } from '../../space/box.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { parseNumber, UserError } from '../errors.ts';
-import { loadGlass } from '../load.ts';
+import { loadGlass, Q_OPTION } from '../load.ts';
 
 interface GrCliOptions { bin: string; rmax: string; q?: string; json?: boolean; out?: string }
 
@@ -24,7 +24,7 @@ export function registerMeasureGr(measure: Command): void {
     .argument('<file>', 'extended XYZ file of a configuration')
     .option('--bin <width>', 'bin width in units of a₀', String(DEFAULT_PAIR_CORRELATION.binWidth))
     .option('--rmax <r>', 'largest distance in units of a₀ (below half the box width)', String(DEFAULT_PAIR_CORRELATION.rmax))
-    .option('--q <Q>', 'repulsive stiffness Q (default: Q=... from the file)')
+    .option(...Q_OPTION)
     .option('--out <file.csv>', 'write the curves as CSV (r/a₀, g_LL, g_SL, g_SS and pair counts per bin)')
     .option('--json', 'print one JSON object on stdout')
     .action((file: string, o: GrCliOptions) => {
@@ -32,7 +32,7 @@ export function registerMeasureGr(measure: Command): void {
       const rmax = parseNumber('--rmax', o.rmax);
       if (!(binWidth > 0)) throw new UserError(`--bin must be a positive width in units of a₀; got ${o.bin}`);
       if (!(rmax > binWidth)) throw new UserError(`--rmax must exceed --bin (both in units of a₀); got --rmax ${o.rmax}, --bin ${o.bin}`);
-      const { conf, model } = loadGlass(file, { q: o.q === undefined ? undefined : parseNumber('--q', o.q) });
+      const { conf, model } = loadGlass(file, { q: o.q });
       const t0 = performance.now();
       let g: PairCorrelation;
       try {

@@ -12,7 +12,7 @@ import { LANCZOS_DEFAULTS } from '../../linalg/lanczos.ts';
 import { measureElastic, UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { DEFAULT_MODE_COUNT, measureModes, soundScales, type ModesResult, type SoundScales } from '../../measure/modes.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
-import { loadGlass } from '../load.ts';
+import { loadGlass, Q_OPTION } from '../load.ts';
 
 interface ModesCliOptions { count: string; tol: string; block: string; q?: string; out?: string; elastic: boolean; json?: boolean }
 
@@ -29,7 +29,7 @@ export function registerMeasureModes(measure: Command): void {
     .option('--count <k>', 'number of lowest non-zero modes', String(DEFAULT_MODE_COUNT))
     .option('--tol <tol>', 'converged when ‖Hψ − ω²ψ‖ ≤ tol·‖H‖', String(LANCZOS_DEFAULTS.tol))
     .option('--block <b>', 'initial Lanczos block size (grown automatically if exactly degenerate modes show up, as in crystals)', String(LANCZOS_DEFAULTS.blockSize))
-    .option('--q <Q>', 'repulsive stiffness Q (default: Q=... from the file)')
+    .option(...Q_OPTION)
     .option('--out <file.npy>', 'write eigenvectors, float64 (count, N, 3), and eigenvalues to FILE-omega2.npy, float64 (count,)')
     .option('--no-elastic', 'skip the shear modulus (and so c_s, ω₀, ω₁)')
     .option('--json', 'print one JSON object on stdout')
@@ -40,7 +40,7 @@ export function registerMeasureModes(measure: Command): void {
       if (count < 1) throw new UserError(`--count must be ≥ 1; got ${o.count}`);
       if (!(tol > 0 && tol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
       if (blockSize < 1) throw new UserError(`--block must be ≥ 1; got ${o.block}`);
-      const { system, model } = loadGlass(file, { q: o.q === undefined ? undefined : parseNumber('--q', o.q) });
+      const { system, model } = loadGlass(file, { q: o.q });
       const N = system.species.length;
       let r: ModesResult;
       try {

@@ -4,7 +4,7 @@ import { DEFAULT_NQLE, findNqles, type NqleResult } from '../../measure/nqle.ts'
 import { UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { writeNpy } from '../../io/npy.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
-import { loadGlass } from '../load.ts';
+import { loadGlass, Q_OPTION } from '../load.ts';
 import { createProgress } from '../progress.ts';
 
 interface NqleCliOptions {
@@ -22,7 +22,7 @@ export function registerMeasureNqle(measure: Command): void {
     .option('--dipole-starts <m>', 'force-dipole responses tried as starts', String(DEFAULT_NQLE.dipoleStarts))
     .option('--seed <seed>', 'seed of the random choice of dipole pairs', String(DEFAULT_NQLE.seed))
     .option('--tol <tol>', 'residual ‖H·π − (κ/τ)·U‴:ππ‖/‖H·π‖ to converge to', String(DEFAULT_NQLE.residualTol))
-    .option('--q <Q>', 'repulsive stiffness Q (default: Q=... from the file)')
+    .option(...Q_OPTION)
     .option('--out <file.npy>', 'write the mode vectors as a float64 array of shape (modes, N, 3)')
     .option('--json', 'print one JSON object on stdout')
     .action((file: string, o: NqleCliOptions) => {
@@ -35,7 +35,7 @@ export function registerMeasureNqle(measure: Command): void {
       if (harmonicModes < 0 || dipoleStarts < 0) throw new UserError('--harmonic-modes and --dipole-starts must be ≥ 0');
       if (harmonicModes + dipoleStarts === 0) throw new UserError('no starts: give --harmonic-modes or --dipole-starts > 0');
       if (!(residualTol > 0 && residualTol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
-      const { system, model } = loadGlass(file, { q: o.q === undefined ? undefined : parseNumber('--q', o.q) });
+      const { system, model } = loadGlass(file, { q: o.q });
       const N = system.species.length;
       const progress = createProgress({ quiet: o.json });
       let stage = '';

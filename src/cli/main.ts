@@ -7,7 +7,8 @@ import { registerMeasure } from './commands/measure.ts';
 import { registerCampaign } from './commands/campaign.ts';
 import { registerReport } from './commands/report.ts';
 import { registerPaper } from './commands/paper.ts';
-import { UserError } from './errors.ts';
+import { exitCodeFor } from './errors.ts';
+import { EXIT } from '../util/exit-codes.ts';
 import { VERSION } from '../util/version.ts';
 
 const program = new Command('qglass')
@@ -27,9 +28,10 @@ registerPaper(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
   const msg = err instanceof Error ? err.message : String(err);
   process.stderr.write(`qglass: error: ${msg}\n`);
-  if (process.env.QGLASS_DEBUG && err instanceof Error && !(err instanceof UserError)) process.stderr.write(`${err.stack}\n`);
-  process.exit(err instanceof UserError || err instanceof RangeError ? 2 : 1);
+  const code = exitCodeFor(err);
+  if (process.env.QGLASS_DEBUG && err instanceof Error && code !== EXIT.badInput) process.stderr.write(`${err.stack}\n`);
+  process.exit(code);
 }

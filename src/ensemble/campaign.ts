@@ -17,6 +17,7 @@ import { DEFAULT_PAIR_CORRELATION } from '../measure/pair-correlation.ts';
 import { DEFAULT_MODE_COUNT } from '../measure/modes.ts';
 import { DEFAULT_NQLE } from '../measure/nqle.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
+import { decimalOrNaN } from '../util/decimal.ts';
 
 export const CAMPAIGN_FILE = 'campaign.json';
 
@@ -133,11 +134,12 @@ export function resolveDensities(rule: string, Qs: readonly number[]): Array<Den
   if (rule.includes(':')) {
     const given = new Map<number, number>();
     for (const part of rule.split(',')) {
-      const [q, rho] = part.split(':');
-      const Q = Number(q), density = Number(rho);
-      if (!Number.isFinite(Q) || !(density > 0) || !Number.isFinite(density)) {
-        throw new RangeError(`--density list entries must be Q:density with a positive density (e.g. 10:0.55,240:0.62); got '${part}'`);
+      const [q, rho, ...rest] = part.split(':');
+      const Q = decimalOrNaN(q), density = decimalOrNaN(rho);
+      if (rest.length > 0 || !Number.isFinite(Q) || !(density > 0) || !Number.isFinite(density)) {
+        throw new RangeError(`--density list entries must be Q:density with decimal numbers and a positive density (e.g. 10:0.55,240:0.62); got '${part}'`);
       }
+      if (given.has(Q)) throw new RangeError(`--density list gives Q = ${Q} twice ('${rule}'); give one Q:density per Q`);
       given.set(Q, density);
     }
     return Qs.map((Q) => {

@@ -3,7 +3,9 @@
  * with every ensemble number, and a self-contained index.html. A figure whose measurements are
  * missing is replaced by a note (in summary.json and the page) instead of failing the report.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-write.ts';
+import { checkOutputDirectory } from '../io/output-path.ts';
 import { join } from 'node:path';
 import { analyzeEnsemble, type AnalysisOptions, type EnsembleSummary, type NqleModeInput, type SampleInput } from '../analysis/ensemble.ts';
 import { VERSION } from '../util/version.ts';
@@ -109,6 +111,7 @@ export async function reportFromCampaign(dir: string, options: Omit<ReportOption
 export async function writeReport(input: ReportInput, options: ReportOptions): Promise<ReportResult> {
   const { outDir } = options;
   const png = options.png ?? true;
+  checkOutputDirectory(outDir, '--out');
   mkdirSync(outDir, { recursive: true });
   const summary = analyzeEnsemble(input.samples, options);
   const warnings: string[] = [];
@@ -116,7 +119,7 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
   if (png && !textRenders()) warnings.push(NO_FONT_WARNING);
   const files: string[] = [];
   const write = (name: string, data: string | Buffer) => {
-    writeFileSync(join(outDir, name), data);
+    writeFileAtomic(join(outDir, name), data);
     files.push(name);
   };
 

@@ -2,7 +2,6 @@
  * `qglass campaign init|run|status|merge|export|slurm`: ensembles of samples in a directory with a
  * resumable, shardable SQLite catalog (src/ensemble).
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { DEFAULT_PREPARE } from '../../engine/prepare.ts';
@@ -17,6 +16,9 @@ import { parseShard, shardFromSlurm } from '../../ensemble/shard.ts';
 import { slurmScript } from '../../ensemble/slurm.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { VERSION } from '../../util/version.ts';
+import { signalExitCode } from '../../util/exit-codes.ts';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
+import { checkOutputPath } from '../../io/output-path.ts';
 
 interface InitOptions {
   q: string; n: string; samples: string; seed: string; measure: string; modes: string; nqle: string; density: string;
@@ -87,13 +89,16 @@ export function registerCampaign(program: Command): void {
       const shard = o.shard !== undefined ? parseShard(o.shard) : shardFromSlurm(process.env);
       const controller = new AbortController();
       let signals = 0;
+      let stopSignal: NodeJS.Signals = 'SIGINT';
       const onSignal = (sig: NodeJS.Signals) => {
-        if (++signals > 1) process.exit(sig === 'SIGINT' ? 130 : 143);
+        if (++signals > 1) process.exit(signalExitCode(sig));
+        stopSignal = sig;
         process.stderr.write(`\nqglass: ${sig}: stopping; samples in progress go back to pending (again to quit at once)\n`);
         controller.abort();
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      process.on('SIGHUP', onSignal);
       const display = createRunDisplay();
       let summary: RunSummary;
       try {
@@ -109,10 +114,11 @@ export function registerCampaign(program: Command): void {
         display.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        process.off('SIGHUP', onSignal);
       }
       if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
       else process.stderr.write(summaryText(summary) + '\n');
-      if (summary.aborted) process.exitCode = 130;
+      if (summary.aborted) process.exitCode = signalExitCode(stopSignal);
     });
 
   campaign
@@ -148,6 +154,7 @@ export function registerCampaign(program: Command): void {
     .option('--status <list>', 'only samples with these states (e.g. done or done,failed)')
     .action((dir: string, o: { format: string; out?: string; status?: string }) => {
       if (o.format !== 'csv' && o.format !== 'json') throw new UserError(`--format must be csv or json; got '${o.format}'`);
+      if (o.out) checkOutputPath(o.out, '--out');
       let records = loadCampaignSamples(dir);
       if (o.status !== undefined) {
         const wanted = parseList('--status', o.status);
@@ -156,7 +163,7 @@ export function registerCampaign(program: Command): void {
         records = records.filter((r) => wanted.includes(r.status));
       }
       const text = o.format === 'csv' ? samplesToCsv(records) : `[\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
-      if (o.out) writeFileSync(o.out, text);
+      if (o.out) writeFileAtomic(o.out, text);
       else {
         // A reader that stops early (| head) is not an error.
         process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); else throw err; });

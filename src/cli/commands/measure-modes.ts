@@ -13,6 +13,7 @@ import { measureElastic, UnrelaxedConfigurationError } from '../../measure/elast
 import { DEFAULT_MODE_COUNT, measureModes, soundScales, type ModesResult, type SoundScales } from '../../measure/modes.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { loadGlass, Q_OPTION } from '../load.ts';
+import { checkOutputPath } from '../../io/output-path.ts';
 
 interface ModesCliOptions { count: string; tol: string; block: string; q?: string; out?: string; elastic: boolean; json?: boolean }
 
@@ -40,6 +41,7 @@ export function registerMeasureModes(measure: Command): void {
       if (count < 1) throw new UserError(`--count must be ≥ 1; got ${o.count}`);
       if (!(tol > 0 && tol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
       if (blockSize < 1) throw new UserError(`--block must be ≥ 1; got ${o.block}`);
+      if (o.out) { checkOutputPath(o.out, '--out'); checkOutputPath(eigenvaluePath(o.out), '--out'); }
       const { system, model } = loadGlass(file, { q: o.q });
       const N = system.species.length;
       let r: ModesResult;

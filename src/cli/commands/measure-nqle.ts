@@ -6,6 +6,7 @@ import { writeNpy } from '../../io/npy.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { loadGlass, Q_OPTION } from '../load.ts';
 import { createProgress } from '../progress.ts';
+import { checkOutputPath } from '../../io/output-path.ts';
 
 interface NqleCliOptions {
   count: string; harmonicModes: string; dipoleStarts: string; seed: string; tol: string;
@@ -35,6 +36,7 @@ export function registerMeasureNqle(measure: Command): void {
       if (harmonicModes < 0 || dipoleStarts < 0) throw new UserError('--harmonic-modes and --dipole-starts must be ≥ 0');
       if (harmonicModes + dipoleStarts === 0) throw new UserError('no starts: give --harmonic-modes or --dipole-starts > 0');
       if (!(residualTol > 0 && residualTol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
+      if (o.out) checkOutputPath(o.out, '--out');
       const { system, model } = loadGlass(file, { q: o.q });
       const N = system.species.length;
       const progress = createProgress({ quiet: o.json });

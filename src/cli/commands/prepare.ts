@@ -11,6 +11,7 @@ import { writeLammpsData } from '../../io/lammps-data.ts';
 import { parseInteger, parseNumber } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 import { VERSION } from '../../util/version.ts';
+import { checkOutputPath } from '../../io/output-path.ts';
 
 interface PrepareCliOptions {
   q: string; n: string; seed: string; out: string; density: string; t0: string; nveTime: string;
@@ -41,6 +42,8 @@ export function registerPrepare(program: Command): void {
       const seed = parseInteger('--seed', o.seed);
       validateSeed(seed);
       const { density, mode } = resolveDensity(o.density, Q);
+      checkOutputPath(o.out, '--out');
+      if (o.lammps) checkOutputPath(o.lammps, '--lammps');
       const progress = createProgress({ quiet: false });
       let current: Stage | null = null;
       const result = prepareGlass(

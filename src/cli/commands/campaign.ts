@@ -82,10 +82,10 @@ export function registerCampaign(program: Command): void {
     .option('--workers <k>', 'worker threads (default: all cores)')
     .option('--shard <i/n>', 'run only shard i of n (default under a Slurm job array: the array task)')
     .option('--retries <r>', 'attempt a failed sample again while it has failed at most r times (also failures of earlier runs)', '0')
-    .option('--verify <how>', 'check of finished samples\' artefacts at start: checksum (size + SHA-256) or size', 'checksum')
+    .option('--verify <how>', 'check at start: checksum (artefacts\' size + SHA-256, catalog quick_check), size (artefacts\' size only), or full (checksum + the catalog\'s full integrity_check)', 'checksum')
     .option('--json', 'print the run summary as one JSON object on stdout')
     .action(async (dir: string, o: { workers?: string; shard?: string; retries: string; verify: string; json?: boolean }) => {
-      if (o.verify !== 'checksum' && o.verify !== 'size') throw new UserError(`--verify must be checksum or size; got '${o.verify}'`);
+      if (o.verify !== 'checksum' && o.verify !== 'size' && o.verify !== 'full') throw new UserError(`--verify must be checksum, size or full; got '${o.verify}'`);
       const shard = o.shard !== undefined ? parseShard(o.shard) : shardFromSlurm(process.env);
       const controller = new AbortController();
       let signals = 0;
@@ -242,6 +242,7 @@ function createRunDisplay(): { event: (e: RunEvent) => void; stop: () => void } 
     if (r.interrupted > 0) log(`  ${r.interrupted} sample(s) interrupted by an earlier run: recomputing`);
     for (const x of r.invalidated) log(`  Q=${x.Q} #${x.index}: ${x.reason}: recomputing`);
     if (r.temporaryFilesRemoved > 0) log(`  removed ${r.temporaryFilesRemoved} half-written temporary file(s)`);
+    if (r.imported > 0) log(`  ${r.imported} sample(s) already done in another catalog of the campaign: copied, not recomputed`);
     if (e.skippedFailed > 0) log(`  ${e.skippedFailed} failed sample(s) skipped by the retry policy (--retries to try again)`);
   };
   if (!process.stderr.isTTY || process.env.CI) {
@@ -284,6 +285,7 @@ function createRunDisplay(): { event: (e: RunEvent) => void; stop: () => void } 
 function summaryText(s: RunSummary): string {
   const lines = [
     `${s.aborted ? 'stopped' : 'finished'} run ${s.runId} (shard ${s.shard}) in ${formatDuration(s.seconds)}: ${s.computed} sample(s) computed, ${s.failed} failure(s)` +
+      (s.importedDuringRun > 0 ? `, ${s.importedDuringRun} finished meanwhile by another run (copied)` : '') +
       (s.skippedFailed > 0 ? `, ${s.skippedFailed} failed sample(s) skipped by the retry policy` : ''),
   ];
   for (const q of s.progress) lines.push(`  Q=${q.Q}: ${q.done}/${q.planned} done, ${q.failed} failed, ${q.pending + q.running} left`);

@@ -334,7 +334,7 @@ export class CatalogDamagedError extends RangeError {}
 
 function damaged(path: string, detail: string): CatalogDamagedError {
   return new CatalogDamagedError(
-    `catalog ${path} is damaged (${detail}); it was left as it is. Restore it from a backup, or move it aside ` +
+    `catalog ${path} is damaged (${detail.replace(/\s+/g, ' ').trim()}); it was left as it is. Restore it from a backup, or move it aside ` +
       `(mv ${path} ${path}.damaged) and run again: its samples are then computed anew (other catalogs of the campaign are unaffected)`,
   );
 }
@@ -368,7 +368,21 @@ function checkIntegrity(path: string, db: Database.Database, verify: CatalogVeri
   const rows = withPath(path, () => db.pragma(verify === 'full' ? 'integrity_check' : 'quick_check') as Array<Record<string, string>>);
   const messages = rows.map((r) => Object.values(r)[0]).filter((m) => m !== 'ok');
   if (messages.length > 0) throw damaged(path, `${verify === 'full' ? 'integrity_check' : 'quick_check'}: ${messages.slice(0, 3).join('; ')}${messages.length > 3 ? '; …' : ''}`);
+  // SQLite checks its structure, not our content: bytes changed inside a record pass its checks.
+  const hasTables = withPath(path, () => db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('samples', 'results', 'artefacts')`).get() as { n: number }).n === 3;
+  if (!hasTables) return;
+  for (const [what, sql] of CONTENT_CHECKS) {
+    const n = withPath(path, () => (db.prepare(sql).get() as { n: number }).n);
+    if (n > 0) throw damaged(path, `${n} ${what}`);
+  }
 }
+
+/** Content a sound catalog never holds, counted in SQL (fast even for large catalogs). */
+const CONTENT_CHECKS: ReadonlyArray<readonly [string, string]> = [
+  ['sample row(s) with an unknown state or non-numeric key', `SELECT count(*) AS n FROM samples WHERE status NOT IN ('pending', 'running', 'done', 'failed') OR typeof(q) NOT IN ('real', 'integer') OR typeof(idx) != 'integer'`],
+  ['stage result(s) that are not valid JSON', `SELECT count(*) AS n FROM results WHERE NOT json_valid(value)`],
+  ['artefact record(s) with a malformed SHA-256 or size', `SELECT count(*) AS n FROM artefacts WHERE length(sha256) != 64 OR sha256 GLOB '*[^0-9a-f]*' OR typeof(bytes) != 'integer' OR bytes < 0`],
+];
 
 /** Run an SQLite operation; its errors name the catalog file (SQLite's own messages do not). */
 function withPath<T>(path: string, f: () => T): T {

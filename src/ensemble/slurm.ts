@@ -6,6 +6,7 @@
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CampaignDefinition } from './campaign.ts';
+import { expectedSampleWork } from './shard.ts';
 
 export interface SlurmOptions {
   /** Contiguous array range "first-last", optionally with a throttle "%k" (e.g. 0-99%20). */
@@ -73,6 +74,41 @@ export function slurmScript(dirArg: string, def: CampaignDefinition, opts: Slurm
     `"$NODE" ${sh(QGLASS_BIN)} campaign run ${sh(dir)} --workers "\${SLURM_CPUS_PER_TASK:-1}"${retries}`,
     '',
   ].join('\n');
+}
+
+/** Seconds of one worker thread per unit of modelled work, from finished samples' wall times; null if none finished. */
+export function measuredSecondsPerWork(def: CampaignDefinition, done: ReadonlyArray<{ Q: number; seconds: number | null }>): number | null {
+  let seconds = 0, work = 0;
+  for (const s of done) {
+    if (s.seconds === null || !def.Q.includes(s.Q)) continue;
+    seconds += s.seconds;
+    work += expectedSampleWork(def, s.Q);
+  }
+  return work > 0 ? seconds / work : null;
+}
+
+/**
+ * Array tasks so that each finishes within targetSeconds: the campaign's remaining modelled work at
+ * the measured rate, spread over cpus worker threads per task, with 20% headroom (shards are
+ * balanced to a few per cent, sample times scatter more).
+ */
+export function suggestArraySize(def: CampaignDefinition, remainingWork: number, secondsPerWork: number, targetSeconds: number, cpus: number): number {
+  const taskSeconds = (remainingWork * secondsPerWork) / cpus;
+  const tasks = Math.ceil((1.2 * taskSeconds) / targetSeconds);
+  return Math.max(1, Math.min(tasks, def.Q.length * def.samples));
+}
+
+/** A Slurm time (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS) in seconds. */
+export function parseSlurmTime(text: string): number {
+  const m = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(text.trim());
+  if (!m) throw new RangeError(`a Slurm time looks like HH:MM:SS, D-HH:MM:SS, MM:SS or minutes; got '${text}'`);
+  const [days, x, y, z] = [m[1], m[2], m[3], m[4]].map((v) => (v === undefined ? undefined : Number(v)));
+  let seconds: number;
+  if (days !== undefined) seconds = days * 86400 + x! * 3600 + (y ?? 0) * 60 + (z ?? 0);
+  else if (z !== undefined) seconds = x! * 3600 + y! * 60 + z;
+  else seconds = x! * 60 + (y ?? 0);
+  if (!(seconds > 0)) throw new RangeError(`the time must be positive; got '${text}'`);
+  return seconds;
 }
 
 /** Single-quote for the shell when needed. */

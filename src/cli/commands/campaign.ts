@@ -1,7 +1,8 @@
 /**
- * `qglass campaign init|run|status|merge|export|slurm`: ensembles of samples in a directory with a
+ * `qglass campaign init|run|status|plan|merge|export|slurm`: ensembles of samples in a directory with a
  * resumable, shardable SQLite catalog (src/ensemble).
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { DEFAULT_PREPARE } from '../../engine/prepare.ts';
@@ -9,11 +10,11 @@ import { DEFAULT_MODE_COUNT } from '../../measure/modes.ts';
 import { DEFAULT_NQLE } from '../../measure/nqle.ts';
 import { defineCampaign, initCampaign, MEASUREMENTS, readCampaign, type CampaignDefinition, type MeasurementName } from '../../ensemble/campaign.ts';
 import { campaignStatus, loadCampaignSamples, samplesToCsv, type CampaignStatus } from '../../ensemble/export.ts';
-import { mergeShards } from '../../ensemble/merge.ts';
 import { STAGES } from '../../ensemble/pipeline.ts';
 import { runCampaign, type QProgress, type RunEvent, type RunSummary } from '../../ensemble/runner.ts';
-import { parseShard, shardFromSlurm } from '../../ensemble/shard.ts';
-import { slurmScript } from '../../ensemble/slurm.ts';
+import { expectedSampleWork, FIXED_EVALUATIONS, parseShard, shardFromSlurm, shardPlan } from '../../ensemble/shard.ts';
+import { measuredSecondsPerWork, parseSlurmTime, slurmScript, suggestArraySize } from '../../ensemble/slurm.ts';
+import { mergeShards, unitedSamples } from '../../ensemble/merge.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { VERSION } from '../../util/version.ts';
 import { signalExitCode } from '../../util/exit-codes.ts';
@@ -172,20 +173,54 @@ export function registerCampaign(program: Command): void {
     });
 
   campaign
+    .command('plan')
+    .description('how `--shard i/n` divides the samples: per shard the sample count, modelled work and Q mix')
+    .argument('<dir>', 'campaign directory')
+    .requiredOption('--shards <n>', 'number of shards (array tasks)')
+    .option('--json', 'print {shards: [{index, samples, expectedWork, perQ: {Q: count}}]} on stdout')
+    .action((dir: string, o: { shards: string; json?: boolean }) => {
+      const def = readCampaign(dir);
+      const plan = shardPlan(def, parseInteger('--shards', o.shards));
+      if (o.json) { process.stdout.write(JSON.stringify(plan) + '\n'); return; }
+      const mean = plan.shards.reduce((t, x) => t + x.expectedWork, 0) / plan.shards.length;
+      const lines = [`${plan.shards.length} shard(s); expected work relative to the mean (model: NVE steps nveTime/dt(Q) + ${FIXED_EVALUATIONS} force evaluations, × N)`];
+      for (const x of plan.shards) {
+        lines.push(`  shard ${x.index}: ${x.samples} samples, work ${(x.expectedWork / mean).toFixed(3)}, Q mix ${Object.entries(x.perQ).map(([Q, c]) => `${Q}:${c}`).join(' ')}`);
+      }
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+
+  campaign
     .command('slurm')
     .description('print an sbatch script running the campaign as a Slurm job array (one shard per array task)')
     .argument('<dir>', 'campaign directory')
-    .option('--array <range>', 'array task range first-last[%k] (default: 0-99, or one task per sample if fewer)')
+    .option('--array <range>', 'array task range first-last[%k] (default: from --target-time, else 0-99 or one task per sample if fewer)')
+    .option('--target-time <t>', 'wall time each array task should take (HH:MM:SS); sizes the array from the measured time of finished samples')
     .option('--cpus-per-task <c>', 'cores (worker threads) per array task', '4')
     .option('--time <t>', 'time limit per array task', '24:00:00')
     .option('--mem-per-cpu <m>', 'memory per core (e.g. 2G)')
     .option('--partition <p>', 'Slurm partition')
     .option('--account <a>', 'Slurm account')
     .option('--retries <r>', 'passed on to campaign run', '0')
-    .action((dir: string, o: { array?: string; cpusPerTask: string; time: string; memPerCpu?: string; partition?: string; account?: string; retries: string }) => {
+    .action((dir: string, o: { array?: string; targetTime?: string; cpusPerTask: string; time: string; memPerCpu?: string; partition?: string; account?: string; retries: string }) => {
       const def = readCampaign(dir);
+      const cpusPerTask = parseInteger('--cpus-per-task', o.cpusPerTask);
+      let array = o.array;
+      if (o.targetTime !== undefined) {
+        const target = parseSlurmTime(o.targetTime);
+        const united = unitedSamples(resolve(dir), def);
+        const rate = measuredSecondsPerWork(def, united.filter((u) => u.sample.status === 'done').map((u) => u.sample));
+        if (rate === null) {
+          throw new UserError(`--target-time needs the time of a few finished samples to size the array: run some first (e.g. qglass campaign run ${dir} --shard 0/${def.samples}), or give --array`);
+        }
+        const remaining = united.filter((u) => u.sample.status !== 'done').reduce((t, u) => t + expectedSampleWork(def, u.sample.Q), 0);
+        const tasks = suggestArraySize(def, remaining, rate, target, cpusPerTask);
+        process.stderr.write(`qglass: ${tasks} array task(s) of ${cpusPerTask} cores should each take about ${o.targetTime} ` +
+          `(${(remaining * rate / 3600).toFixed(1)} core-hours left at the measured rate)${array ? `; using the given --array ${array}` : ''}\n`);
+        array ??= `0-${tasks - 1}`;
+      }
       process.stdout.write(slurmScript(dir, def, {
-        array: o.array, cpusPerTask: parseInteger('--cpus-per-task', o.cpusPerTask), time: o.time, memPerCpu: o.memPerCpu,
+        array, cpusPerTask, time: o.time, memPerCpu: o.memPerCpu,
         partition: o.partition, account: o.account, retries: parseInteger('--retries', o.retries),
       }));
     });
@@ -299,7 +334,10 @@ function statusText(s: CampaignStatus): string {
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const fmt = (cells: Array<string | number>) => cells.map((c, i) => String(c).padStart(width[i])).join('  ');
   const lines = [`campaign ${s.dir}: N = ${s.N}, ${s.samplesPerQ} samples per Q, measure: ${s.measure.join(', ') || 'none'}`, fmt(head), ...rows.map(fmt)];
-  for (const c of s.catalogs) lines.push(`catalog ${c.file} (shard ${c.shard ?? '?'})${c.activeRun ? `: run ${c.activeRun} in progress` : ''}`);
+  for (const c of s.catalogs) {
+    const mix = Object.entries(c.perQ).map(([Q, m]) => `${Q}:${m.done}/${m.samples}`).join(' ');
+    lines.push(`catalog ${c.file} (shard ${c.shard ?? '?'})${c.activeRun ? `: run ${c.activeRun} in progress` : ''}; Q mix (done/recorded) ${mix}`);
+  }
   if (s.catalogs.length === 0) lines.push('no catalog yet: qglass campaign run DIR');
   for (const f of s.failures) lines.push(`failed Q=${f.Q} #${f.index} (${f.stage ?? 'worker'}): ${f.error}`);
   return lines.join('\n') + '\n';

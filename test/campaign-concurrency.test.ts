@@ -231,3 +231,29 @@ test('shards are balanced by expected work on the paper\'s six Q: max/mean ≤ 1
   assert.equal(seen.size, 60);
   assert.deepEqual(shardPlan(def, 4), shardPlan(def, 4));
 });
+
+test('report and export name samples whose artefacts are missing, truncated or (with --verify full) altered', () => {
+  const dir = join(ROOT, 'artefacts-damaged');
+  cpSync(join(ROOT, 'shard-then-all'), dir, { recursive: true });
+  const glass = (Q: number, i: number) => join(dir, 'samples', `Q${Q}`, `0000${i}-glass.xyz`);
+  rmSync(glass(10, 0));
+  truncateSync(glass(20, 1), 100);
+  const bytes = readFileSync(glass(10, 2));
+  bytes[bytes.length - 2] ^= 1; // same size, different content
+  writeFileSync(glass(10, 2), bytes);
+
+  const quick = qglass(['campaign', 'export', dir, '--format', 'json']);
+  assert.equal(quick.code, 0, quick.stderr);
+  assert.match(quick.stderr, /sample Q=10 #0 is damaged: samples\/Q10\/00000-glass\.xyz is missing/);
+  assert.match(quick.stderr, /sample Q=20 #1 is damaged: .*has 100 bytes/);
+  assert.doesNotMatch(quick.stderr, /Q=10 #2/);
+  const full = qglass(['campaign', 'export', dir, '--format', 'json', '--verify', 'full']);
+  assert.match(full.stderr, /sample Q=10 #2 is damaged: .*does not match its recorded SHA-256/);
+
+  const out = join(ROOT, 'damaged-report');
+  const rep = qglass(['report', dir, '--out', out, '--no-png', '--bootstrap', '20', '--verify', 'full', '--json']);
+  assert.equal(rep.code, 0, rep.stderr);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  const named = (summary.warnings as string[]).filter((w) => /is damaged/.test(w));
+  assert.equal(named.length, 3, JSON.stringify(summary.warnings));
+});

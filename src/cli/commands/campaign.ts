@@ -13,6 +13,7 @@ import { campaignStatus, loadCampaignSamples, samplesToCsv, type CampaignStatus 
 import { STAGES } from '../../ensemble/pipeline.ts';
 import { runCampaign, type QProgress, type RunEvent, type RunSummary } from '../../ensemble/runner.ts';
 import { expectedSampleWork, FIXED_EVALUATIONS, parseShard, shardFromSlurm, shardPlan } from '../../ensemble/shard.ts';
+import { damagedSamples, damageWarning, parseArtefactVerify } from '../../ensemble/verify.ts';
 import { measuredSecondsPerWork, parseSlurmTime, slurmScript, suggestArraySize } from '../../ensemble/slurm.ts';
 import { mergeShards, unitedSamples } from '../../ensemble/merge.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
@@ -153,7 +154,9 @@ export function registerCampaign(program: Command): void {
     .requiredOption('--format <fmt>', 'csv or json')
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--status <list>', 'only samples with these states (e.g. done or done,failed)')
-    .action((dir: string, o: { format: string; out?: string; status?: string }) => {
+    .option('--verify <how>', 'check of the samples\' artefacts: size, or full (size and SHA-256); damaged samples are named on stderr', 'size')
+    .action((dir: string, o: { format: string; out?: string; status?: string; verify: string }) => {
+      const verify = parseArtefactVerify(o.verify);
       if (o.format !== 'csv' && o.format !== 'json') throw new UserError(`--format must be csv or json; got '${o.format}'`);
       if (o.out) checkOutputPath(o.out, '--out');
       let records = loadCampaignSamples(dir);
@@ -163,6 +166,7 @@ export function registerCampaign(program: Command): void {
         if (bad.length > 0) throw new UserError(`--status takes pending, running, done, failed; got '${bad.join(',')}'`);
         records = records.filter((r) => wanted.includes(r.status));
       }
+      for (const d of damagedSamples(dir, verify)) process.stderr.write(`qglass: warning: ${damageWarning(d)}\n`);
       const text = o.format === 'csv' ? samplesToCsv(records) : `[\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
       if (o.out) writeFileAtomic(o.out, text);
       else {

@@ -14,6 +14,9 @@ import { writeFileAtomic } from '../src/io/atomic-write.ts';
 import { checkOutputDirectory, checkOutputPath } from '../src/io/output-path.ts';
 import { parseNumber } from '../src/cli/errors.ts';
 import { resolveDensities } from '../src/ensemble/campaign.ts';
+import { smallGlass } from './fixtures.ts';
+import { writeExtendedXyz } from '../src/io/xyz.ts';
+import { systemToConfiguration } from '../src/engine/system.ts';
 
 const BIN = new URL('../bin/qglass.mjs', import.meta.url).pathname;
 const ROOT = mkdtempSync(join(tmpdir(), 'qglass-robust-'));
@@ -164,4 +167,101 @@ test('exit codes: unknown option 1, bad input 2', () => {
   assert.equal(qglass(['prepare', '--no-such-option']).code, 1);
   assert.equal(qglass(['nonsense-command']).code, 1);
   assert.equal(qglass(['energy', join(ROOT, 'absent.xyz')]).code, 2);
+});
+
+// A small glass file for the measurement commands (written once).
+const GLASS = join(ROOT, 'glass.xyz');
+function glassLines(): string[] {
+  if (!existsSync(GLASS)) {
+    const r = smallGlass(40);
+    writeExtendedXyz(GLASS, systemToConfiguration(r.system, { Q: 40 }));
+  }
+  return readFileSync(GLASS, 'utf8').split('\n');
+}
+
+/** The glass with atom k's position (1-based) replaced. */
+function withAtom(name: string, k: number, pos: (old: number[]) => string[]): string {
+  const lines = glassLines();
+  const f = lines[k + 1].trim().split(/\s+/);
+  const old = f.slice(1, 4).map(Number);
+  lines[k + 1] = [f[0], ...pos(old), ...f.slice(4)].join(' ');
+  const path = join(ROOT, name);
+  writeFileSync(path, lines.join('\n'));
+  return path;
+}
+
+test('bounds are enforced before allocation, each error naming the option and the limit', () => {
+  const prep = (...extra: string[]) => qglass(['prepare', '--q', '40', '--n', '256', '--density', '0.6', '--out', join(ROOT, 'b.xyz'), ...extra]);
+  let r = qglass(['prepare', '--q', '40', '--n', '4000000000', '--out', join(ROOT, 'b.xyz')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--n 4000000000: at most 1,000,000 particles/);
+  r = qglass(['prepare', '--q', '40', '--n', '256', '--density', '1e-8', '--out', join(ROOT, 'b.xyz')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--density 1e-8: the density must lie between 0.01 and 10/);
+  r = qglass(['prepare', '--q', '1e6', '--n', '256', '--density', '0.6', '--out', join(ROOT, 'b.xyz')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--q 1e6 .*NVE run would take 1\.67e\+8 steps, more than 1,000,000.*--force/);
+  r = prep('--nve-time', '1e4', '--dt', '1e-3');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /1\.00e\+7 steps/);
+  r = qglass(['campaign', 'init', join(ROOT, 'huge'), '--q', '10,20', '--n', '256', '--samples', '1e9', '--density', '0.6']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--samples 1000000000: .* exceeds the limit of 1,000,000 samples per campaign/);
+  r = qglass(['campaign', 'init', join(ROOT, 'bigq'), '--q', '1e6', '--n', '256', '--samples', '1', '--density', '0.6']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /Q = 1000000 .*--force/);
+  glassLines();
+  r = qglass(['measure', 'gr', GLASS, '--bin', '1e-7']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--bin 1e-7: .* bins .*at most 100,000 bins/);
+  r = qglass(['report', join(ROOT, 'camp-export'), '--bootstrap', '1e9', '--out', join(ROOT, 'rep-b')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--bootstrap must be between 2 and 100000/);
+});
+
+test('non-finite energies and forces are an error naming the particles: coincident atoms, a 0.05 λ overlap at Q = 240', () => {
+  const lines = glassLines();
+  const first = lines[2].trim().split(/\s+/).slice(1, 4);
+  const coincident = withAtom('coincident.xyz', 2, () => first);
+  let r = qglass(['energy', coincident, '--json']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /coincident\.xyz at Q = 40: the .*not finite/);
+  assert.match(r.stderr, /atom 1 \(line 3\) is 0\.00 λ from atom 2 \(line 4\)/);
+
+  const overlap = withAtom('overlap.xyz', 2, () => first.map((x, d) => String(Number(x) + (d === 0 ? 0.05 : 0))));
+  r = qglass(['energy', overlap, '--q', '240', '--json']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /atom 1 \(line 3\) is 0\.0500 λ from atom 2 \(line 4\)/);
+  // The same file at a soft Q is fine: the check does not reject legitimate overlaps.
+  assert.equal(qglass(['energy', overlap, '--q', '10', '--json']).code, 0);
+});
+
+test('coordinates far outside the cell or beyond float64, and an impossible atom count, name the file and line', () => {
+  glassLines();
+  for (const [name, value] of [['far.xyz', '1e10'], ['inf.xyz', '1e999']] as const) {
+    const path = withAtom(name, 5, (old) => [value, String(old[1]), String(old[2])]);
+    const r = qglass(['energy', path]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`${name}.*line 7`));
+    assert.doesNotMatch(r.stderr, /dynamics or minimisation has diverged/);
+  }
+  const lines = glassLines();
+  const path = join(ROOT, 'count.xyz');
+  writeFileSync(path, ['1000000000000', ...lines.slice(1)].join('\n'));
+  const r = qglass(['energy', path]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /count\.xyz.*line 1.*declares 1000000000000 atoms/);
+  assert.doesNotMatch(r.stderr, /typed array/);
+});
+
+test('measure modes names the option at fault, not internal API', () => {
+  glassLines();
+  let r = qglass(['measure', 'modes', GLASS, '--count', '766', '--no-elastic']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--count 766 .*at most/);
+  assert.doesNotMatch(r.stderr, /symmetricEigen/);
+  r = qglass(['measure', 'modes', GLASS, '--count', '5', '--block', '300', '--no-elastic']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--block 300 is too large for N = 256/);
 });

@@ -7,6 +7,7 @@ import type { Configuration } from '../model/configuration.ts';
 import { makePairModel, type PairModel } from '../model/potential.ts';
 import { readExtendedXyz } from '../io/xyz.ts';
 import { type System, systemFromConfiguration } from '../engine/system.ts';
+import { assertFiniteForces, NonFiniteError } from '../engine/finite.ts';
 import { parseNumber, UserError } from './errors.ts';
 
 /** The --q option of every command that reads a configuration (flags, description). */
@@ -29,5 +30,12 @@ export function loadGlass(path: string, opts: { q?: string } = {}): LoadedGlass 
     throw new UserError(`'${path}' has no Q=... in its metadata line: pass the model's stiffness with --q Q`);
   }
   const model = makePairModel(Q);
-  return { conf, model, system: systemFromConfiguration(conf, model) };
+  const system = systemFromConfiguration(conf, model);
+  try {
+    assertFiniteForces(system, (i) => `atom ${i + 1} (line ${i + 3})`);
+  } catch (err) {
+    if (err instanceof NonFiniteError) throw new UserError(`${path} at Q = ${Q}: ${err.message}`);
+    throw err;
+  }
+  return { conf, model, system };
 }

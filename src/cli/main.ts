@@ -29,9 +29,14 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
-  const msg = err instanceof Error ? err.message : String(err);
+  let msg = err instanceof Error ? err.message : String(err);
+  let code = exitCodeFor(err);
+  // V8's words for an allocation too large for this machine, which name neither option nor file.
+  if (err instanceof RangeError && /Invalid typed array length|Array buffer allocation failed|Invalid array length/.test(msg)) {
+    msg = `not enough memory for a problem this size (${msg}): reduce N, the number of modes or bins, or the samples`;
+    code = EXIT.system;
+  }
   process.stderr.write(`qglass: error: ${msg}\n`);
-  const code = exitCodeFor(err);
   if (process.env.QGLASS_DEBUG && err instanceof Error && code !== EXIT.badInput) process.stderr.write(`${err.stack}\n`);
   process.exit(code);
 }

@@ -12,7 +12,7 @@
  * unites them. Under a Slurm job array the shard comes from SLURM_ARRAY_TASK_ID /
  * SLURM_ARRAY_TASK_COUNT (offset by SLURM_ARRAY_TASK_MIN).
  */
-import { timeStepFor } from '../engine/dynamics.ts';
+import { nveSchedule } from '../engine/prepare.ts';
 import type { CampaignDefinition } from './campaign.ts';
 import { plannedSamples, type PlannedSample } from './seeds.ts';
 
@@ -51,9 +51,7 @@ export function shardFromSlurm(env: NodeJS.ProcessEnv): Shard | null {
 
 /** Modelled cost of one sample at Q, in particle force evaluations (N × evaluations). */
 export function expectedSampleWork(def: CampaignDefinition, Q: number): number {
-  const p = def.protocol;
-  const dt = p.dt ?? timeStepFor(Q, p.t0, p.dtFactor, p.dtMax);
-  return def.N * (Math.round(p.nveTime / dt) + FIXED_EVALUATIONS);
+  return def.N * (nveSchedule({ ...def.protocol, Q }).steps + FIXED_EVALUATIONS);
 }
 
 const assignments = new Map<string, Int32Array>();

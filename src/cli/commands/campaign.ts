@@ -20,11 +20,12 @@ import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { VERSION } from '../../util/version.ts';
 import { signalExitCode } from '../../util/exit-codes.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
-import { checkOutputPath } from '../../io/output-path.ts';
+import { checkOutputDirectory, checkOutputPath } from '../../io/output-path.ts';
+import { LIMITS } from '../../model/limits.ts';
 
 interface InitOptions {
   q: string; n: string; samples: string; seed: string; measure: string; modes: string; nqle: string; density: string;
-  t0: string; nveTime: string; ftol: string; dt?: string; maxCgIterations: string; relaxPressure?: boolean; json?: boolean;
+  t0: string; nveTime: string; ftol: string; dt?: string; maxCgIterations: string; relaxPressure?: boolean; json?: boolean; force?: boolean;
 }
 
 export function registerCampaign(program: Command): void {
@@ -50,8 +51,10 @@ export function registerCampaign(program: Command): void {
     .option('--dt <dt>', `NVE time step (default min(${DEFAULT_PREPARE.dtMax}, ${DEFAULT_PREPARE.dtFactor}/(Q·sqrt(T0))))`)
     .option('--max-cg-iterations <n>', 'iteration limit of the quench', String(DEFAULT_PREPARE.maxCgIterations))
     .option('--relax-pressure', 'relax each sample\'s box volume to p = 0 after the quench (|p|/K < 1e-6)')
+    .option('--force', `accept NVE runs of more than ${LIMITS.nveSteps.toLocaleString('en-US')} steps per sample`)
     .option('--json', 'print the definition as one JSON object on stdout')
     .action((dir: string, o: InitOptions) => {
+      checkOutputDirectory(dir, 'campaign directory');
       const def = defineCampaign({
         Q: parseList('--q', o.q).map((q) => parseNumber('--q', q)),
         N: parseInteger('--n', o.n),
@@ -68,6 +71,7 @@ export function registerCampaign(program: Command): void {
           relaxPressureTol: o.relaxPressure ? 1e-6 : 0,
         },
         createdBy: `qglass ${VERSION}`,
+        force: o.force,
       });
       const { created } = initCampaign(dir, def);
       if (o.json) process.stdout.write(JSON.stringify(def) + '\n');

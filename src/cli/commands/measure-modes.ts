@@ -44,6 +44,11 @@ export function registerMeasureModes(measure: Command): void {
       if (o.out) { checkOutputPath(o.out, '--out'); checkOutputPath(eigenvaluePath(o.out), '--out'); }
       const { system, model } = loadGlass(file, { q: o.q });
       const N = system.species.length;
+      // The iterative eigensolver needs room beyond the wanted modes: a basis of a few blocks in 3N − 3 dimensions.
+      if (3 * blockSize > 3 * N - 6) throw new UserError(`--block ${blockSize} is too large for N = ${N}: at most ${Math.floor((3 * N - 6) / 3)}`);
+      if (count > 3 * N - 3 - 3 * blockSize) {
+        throw new UserError(`--count ${count} is too many modes for N = ${N} with --block ${blockSize}: at most ${3 * N - 3 - 3 * blockSize}; use a larger configuration`);
+      }
       let r: ModesResult;
       try {
         r = measureModes(system, { count, tol, blockSize });

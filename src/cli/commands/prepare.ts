@@ -1,6 +1,6 @@
 /** `qglass prepare`: one zero-temperature glass by the protocol of SPEC.md §2. */
 import type { Command } from 'commander';
-import { DEFAULT_PREPARE, prepareGlass, prepareSummary, type PrepareResult, type Stage } from '../../engine/prepare.ts';
+import { DEFAULT_PREPARE, nveSchedule, prepareGlass, validatePrepareOptions, prepareSummary, type PrepareResult, type Stage } from '../../engine/prepare.ts';
 import { systemToConfiguration } from '../../engine/system.ts';
 import { resolveDensity } from '../../model/presets.ts';
 import { validateQ } from '../../model/potential.ts';
@@ -12,10 +12,11 @@ import { parseInteger, parseNumber } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 import { VERSION } from '../../util/version.ts';
 import { checkOutputPath } from '../../io/output-path.ts';
+import { checkNveSteps, LIMITS } from '../../model/limits.ts';
 
 interface PrepareCliOptions {
   q: string; n: string; seed: string; out: string; density: string; t0: string; nveTime: string;
-  ftol: string; dt?: string; relaxPressure?: boolean; lammps?: string; json?: boolean;
+  ftol: string; dt?: string; relaxPressure?: boolean; lammps?: string; json?: boolean; force?: boolean;
 }
 
 export function registerPrepare(program: Command): void {
@@ -33,6 +34,7 @@ export function registerPrepare(program: Command): void {
     .option('--dt <dt>', `NVE time step (default min(${DEFAULT_PREPARE.dtMax}, ${DEFAULT_PREPARE.dtFactor}/(Q·sqrt(T0))))`)
     .option('--relax-pressure', 'relax the box volume to p = 0 after the quench (|p|/K < 1e-6)')
     .option('--lammps <file>', 'also write a LAMMPS data file (atom_style atomic)')
+    .option('--force', `run even if the NVE run takes more than ${LIMITS.nveSteps.toLocaleString('en-US')} steps`)
     .option('--json', 'print one JSON object on stdout')
     .action((o: PrepareCliOptions) => {
       const Q = parseNumber('--q', o.q);
@@ -44,15 +46,19 @@ export function registerPrepare(program: Command): void {
       const { density, mode } = resolveDensity(o.density, Q);
       checkOutputPath(o.out, '--out');
       if (o.lammps) checkOutputPath(o.lammps, '--lammps');
+      const options = {
+        ...DEFAULT_PREPARE, Q, N, density, seed,
+        t0: parseNumber('--t0', o.t0), nveTime: parseNumber('--nve-time', o.nveTime), ftol: parseNumber('--ftol', o.ftol),
+        dt: o.dt === undefined ? undefined : parseNumber('--dt', o.dt),
+        relaxPressureTol: o.relaxPressure ? 1e-6 : 0,
+      };
+      validatePrepareOptions(options);
+      const { dt, steps } = nveSchedule(options);
+      checkNveSteps(steps, `--q ${o.q} (dt = ${dt.toExponential(2)})`, o.force ?? false);
       const progress = createProgress({ quiet: false });
       let current: Stage | null = null;
       const result = prepareGlass(
-        {
-          ...DEFAULT_PREPARE, Q, N, density, seed,
-          t0: parseNumber('--t0', o.t0), nveTime: parseNumber('--nve-time', o.nveTime), ftol: parseNumber('--ftol', o.ftol),
-          dt: o.dt === undefined ? undefined : parseNumber('--dt', o.dt),
-          relaxPressureTol: o.relaxPressure ? 1e-6 : 0,
-        },
+        options,
         ({ stage, fraction }) => {
           if (stage !== current) { progress.phase(stage, 1000); current = stage; }
           progress.update(Math.round(fraction * 1000));

@@ -1,6 +1,6 @@
 /**
  * An sbatch script running a campaign as a Slurm job array: array task t runs shard
- * (t − first)/(count) into its own catalog file (SQLite must not be shared between nodes), and
+ * (t − first)/(number of tasks) into its own catalog file (SQLite must not be shared between nodes), and
  * resumes where it stopped if it is requeued or resubmitted. `campaign merge` unites the shards.
  */
 import { basename, resolve } from 'node:path';
@@ -62,8 +62,8 @@ export function slurmScript(dirArg: string, def: CampaignDefinition, opts: Slurm
     `# qglass campaign ${dir}`,
     `#   Q = ${def.Q.join(', ')}; N = ${def.N}; ${def.samples} samples per Q (${total} in all); measure: ${def.measure.join(', ') || 'prepare only'}`,
     `#   ${tasks} array tasks, about ${perTask} samples each, ${cpus} worker threads per task.`,
-    '# Submit with `sbatch THIS_FILE`. Each task runs shard (SLURM_ARRAY_TASK_ID − first)/SLURM_ARRAY_TASK_COUNT',
-    '# into its own catalog file; a task that is killed, requeued or resubmitted resumes where it stopped.',
+    `# Submit with \`sbatch THIS_FILE\`. Task t runs shard (t − ${range.first})/${tasks} (balanced by expected work: \`qglass campaign plan DIR --shards ${tasks}\`)`,
+    '# into its own catalog file; a task that is killed, requeued or resubmitted (sbatch --array=t THIS_FILE) resumes where it stopped.',
     '# When all tasks have ended, unite the shards:',
     `#   node ${sh(QGLASS_BIN)} campaign merge ${sh(dir)}`,
     '# or submit that as a dependent job: sbatch --dependency=afterany:JOBID --wrap "node ... campaign merge ..."',
@@ -71,7 +71,10 @@ export function slurmScript(dirArg: string, def: CampaignDefinition, opts: Slurm
     '',
     'set -euo pipefail',
     `NODE=\${NODE:-${sh(process.execPath)}}`,
-    `"$NODE" ${sh(QGLASS_BIN)} campaign run ${sh(dir)} --workers "\${SLURM_CPUS_PER_TASK:-1}"${retries}`,
+    // The shard is spelled out rather than read from SLURM_ARRAY_TASK_COUNT, so that resubmitting
+    // some tasks alone (sbatch --array=3,7 THIS_FILE) runs the same shards again.
+    `SHARD="$((SLURM_ARRAY_TASK_ID - ${range.first}))/${tasks}"`,
+    `"$NODE" ${sh(QGLASS_BIN)} campaign run ${sh(dir)} --shard "$SHARD" --workers "\${SLURM_CPUS_PER_TASK:-1}"${retries}`,
     '',
   ].join('\n');
 }

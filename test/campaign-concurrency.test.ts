@@ -8,7 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineCampaign, initCampaign, type CampaignInput } from '../src/ensemble/campaign.ts';
@@ -256,4 +256,47 @@ test('report and export name samples whose artefacts are missing, truncated or (
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   const named = (summary.warnings as string[]).filter((w) => /is damaged/.test(w));
   assert.equal(named.length, 3, JSON.stringify(summary.warnings));
+});
+
+test('SIGTERM stops a run with exit code 143, its sample in progress back to pending', async () => {
+  const dir = newCampaign('sigterm');
+  const a = startRun(dir);
+  await until(() => /done in/.test(a.stderr()), 'the first sample');
+  a.child.kill('SIGTERM');
+  assert.equal(await a.exit, 143, a.stderr());
+  const states = [...catalogState(join(dir, 'catalog.sqlite')).values()].map((s) => s.status);
+  assert.ok(states.includes('done') && states.includes('pending'), states.join(','));
+  assert.ok(!states.includes('failed') && !states.includes('running'), states.join(','));
+});
+
+test('a full disk (ENOSPC) leaves the sample pending, not failed, and stops the run with an OS error', async (t) => {
+  const dir = newCampaign('enospc');
+  const mnt = join(ROOT, 'small-fs');
+  mkdirSync(mnt);
+  if (process.getuid?.() !== 0 || spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]).status !== 0) {
+    t.skip('cannot mount a small tmpfs here (needs root): ENOSPC case skipped');
+    return;
+  }
+  try {
+    symlinkSync(mnt, join(dir, 'samples'));
+    // Fill the file system completely.
+    const fd = openSync(join(mnt, 'filler'), 'w');
+    try { for (;;) writeSync(fd, Buffer.alloc(4096)); } catch (err) { assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC'); }
+    closeSync(fd);
+    await assert.rejects(runCampaign(dir, { workers: 1 }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ENOSPC', err.message);
+      assert.match(err.message, /stays pending/);
+      return true;
+    });
+    const state = catalogState(join(dir, 'catalog.sqlite'));
+    const statuses = [...state.values()].map((s) => s.status);
+    assert.ok(statuses.every((s) => s === 'pending'), statuses.join(','));
+    // Space again: the next run computes everything, no --retries needed.
+    rmSync(join(mnt, 'filler'));
+    const again = await runCampaign(dir, { workers: 1 });
+    assert.equal(again.computed, 8);
+    assert.equal(again.failed, 0);
+  } finally {
+    spawnSync('umount', [mnt]);
+  }
 });

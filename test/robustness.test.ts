@@ -152,7 +152,7 @@ test('numbers parse strictly as decimals; a per-Q list with a repeated Q is an e
   assert.equal(parseNumber('--q', '1.5e2'), 150);
   assert.equal(parseNumber('--q', '-.5'), -0.5);
   for (const bad of ['0x10', '0b101', '0o17', 'Infinity', '1e999', '', ' ', '1_000', '12abc', 'NaN']) {
-    assert.throws(() => parseNumber('--q', bad), /--q must be a decimal number/, bad);
+    assert.throws(() => parseNumber('--q', bad), /--q must be a number in decimal notation/, bad);
   }
   const r = qglass(['energy', join(ROOT, 'whatever.xyz'), '--q', '0x10']);
   assert.equal(r.code, 2);

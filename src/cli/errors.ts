@@ -18,7 +18,7 @@ export function exitCodeFor(err: unknown): number {
 /** Parse a numeric option strictly: the whole string must be a finite decimal number. */
 export function parseNumber(name: string, raw: string): number {
   const v = decimalOrNaN(raw);
-  if (Number.isNaN(v)) throw new UserError(`${name} must be a decimal number; got '${raw}'`);
+  if (Number.isNaN(v)) throw new UserError(`${name} must be a number in decimal notation; got '${raw}'`);
   return v;
 }
 

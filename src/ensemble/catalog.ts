@@ -389,14 +389,19 @@ function withPath<T>(path: string, f: () => T): T {
   try {
     return f();
   } catch (err) {
-    if (err instanceof CatalogDamagedError || !(err instanceof Error) || err.message.includes(path)) throw err;
-    const code = (err as { code?: string }).code ?? '';
-    if (/^SQLITE_(NOTADB|CORRUPT)/.test(code)) throw damaged(path, err.message);
-    const message = `catalog ${path}: ${err.message}`;
-    if (code.startsWith('SQLITE_FULL')) throw new SystemError(message, 'ENOSPC');
-    if (/^SQLITE_(IOERR|CANTOPEN|READONLY|PERM)/.test(code)) throw new SystemError(message, 'EIO');
-    throw new Error(message);
+    throw catalogError(path, err);
   }
+}
+
+/** An error of SQLite on the catalog at path, re-worded to name it (damage: exit 2; disk, I/O: exit 4). */
+export function catalogError(path: string, err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!(err instanceof Error) || typeof code !== 'string' || !code.startsWith('SQLITE_') || err.message.includes(path)) return err;
+  if (/^SQLITE_(NOTADB|CORRUPT)/.test(code)) return damaged(path, err.message);
+  const message = `catalog ${path}: ${err.message}`;
+  if (code.startsWith('SQLITE_FULL')) return new SystemError(message, 'ENOSPC');
+  if (/^SQLITE_(IOERR|CANTOPEN|READONLY|PERM)/.test(code)) return new SystemError(message, 'EIO');
+  return new Error(message);
 }
 
 function toSample(r: SampleRow): CatalogSample {

@@ -22,7 +22,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { definitionHash, readCampaign, SAMPLES_DIR, type CampaignDefinition } from './campaign.ts';
-import { Catalog, type ArtefactRecord, type CatalogSample, type SampleStatus } from './catalog.ts';
+import { Catalog, catalogError, type ArtefactRecord, type CatalogSample, type SampleStatus } from './catalog.ts';
 import { SampleClaims } from './claims.ts';
 import { acquireLock, type RunLock } from './lock.ts';
 import { SystemError } from '../util/errors.ts';
@@ -121,6 +121,8 @@ export async function runCampaign(dirArg: string, opts: RunOptions = {}): Promis
       staleLock: lock.tookOver,
     };
     return await execute(dir, def, catalog, planned, { ...opts, retries, runId, shard, recovery, lock, claims });
+  } catch (err) {
+    throw catalogError(catalogPath, err);
   } finally {
     claims?.close();
     catalog?.close();

@@ -17,6 +17,8 @@ import { defineCampaign, initCampaign, type CampaignInput } from '../src/ensembl
 import { loadCampaignSamples } from '../src/ensemble/export.ts';
 import { runCampaign } from '../src/ensemble/runner.ts';
 import { Catalog } from '../src/ensemble/catalog.ts';
+import { measuredSecondsPerWork, parseSlurmTime, suggestArraySize } from '../src/ensemble/slurm.ts';
+import { expectedSampleWork } from '../src/ensemble/shard.ts';
 
 const BIN = new URL('../bin/qglass.mjs', import.meta.url).pathname;
 const ROOT = mkdtempSync(join(tmpdir(), 'qglass-slurm-'));
@@ -174,4 +176,32 @@ test('a Slurm job array: one task cancelled mid-run and resubmitted; after merge
     glass: createHash('sha256').update(readFileSync(join(d, r.artefacts.glass!))).digest('hex'),
   }));
   assert.deepEqual(view(dir), view(refDir));
+});
+
+test('array sizing: Slurm times, --target-time from measured sample times, plan --json', () => {
+  assert.equal(parseSlurmTime('30'), 1800);
+  assert.equal(parseSlurmTime('5:00'), 300);
+  assert.equal(parseSlurmTime('02:00:00'), 7200);
+  assert.equal(parseSlurmTime('1-02:03:04'), 93784);
+  assert.equal(parseSlurmTime('2-12'), 2.5 * 86400);
+  assert.throws(() => parseSlurmTime('soon'), /HH:MM:SS/);
+  const def = defineCampaign({ ...TINY, samples: 50 });
+  // 36 s per unit of work, 100 units left, 1 core: 3600 s of work, +20% headroom over a 1 h target → 2 tasks.
+  assert.equal(suggestArraySize(def, 100, 36, 3600, 1), 2);
+  assert.equal(suggestArraySize(def, 100, 36, 3600, 4), 1);
+  assert.equal(suggestArraySize(def, 1e9, 36, 60, 1), 100, 'never more tasks than samples');
+  const rate = measuredSecondsPerWork(def, [{ Q: 10, seconds: 2 }, { Q: 20, seconds: null }]);
+  assert.ok(rate !== null && Math.abs(rate * expectedSampleWork(def, 10) - 2) < 1e-12);
+
+  const dir = join(ROOT, 'plan');
+  initCampaign(dir, def);
+  const plan = run(process.execPath, [BIN, 'campaign', 'plan', dir, '--shards', '3', '--json']);
+  assert.equal(plan.code, 0, plan.err);
+  const { shards } = JSON.parse(plan.out);
+  assert.deepEqual(shards.map((s: { index: number }) => s.index), [0, 1, 2]);
+  assert.equal(shards.reduce((t: number, s: { samples: number }) => t + s.samples, 0), 100);
+  for (const s of shards) assert.deepEqual(Object.keys(s.perQ), ['10', '20']);
+  const noData = run(process.execPath, [BIN, 'campaign', 'slurm', dir, '--target-time', '1:00:00']);
+  assert.equal(noData.code, 2);
+  assert.match(noData.err, /--target-time needs the time of a few finished samples/);
 });

@@ -251,7 +251,7 @@ test('coordinates far outside the cell or beyond float64, and an impossible atom
   writeFileSync(path, ['1000000000000', ...lines.slice(1)].join('\n'));
   const r = qglass(['energy', path]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /count\.xyz:1: line 1 declares 1000000000000 atoms/);
+  assert.match(r.stderr, /count\.xyz:\d+: the file ends after \d+ of the 1000000000000 atoms declared on line 1/);
   assert.doesNotMatch(r.stderr, /typed array/);
 });
 

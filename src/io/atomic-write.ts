@@ -77,7 +77,7 @@ function describeWriteError(err: unknown, path: string): Error {
     EDQUOT: 'disk quota exceeded (the previous content, if any, is intact)',
     EIO: 'I/O error (the previous content, if any, is intact)',
   };
-  return new SystemError(`cannot write ${path}: ${why[e.code] ?? e.message}`, e.code);
+  return new SystemError(`cannot write ${path}: ${why[e.code] ?? e.message} (${e.code})`, e.code);
 }
 
 /** Make the rename itself durable. Best effort: some file systems refuse fsync on a directory. */

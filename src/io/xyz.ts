@@ -104,8 +104,18 @@ function formatMetaValue(key: string, value: MetaValue): string {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+/**
+ * Read a configuration to compute with: besides the format, atoms far outside the periodic cell are
+ * refused (the format itself may carry any coordinates; parseExtendedXyz keeps them exactly).
+ */
 export function readExtendedXyz(path: string): Configuration {
-  return parseExtendedXyz(readInputFile(path).toString('utf8'), path);
+  const conf = parseExtendedXyz(readInputFile(path).toString('utf8'), path);
+  const outside = firstFarOutside(conf.box, conf.positions);
+  if (outside >= 0) {
+    const [x, y, z] = conf.positions.subarray(3 * outside, 3 * outside + 3);
+    throw new FileFormatError(path, outside + 3, `atom ${outside + 1} at (${x}, ${y}, ${z}) lies more than ${FAR_OUTSIDE_CELLS} cell lengths outside the periodic cell (a corrupted file, or the output of a run that blew up?)`);
+  }
+  return conf;
 }
 
 interface Column {
@@ -130,7 +140,7 @@ export function parseExtendedXyz(text: string, source = '<string>'): Configurati
   if (n === 0 || !Number.isSafeInteger(n)) fail(1, `the atom count must be a positive integer; found ${countText}`);
   if (lines.length < 2) fail(2, 'the file ends before the comment line (Lattice=..., Properties=...)');
   // Checked before anything is allocated for n atoms.
-  if (n > lines.length - 2) fail(1, `line 1 declares ${n} atoms but the file has only ${lines.length - 2} line(s) after the comment line (wrong atom count or truncated file?)`);
+  if (n > lines.length - 2) fail(lines.length + 1, `the file ends after ${lines.length - 2} of the ${n} atoms declared on line 1 (truncated file, or a wrong atom count?)`);
 
   // Comment line: Lattice, Properties, pbc and metadata.
   const pairs = parseKeyValues(lines[1], (msg) => fail(2, msg));
@@ -231,11 +241,6 @@ export function parseExtendedXyz(text: string, source = '<string>'): Configurati
   }
 
   const box = toUpperTriangular(lattice.map(Number), positions, (msg) => fail(2, msg));
-  const outside = firstFarOutside(box, positions);
-  if (outside >= 0) {
-    const [x, y, z] = positions.subarray(3 * outside, 3 * outside + 3);
-    fail(outside + 3, `atom ${outside + 1} at (${x}, ${y}, ${z}) lies more than ${FAR_OUTSIDE_CELLS} cell lengths outside the periodic cell (a corrupted file, or the output of a run that blew up?)`);
-  }
   return { box, positions, species, meta };
 }
 

@@ -7,6 +7,8 @@ import { registerMeasure } from './commands/measure.ts';
 import { registerCampaign } from './commands/campaign.ts';
 import { registerReport } from './commands/report.ts';
 import { registerPaper } from './commands/paper.ts';
+import { registerQuench } from './commands/quench.ts';
+import { registerLammps } from './commands/lammps.ts';
 import { UserError } from './errors.ts';
 import { VERSION } from '../util/version.ts';
 
@@ -23,6 +25,8 @@ registerMeasure(program);
 registerCampaign(program);
 registerReport(program);
 registerPaper(program);
+registerQuench(program);
+registerLammps(program);
 
 try {
   await program.parseAsync(process.argv);

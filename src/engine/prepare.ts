@@ -133,7 +133,10 @@ export function prepareGlass(opts: PrepareOptions, onProgress?: (p: PrepareProgr
   };
 }
 
-function quenchCg(sys: System, opts: PrepareOptions, onFraction?: (f: number) => void): MinimizeResult {
+/** The quench and box-relaxation settings (of PrepareOptions) that re-minimising a given configuration uses. */
+export type RelaxOptions = Pick<PrepareOptions, 'ftol' | 'relaxPressureTol' | 'maxCgIterations'>;
+
+function quenchCg(sys: System, opts: RelaxOptions, onFraction?: (f: number) => void): MinimizeResult {
   let fStart = 0;
   return minimizeCg(sys, {
     ftol: opts.ftol, maxIterations: opts.maxCgIterations,
@@ -171,7 +174,7 @@ export function cloneSystem(sys: System): System {
 }
 
 /** Newton iteration on the volume: scale by (1 + p/(3K)), re-quench, until |p|/K < tol. */
-function relaxToZeroPressure(sys: System, opts: PrepareOptions, quenched: MinimizeResult): { steps: number; bulkModulus: number; quench: MinimizeResult } {
+export function relaxToZeroPressure(sys: System, opts: RelaxOptions, quenched: MinimizeResult): { steps: number; bulkModulus: number; quench: MinimizeResult } {
   let quench = quenched;
   for (let step = 0; step <= 50; step++) {
     const K = finiteDilationBulkModulus(sys, opts.ftol);

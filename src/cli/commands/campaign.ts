@@ -2,14 +2,18 @@
  * `qglass campaign init|run|status|merge|export|slurm`: ensembles of samples in a directory with a
  * resumable, shardable SQLite catalog (src/ensemble).
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { DEFAULT_PREPARE } from '../../engine/prepare.ts';
 import { DEFAULT_MODE_COUNT } from '../../measure/modes.ts';
 import { DEFAULT_NQLE } from '../../measure/nqle.ts';
 import { defineCampaign, initCampaign, MEASUREMENTS, readCampaign, type CampaignDefinition, type MeasurementName } from '../../ensemble/campaign.ts';
-import { campaignStatus, loadCampaignSamples, samplesToCsv, type CampaignStatus } from '../../ensemble/export.ts';
+import {
+  campaignStatus, CSV_MAX_ARRAY, csvOmittedColumns, EXPORT_FORMATS, loadCampaignSamples, samplesToCsv, writeSamplesHdf5, writeSamplesParquet,
+  type CampaignStatus,
+} from '../../ensemble/export.ts';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
+import { checkOutputPath } from '../load.ts';
 import { mergeShards } from '../../ensemble/merge.ts';
 import { STAGES } from '../../ensemble/pipeline.ts';
 import { runCampaign, type QProgress, type RunEvent, type RunSummary } from '../../ensemble/runner.ts';
@@ -141,13 +145,16 @@ export function registerCampaign(program: Command): void {
 
   campaign
     .command('export')
-    .description('one record per sample: prepare and elastic numbers at top level, modes/gr/nqle nested (CSV: flattened, arrays JSON-encoded)')
+    .description('one record per sample: json (nested), csv (flat, arrays one column per element), hdf5 (a dataset per field), parquet (the csv columns)')
     .argument('<dir>', 'campaign directory')
-    .requiredOption('--format <fmt>', 'csv or json')
-    .option('--out <file>', 'write to a file instead of stdout')
+    .requiredOption('--format <fmt>', 'json, csv, hdf5 or parquet')
+    .option('--out <file>', 'write to a file instead of stdout (required for hdf5 and parquet)')
     .option('--status <list>', 'only samples with these states (e.g. done or done,failed)')
-    .action((dir: string, o: { format: string; out?: string; status?: string }) => {
-      if (o.format !== 'csv' && o.format !== 'json') throw new UserError(`--format must be csv or json; got '${o.format}'`);
+    .action(async (dir: string, o: { format: string; out?: string; status?: string }) => {
+      if (!(EXPORT_FORMATS as readonly string[]).includes(o.format)) throw new UserError(`--format must be one of ${EXPORT_FORMATS.join(', ')}; got '${o.format}'`);
+      const binary = o.format === 'hdf5' || o.format === 'parquet';
+      if (binary && o.out === undefined) throw new UserError(`--format ${o.format} writes a binary file: give it with --out FILE`);
+      if (o.out !== undefined) checkOutputPath(o.out);
       let records = loadCampaignSamples(dir);
       if (o.status !== undefined) {
         const wanted = parseList('--status', o.status);
@@ -155,8 +162,14 @@ export function registerCampaign(program: Command): void {
         if (bad.length > 0) throw new UserError(`--status takes pending, running, done, failed; got '${bad.join(',')}'`);
         records = records.filter((r) => wanted.includes(r.status));
       }
+      if (o.format === 'hdf5') { await writeSamplesHdf5(o.out!, records, readCampaign(dir)); return; }
+      if (o.format === 'parquet') { await writeSamplesParquet(o.out!, records); return; }
+      if (o.format === 'csv') {
+        const omitted = csvOmittedColumns(records);
+        if (omitted.length > 0) process.stderr.write(`qglass: note: arrays longer than ${CSV_MAX_ARRAY} elements are not CSV columns (${omitted.join(', ')}); they are in --format hdf5 and json\n`);
+      }
       const text = o.format === 'csv' ? samplesToCsv(records) : `[\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
-      if (o.out) writeFileSync(o.out, text);
+      if (o.out) writeFileAtomic(o.out, text);
       else {
         // A reader that stops early (| head) is not an error.
         process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); else throw err; });

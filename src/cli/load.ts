@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import type { Configuration } from '../model/configuration.ts';
 import type { PairLaw } from '../model/pair-law.ts';
 import { lawFromMetadata } from '../model/laws.ts';
+import { mechanicalBackbone, type RattlerAnalysis } from '../measure/rattlers.ts';
 import { readExtendedXyz } from '../io/xyz.ts';
 import { type System, systemFromConfiguration } from '../engine/system.ts';
 import { parseNumber, UserError } from './errors.ts';
@@ -32,4 +33,14 @@ export function loadGlass(path: string, opts: { q?: string } = {}): LoadedGlass 
     throw new UserError(`'${path}': ${(err as Error).message}`);
   }
   return { conf, model, system: systemFromConfiguration(conf, model) };
+}
+
+/**
+ * A configuration for the mechanical measurements (moduli, modes, NQLEs): packings of contact laws
+ * without their rattlers (`rattlers` says how many and Z), any other system whole (`rattlers` null).
+ */
+export function loadForMeasurement(path: string, opts: { q?: string } = {}): LoadedGlass & { rattlers: RattlerAnalysis | null } {
+  const loaded = loadGlass(path, opts);
+  const { system, rattlers } = mechanicalBackbone(loaded.system);
+  return { ...loaded, system, rattlers };
 }

@@ -4,10 +4,9 @@ import { measureElastic, UnrelaxedConfigurationError, type ElasticResult } from 
 import { DEFAULT_CG_TOL } from '../../linalg/cg.ts';
 import { VOIGT_LABELS } from '../../measure/stress.ts';
 import { parseNumber, UserError } from '../errors.ts';
-import { loadGlass, Q_OPTION } from '../load.ts';
+import { loadForMeasurement, Q_OPTION } from '../load.ts';
 import { createProgress } from '../progress.ts';
 import { lawLabel, lawMetadata } from '../../model/laws.ts';
-import { mechanicalBackbone } from '../../measure/rattlers.ts';
 
 interface ElasticCliOptions { q?: string; json?: boolean; tol: string; allowUnrelaxed?: boolean }
 
@@ -23,10 +22,7 @@ export function registerMeasureElastic(measure: Command): void {
     .action((file: string, o: ElasticCliOptions) => {
       const tol = parseNumber('--tol', o.tol);
       if (!(tol > 0 && tol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
-      const loaded = loadGlass(file, { q: o.q });
-      const { model } = loaded;
-      // packings of contact laws are measured without their rattlers
-      const { system, rattlers } = mechanicalBackbone(loaded.system);
+      const { system, model, rattlers } = loadForMeasurement(file, { q: o.q });
       const progress = createProgress({ quiet: o.json });
       progress.phase('CG solves', 6);
       let r: ElasticResult;

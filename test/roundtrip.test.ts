@@ -13,7 +13,7 @@ import { smallGlass } from './fixtures.ts';
 import { computeForces, maxForceComponent } from '../src/engine/forces.ts';
 import { systemFromConfiguration, systemToConfiguration, virialPressure } from '../src/engine/system.ts';
 import type { Configuration } from '../src/model/configuration.ts';
-import { makePairModel, pairDerivatives } from '../src/model/potential.ts';
+import { qModel } from '../src/model/q-model.ts';
 import { deform } from '../src/space/box.ts';
 import { formatLammpsData, parseLammpsData, readLammpsData, writeLammpsData } from '../src/io/lammps-data.ts';
 import { FileFormatError } from '../src/io/format-error.ts';
@@ -35,7 +35,7 @@ function glass(Q: number): Configuration {
 }
 
 function energyOf(conf: Configuration, Q: number): { e: number; p: number; fmax: number } {
-  const sys = systemFromConfiguration(conf, makePairModel(Q));
+  const sys = systemFromConfiguration(conf, qModel(Q));
   computeForces(sys);
   return { e: sys.energy, p: virialPressure(sys), fmax: maxForceComponent(sys.forces) };
 }
@@ -153,7 +153,7 @@ test('quench: a converged full-precision glass stays exactly as it is; a rounded
 
   const none = qglass('energy', roundedPath);
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /has no Q=\.\.\. in its metadata: pass the model's stiffness with --q Q/);
+  assert.match(none.stderr, /no Q=\.\.\. in the file's metadata: pass the q-model law's Q with --q Q/);
   const bad = qglass('quench', roundedPath, '--q', '10', '--out', dir);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /exists and is not a regular file/);
@@ -190,7 +190,7 @@ test('quench --relax-pressure: the box relaxes to |p|/K < 1e-6 at max |F| < ftol
 // The LAMMPS bundle
 
 test('pair table: −φ′ column matches the finite difference of the φ column; φ, φ′ vanish at the cutoff', () => {
-  const model = makePairModel(240);
+  const model = qModel(240);
   const { table, sections } = lammpsBundle(model, 20001, 'test');
   assert.deepEqual(sections.map((s) => s.name), ['SS', 'SL', 'LL']);
   const blocks = table.split(/\n(?=SS\n|SL\n|LL\n)/).slice(1);
@@ -199,10 +199,10 @@ test('pair table: −φ′ column matches the finite difference of the φ column
   blocks.forEach((block, t) => {
     const rows = block.trim().split('\n').slice(3).map((l) => l.split(' ').map(Number));
     assert.equal(rows.length, 20001);
-    assert.equal(rows.at(-1)![1], Math.sqrt(model.cutoff2[t]));
+    assert.equal(rows.at(-1)![1], model.cutoff[t]);
     assert.equal(rows.at(-1)![2], 0);
     assert.equal(rows.at(-1)![3], 0);
-    pairDerivatives(model, t, rows[0][1] ** 2, out);
+    model.derivatives(t, rows[0][1] ** 2, out);
     assert.ok(out[0] >= 1e4, 'the table starts above 1e4 ε');
     let worst = 0;
     for (let k = 1; k + 1 < rows.length; k += 97) {

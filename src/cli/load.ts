@@ -1,14 +1,16 @@
 /**
  * Load a configuration file for a measurement: extended XYZ or a LAMMPS data file (atom_style
  * atomic), told apart by extension (.xyz/.extxyz, .data/.lmp) or else by content (an extended XYZ file
- * starts with its atom count). The model's Q comes from the file's metadata (`Q=...`) unless given
- * explicitly (the commands' --q option, Q_OPTION); a data file written by another program has no
- * metadata, so it needs --q.
+ * starts with its atom count). The pair law and its parameters come from the file's metadata
+ * (`model="harmonic"`; `Q=...`, default model q-model) unless given explicitly (the commands' --q
+ * option, Q_OPTION); a data file written by another program has no metadata, so it needs --q.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Configuration } from '../model/configuration.ts';
-import { makePairModel, type PairModel } from '../model/potential.ts';
+import type { PairLaw } from '../model/pair-law.ts';
+import { lawFromMetadata } from '../model/laws.ts';
+import { mechanicalBackbone, type RattlerAnalysis } from '../measure/rattlers.ts';
 import { readExtendedXyz, writeExtendedXyz } from '../io/xyz.ts';
 import { readLammpsData, writeLammpsData } from '../io/lammps-data.ts';
 import { type System, systemFromConfiguration } from '../engine/system.ts';
@@ -19,22 +21,32 @@ export const Q_OPTION = ['--q <Q>', 'repulsive stiffness Q (default: Q=... from 
 
 export interface LoadedGlass {
   conf: Configuration;
-  model: PairModel;
+  model: PairLaw;
   system: System;
 }
 
 /** q: the --q option as given on the command line, if it was. */
 export function loadGlass(path: string, opts: { q?: string } = {}): LoadedGlass {
   if (!existsSync(path)) throw new UserError(`cannot read '${path}': no such file`);
-  const given = opts.q === undefined ? undefined : parseNumber('--q', opts.q);
   const conf = readConfiguration(path);
-  const fromFile = conf.meta.Q;
-  const Q = given ?? (typeof fromFile === 'number' ? fromFile : Number(fromFile));
-  if (given === undefined && (fromFile === undefined || !Number.isFinite(Q))) {
-    throw new UserError(`'${path}' has no Q=... in its metadata: pass the model's stiffness with --q Q`);
+  const Q = opts.q === undefined ? undefined : parseNumber('--q', opts.q);
+  let model: PairLaw;
+  try {
+    model = lawFromMetadata(conf.meta, { Q });
+  } catch (err) {
+    throw new UserError(`'${path}': ${(err as Error).message}`);
   }
-  const model = makePairModel(Q);
   return { conf, model, system: systemFromConfiguration(conf, model) };
+}
+
+/**
+ * A configuration for the mechanical measurements (moduli, modes, NQLEs): packings of contact laws
+ * without their rattlers (`rattlers` says how many and Z), any other system whole (`rattlers` null).
+ */
+export function loadForMeasurement(path: string, opts: { q?: string } = {}): LoadedGlass & { rattlers: RattlerAnalysis | null } {
+  const loaded = loadGlass(path, opts);
+  const { system, rattlers } = mechanicalBackbone(loaded.system);
+  return { ...loaded, system, rattlers };
 }
 
 export type ConfigurationFormat = 'xyz' | 'lammps-data';

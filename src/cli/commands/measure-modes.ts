@@ -16,7 +16,8 @@ import { LANCZOS_DEFAULTS } from '../../linalg/lanczos.ts';
 import { measureElastic, UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { DEFAULT_MODE_COUNT, measureModes, soundScales, type ModesResult, type SoundScales } from '../../measure/modes.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
-import { checkOutputPath, loadGlass, Q_OPTION } from '../load.ts';
+import { checkOutputPath, loadForMeasurement, Q_OPTION } from '../load.ts';
+import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
 interface ModesCliOptions { count: string; tol: string; block: string; q?: string; out?: string; hessian?: string; elastic: boolean; json?: boolean }
 
@@ -46,7 +47,7 @@ export function registerMeasureModes(measure: Command): void {
       if (!(tol > 0 && tol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
       if (blockSize < 1) throw new UserError(`--block must be ≥ 1; got ${o.block}`);
       for (const path of [o.out, o.hessian]) if (path !== undefined) checkOutputPath(path, path === o.out ? '--out' : '--hessian');
-      const { system, model } = loadGlass(file, { q: o.q });
+      const { system, model, rattlers } = loadForMeasurement(file, { q: o.q });
       const N = system.species.length;
       let r: ModesResult;
       try {
@@ -61,7 +62,7 @@ export function registerMeasureModes(measure: Command): void {
         writeNpy(outputs.omega2, Float64Array.from(r.omega2), [count]);
       }
       const hessian = o.hessian
-        ? { file: o.hessian, ...writeHessianMatrixMarket(o.hessian, assembleHessian(system), `Hessian of ${file} (unit masses; eigenvalues ω²), Q = ${model.Q}, N = ${N}, written by qglass`) }
+        ? { file: o.hessian, ...writeHessianMatrixMarket(o.hessian, assembleHessian(system), `Hessian of ${file} (unit masses; eigenvalues ω²), ${lawLabel(model)}, N = ${N}, written by qglass`) }
         : null;
       let scales: SoundScales | null = null;
       let elasticSeconds = 0;
@@ -86,7 +87,7 @@ export function registerMeasureModes(measure: Command): void {
       if (o.json) {
         const { vectors: _vectors, timings: _t, ...summary } = r;
         process.stdout.write(JSON.stringify({
-          file, Q: model.Q, ...summary, timings,
+          file, ...lawMetadata(model), rattlers: rattlers?.rattlers ?? null, ...summary, timings,
           G: scales?.G ?? null, cs: scales?.cs ?? null, a0: scales?.a0 ?? null, omega0: scales?.omega0 ?? null, omega1: scales?.omega1 ?? null,
           out: outputs, hessian,
         }) + '\n');
@@ -94,7 +95,7 @@ export function registerMeasureModes(measure: Command): void {
       }
       const e = (x: number, d = 6) => x.toExponential(d).padStart(d + 9);
       process.stdout.write(
-        `${file}: Q = ${model.Q}, N = ${N}; lowest ${count} modes above the 3 translations\n` +
+        `${file}: ${lawLabel(model)}, N = ${N}; lowest ${count} modes above the 3 translations\n` +
         `   #          ω²               ω          e     residual  conv\n` +
         r.omega2.map((w2, k) =>
           `  ${String(k).padStart(2)} ${e(w2)} ${e(r.omega[k])}  ${r.participation[k].toFixed(4)} ${r.residual[k].toExponential(1).padStart(9)}  ${r.pairConverged[k] ? 'yes' : 'NO'}\n`).join('') +

@@ -14,6 +14,7 @@ import { EXIT } from '../../util/exit-codes.ts';
 import { VERSION } from '../../util/version.ts';
 import { parseNumber, UserError } from '../errors.ts';
 import { checkOutputPath, loadGlass, Q_OPTION, writeConfiguration } from '../load.ts';
+import { lawLabel, lawMetadata } from '../../model/laws.ts';
 import { createProgress } from '../progress.ts';
 
 /** |p|/K the box relaxation stops at (as prepare --relax-pressure). */
@@ -66,19 +67,19 @@ export function registerQuench(program: Command): void {
       const after = state(system);
       const iterations = quench.iterations;
       writeConfiguration(o.out, systemToConfiguration(system, {
-        ...conf.meta, Q: model.Q, density: after.density, ftol, energyPerParticle: after.energyPerParticle, pressure: after.pressure,
+        ...conf.meta, ...lawMetadata(model), density: after.density, ftol, energyPerParticle: after.energyPerParticle, pressure: after.pressure,
         maxForce: after.maxForce, converged: quench.converged, qglass: VERSION,
       }));
       if (!quench.converged) {
         process.stderr.write(`qglass: warning: the minimiser stopped (${quench.reason}) at max |F| = ${quench.maxForce.toExponential(3)} ≥ ftol ${ftol}; written, marked converged: false\n`);
         process.exitCode = EXIT.notConverged;
       }
-      const out = { file, out: o.out, Q: model.Q, N: particleCount(system), ftol, before, after, iterations, forceEvaluations: quench.forceEvaluations, converged: quench.converged, reason: quench.reason, relax };
+      const out = { file, out: o.out, ...lawMetadata(model), N: particleCount(system), ftol, before, after, iterations, forceEvaluations: quench.forceEvaluations, converged: quench.converged, reason: quench.reason, relax };
       if (o.json) { process.stdout.write(JSON.stringify(out) + '\n'); return; }
       const line = (s: ReturnType<typeof state>) =>
         `max |F| = ${s.maxForce.toExponential(3)} ε/λ, energy/N = ${s.energyPerParticle.toFixed(12)} ε, pressure = ${s.pressure.toExponential(8)} ε/λ³`;
       process.stdout.write(
-        `${file}: Q = ${model.Q}, N = ${out.N}\n  before: ${line(before)}\n  after:  ${line(after)}\n` +
+        `${file}: ${lawLabel(model)}, N = ${out.N}\n  before: ${line(before)}\n  after:  ${line(after)}\n` +
         `  ${iterations} CG iterations${relax ? `, box relaxed in ${relax.steps} steps (K = ${relax.bulkModulus.toFixed(4)}, density ${after.density.toFixed(8)} λ⁻³)` : ''}` +
         `${quench.converged ? '' : ' — NOT CONVERGED'}; written to ${o.out}\n`,
       );

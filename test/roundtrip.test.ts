@@ -247,6 +247,23 @@ for (const Q of [10, 240]) {
   });
 }
 
+test('the bundle works for any pair law: LAMMPS reproduces a harmonic soft-sphere packing', (t) => {
+  if (!hasLammps) return t.skip('LAMMPS (lmp) not installed (Debian: apt-get install lammps)');
+  const src = join(dir, 'harmonic.xyz');
+  const p = qglass('prepare', '--model', 'harmonic', '--pressure', '1e-2', '--n', '256', '--seed', '3', '--out', src);
+  assert.equal(p.code, 0, p.stderr);
+  const bundle = join(dir, 'bundle-harmonic');
+  const r = qglass('lammps', src, '--out', bundle, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const ours = JSON.parse(r.stdout);
+  assert.equal(ours.model, 'harmonic');
+  assert.match(readFileSync(join(bundle, 'in.qglass'), 'utf8'), /pair_coeff 1 1 phi_harmonic_alpha2\.table SS /);
+  const stdout = runLammps(bundle, 'in.qglass');
+  const value = (key: string) => Number(stdout.match(new RegExp(`^${key} (\\S+)$`, 'm'))![1]);
+  assert.ok(rel(value('energyPerParticle'), ours.energyPerParticle) <= 1e-9, `energy/N: LAMMPS ${value('energyPerParticle')}, qglass ${ours.energyPerParticle}`);
+  assert.ok(rel(value('pressure'), ours.pressure) <= 1e-9, `pressure: LAMMPS ${value('pressure')}, qglass ${ours.pressure}`);
+});
+
 // ---------------------------------------------------------------------------------------------
 // ASE → quench → measure elastic
 

@@ -90,6 +90,7 @@ const SECTION_LINES: Readonly<Record<string, (atoms: number, types: number) => n
   Velocities: (a) => a,
   'Pair Coeffs': (_a, t) => t,
   'PairIJ Coeffs': (_a, t) => (t * (t + 1)) / 2,
+  'Atom Type Labels': (_a, t) => t,
 };
 
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;

@@ -53,35 +53,48 @@ export function registerQuench(program: Command): void {
       };
       let quench;
       let relax: { steps: number; bulkModulus: number } | null = null;
+      // A box relaxation that fails (a re-quench or the volume iteration not converging) is reported
+      // like an unconverged quench: the state reached is written, marked converged: false.
+      let relaxFailure: string | null = null;
       try {
         quench = minimizeCg(system, { ftol, maxIterations: DEFAULT_PREPARE.maxCgIterations, onProgress });
         if (o.relaxPressure && quench.converged) {
           progress.phase('relax', 1);
-          const r = relaxToZeroPressure(system, { ftol, relaxPressureTol: RELAX_PRESSURE_TOL, maxCgIterations: DEFAULT_PREPARE.maxCgIterations }, quench);
-          quench = r.quench;
-          relax = { steps: r.steps, bulkModulus: r.bulkModulus };
+          try {
+            const r = relaxToZeroPressure(system, { ftol, relaxPressureTol: RELAX_PRESSURE_TOL, maxCgIterations: DEFAULT_PREPARE.maxCgIterations }, quench);
+            quench = r.quench;
+            relax = { steps: r.steps, bulkModulus: r.bulkModulus };
+          } catch (err) {
+            relaxFailure = (err as Error).message;
+          }
         }
       } finally {
         progress.stop();
       }
+      computeForces(system);
       const after = state(system);
       const iterations = quench.iterations;
+      const converged = quench.converged && relaxFailure === null && after.maxForce < ftol;
       writeConfiguration(o.out, systemToConfiguration(system, {
         ...conf.meta, ...lawMetadata(model), density: after.density, ftol, energyPerParticle: after.energyPerParticle, pressure: after.pressure,
-        maxForce: after.maxForce, converged: quench.converged, qglass: VERSION,
+        maxForce: after.maxForce, converged, qglass: VERSION,
       }));
-      if (!quench.converged) {
-        process.stderr.write(`qglass: warning: the minimiser stopped (${quench.reason}) at max |F| = ${quench.maxForce.toExponential(3)} ≥ ftol ${ftol}; written, marked converged: false\n`);
+      if (!converged) {
+        const why = relaxFailure ?? `the minimiser stopped (${quench.reason}) at max |F| = ${quench.maxForce.toExponential(3)} ≥ ftol ${ftol}`;
+        process.stderr.write(`qglass: warning: ${why}; written, marked converged: false\n`);
         process.exitCode = EXIT.notConverged;
       }
-      const out = { file, out: o.out, ...lawMetadata(model), N: particleCount(system), ftol, before, after, iterations, forceEvaluations: quench.forceEvaluations, converged: quench.converged, reason: quench.reason, relax };
+      const out = {
+        file, out: o.out, ...lawMetadata(model), N: particleCount(system), ftol, before, after, iterations, forceEvaluations: quench.forceEvaluations,
+        converged, reason: relaxFailure === null ? quench.reason : 'relax-failed', relax, ...(relaxFailure === null ? {} : { relaxFailure }),
+      };
       if (o.json) { process.stdout.write(JSON.stringify(out) + '\n'); return; }
       const line = (s: ReturnType<typeof state>) =>
         `max |F| = ${s.maxForce.toExponential(3)} ε/λ, energy/N = ${s.energyPerParticle.toFixed(12)} ε, pressure = ${s.pressure.toExponential(8)} ε/λ³`;
       process.stdout.write(
         `${file}: ${lawLabel(model)}, N = ${out.N}\n  before: ${line(before)}\n  after:  ${line(after)}\n` +
         `  ${iterations} CG iterations${relax ? `, box relaxed in ${relax.steps} steps (K = ${relax.bulkModulus.toFixed(4)}, density ${after.density.toFixed(8)} λ⁻³)` : ''}` +
-        `${quench.converged ? '' : ' — NOT CONVERGED'}; written to ${o.out}\n`,
+        `${converged ? '' : ' — NOT CONVERGED'}; written to ${o.out}\n`,
       );
     });
 }

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * Compiles src/ into dist/: JavaScript and declaration files by the pinned TypeScript compiler
+ * (tsconfig.build.json rewrites `.ts` import paths to `.js`), then every file under src/ that is not
+ * TypeScript (the worker bootstrap, compiled kernels) copied to the same place under dist/.
+ * `npm run build` runs the kernel build (`build:kernels`, when defined) before this script, so
+ * kernels written into src/ are copied along. Runs from `prepare`, so `npm ci` leaves a ready dist/.
+ * The last step writes dist/.build-stamp: bin/qglass.mjs compares it against src/ to never run
+ * stale compiled code in a checkout.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'src');
+const dist = join(root, 'dist');
+
+rmSync(dist, { recursive: true, force: true });
+
+const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
+const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (r.status !== 0) {
+  process.stderr.write(`build: tsc failed (exit ${r.status ?? r.signal})\n`);
+  process.exit(r.status || 1);
+}
+
+// tsc rewrites `.ts` import paths in the JavaScript only; declaration files get the same rewrite here
+// so that TypeScript users resolve them without `allowImportingTsExtensions`.
+const relativeTs = /((?:from|import)\s*\(?\s*['"]\.{1,2}\/[^'"]*?)\.ts(['"])/g;
+(function rewriteDeclarations(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) rewriteDeclarations(p);
+    else if (e.name.endsWith('.d.ts')) writeFileSync(p, readFileSync(p, 'utf8').replace(relativeTs, '$1.js$2'));
+  }
+})(dist);
+
+let copied = 0;
+(function copyAssets(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const from = join(dir, e.name);
+    if (e.isDirectory()) copyAssets(from);
+    else if (!e.name.endsWith('.ts')) {
+      const to = join(dist, relative(src, from));
+      mkdirSync(dirname(to), { recursive: true });
+      copyFileSync(from, to);
+      copied++;
+    }
+  }
+})(src);
+
+writeFileSync(join(dist, '.build-stamp'), `${new Date().toISOString()}\n`);
+process.stderr.write(`build: dist/ written (${copied} non-TypeScript file${copied === 1 ? '' : 's'} copied)\n`);

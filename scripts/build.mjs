@@ -5,24 +5,27 @@
  * TypeScript (the worker bootstrap, compiled kernels) copied to the same place under dist/.
  * `npm run build` runs the kernel build (`build:kernels`, when defined) before this script, so
  * kernels written into src/ are copied along. Runs from `prepare`, so `npm ci` leaves a ready dist/.
- * The last step writes dist/.build-stamp: bin/qglass.mjs compares it against src/ to never run
- * stale compiled code in a checkout.
+ * The tree is built beside dist/ and swapped in by renames, so a CLI started during a rebuild (the
+ * test suite builds while it runs) sees the old tree, the new one, or none (then bin/qglass.mjs runs
+ * the sources), never a half-written one. dist/.build-stamp records when the build finished:
+ * bin/qglass.mjs compares it against src/ to never run stale compiled code in a checkout.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
-const dist = join(root, 'dist');
-
-rmSync(dist, { recursive: true, force: true });
+const final = join(root, 'dist');
+const dist = join(root, `.dist-build-${process.pid}`);
+const old = join(root, `.dist-old-${process.pid}`);
 
 const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
-const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'inherit' });
 if (r.status !== 0) {
+  rmSync(dist, { recursive: true, force: true });
   process.stderr.write(`build: tsc failed (exit ${r.status ?? r.signal})\n`);
   process.exit(r.status || 1);
 }
@@ -53,4 +56,7 @@ let copied = 0;
 })(src);
 
 writeFileSync(join(dist, '.build-stamp'), `${new Date().toISOString()}\n`);
+try { renameSync(final, old); } catch (err) { if (err.code !== 'ENOENT') throw err; }
+renameSync(dist, final);
+rmSync(old, { recursive: true, force: true });
 process.stderr.write(`build: dist/ written (${copied} non-TypeScript file${copied === 1 ? '' : 's'} copied)\n`);

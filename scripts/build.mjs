@@ -56,7 +56,10 @@ let copied = 0;
 })(src);
 
 writeFileSync(join(dist, '.build-stamp'), `${new Date().toISOString()}\n`);
-try { renameSync(final, old); } catch (err) { if (err.code !== 'ENOENT') throw err; }
-renameSync(dist, final);
-rmSync(old, { recursive: true, force: true });
+// Another build may swap its tree in between the two renames: then move that one aside too.
+for (let attempt = 0; ; attempt++) {
+  try { renameSync(final, `${old}-${attempt}`); } catch (err) { if (err.code !== 'ENOENT') throw err; }
+  try { renameSync(dist, final); break; } catch (err) { if (!['ENOTEMPTY', 'EEXIST'].includes(err.code) || attempt > 10) throw err; }
+}
+for (const e of readdirSync(root)) if (e.startsWith(`.dist-old-${process.pid}`)) rmSync(join(root, e), { recursive: true, force: true });
 process.stderr.write(`build: dist/ written (${copied} non-TypeScript file${copied === 1 ? '' : 's'} copied)\n`);

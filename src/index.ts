@@ -96,7 +96,7 @@ export { analyzeDisorder, chi, type ChiConvention, type DisorderSummary } from '
 export { bootstrap, bootstrapMean, mean, std, type Estimate, type BootstrapOptions } from './analysis/statistics.ts';
 
 // Report: figures (SVG, PNG, CSV, Vega-Lite), summary.json and index.html of a campaign.
-export { reportFromCampaign, writeReport, type ReportOptions, type ReportResult } from './report/report.ts';
+export { reportFromCampaign, writeReport, sampleInputFromRecord, type ReportOptions, type ReportResult } from './report/report.ts';
 
 // Utilities: seeded random streams, errors, exit codes, version.
 export { createRandom, deriveSeed, type Random } from './util/random.ts';

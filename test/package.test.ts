@@ -1,15 +1,15 @@
 /**
- * The package as a user gets it: dist/ built afresh (scripts/build.mjs swaps it in atomically, so
- * CLI tests running meanwhile are unaffected), `npm pack` (its `prepare` build skipped: just done), the tarball
- * unpacked into a scratch project's node_modules/qglass, and code there importing 'qglass' by name
- * in plain Node (no loader) and type-checking against its declarations.
+ * The package as a user gets it: `npm pack` of the current dist/ (built here if stale, so its
+ * `prepare` build is skipped), the tarball unpacked into a scratch project's node_modules/qglass,
+ * and code there importing 'qglass' by name in plain Node (no loader) and type-checking against
+ * its declarations.
  *
  * The tarball is unpacked, not `npm install`ed: an offline install needs every dependency's registry
  * metadata in the npm cache, which a machine that got its node_modules by `npm ci` from the lock
  * file does not have (and better-sqlite3 would compile again, about a minute). The scratch project
  * gets the repository's installed dependencies as symlinks at node_modules/<name>, the flat layout
  * npm would create, so everything else — what the tarball holds, `exports`, module resolution, the
- * bin script without src/ beside it, the worker bootstrap — is what an installed copy sees.
+ * bin script without src/ beside it — is what an installed copy sees.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,9 +17,8 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ensureBuilt, REPO } from './dist.ts';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'qglass-package-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -36,7 +35,7 @@ interface PackedFile { path: string }
 let files: string[] = [];
 
 test('npm pack: the tarball holds the compiled package, docs and examples, and no sources, tests or benches', () => {
-  run(process.execPath, [join(REPO, 'scripts', 'build.mjs')], { cwd: REPO });
+  ensureBuilt();
   const out = run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], { cwd: REPO });
   const info = JSON.parse(out.slice(out.indexOf('['))) as { filename: string; files: PackedFile[] }[];
   files = info[0].files.map((f) => f.path);

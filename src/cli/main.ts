@@ -13,6 +13,7 @@ import { VERSION } from '../util/version.ts';
 const program = new Command('qglass')
   .description('Zero-temperature glasses with tunable repulsive stiffness Q: prepare, measure, ensembles, figures')
   .version(VERSION)
+  .addHelpText('after', '\nExample:\n  $ qglass prepare --q 240 --n 2048 --out glass.xyz && qglass measure elastic glass.xyz\n\nqglass COMMAND --help shows each command\'s options and an example; docs/cli.md has them all.\n')
   .showHelpAfterError()
   .exitOverride();
 

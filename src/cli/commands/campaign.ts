@@ -26,11 +26,13 @@ interface InitOptions {
 export function registerCampaign(program: Command): void {
   const campaign = program
     .command('campaign')
-    .description('ensembles of samples: define, run (all cores, resumable, shardable), inspect, merge, export');
+    .description('ensembles of samples: define, run (all cores, resumable, shardable), inspect, merge, export')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign init runs/nu --q 10,240 --n 2048 --samples 100 --seed 1 && qglass campaign run runs/nu\n');
 
   campaign
     .command('init')
     .description('create a campaign directory holding its definition (campaign.json)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign init runs/nu --q 10,240 --n 2048 --samples 100 --seed 1 --measure elastic,modes\n')
     .argument('<dir>', 'campaign directory')
     .requiredOption('--q <list>', 'Q values, comma-separated (e.g. 10,20,40,80,160,240)')
     .requiredOption('--n <N>', 'particles per sample, 4·k³ (e.g. 2048, 10976)')
@@ -76,6 +78,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('run')
     .description('compute the pending samples on worker threads; resumes any interrupted run')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign run runs/nu --workers 8\n')
     .argument('<dir>', 'campaign directory')
     .option('--workers <k>', 'worker threads (default: all cores)')
     .option('--shard <i/n>', 'run only shard i of n (default under a Slurm job array: the array task)')
@@ -118,6 +121,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('status')
     .description('samples planned, done, failed, running per Q (over all catalogs, merged or not)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign status runs/nu --json\n')
     .argument('<dir>', 'campaign directory')
     .option('--json', 'print one JSON object on stdout')
     .action((dir: string, o: { json?: boolean }) => {
@@ -128,6 +132,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('merge')
     .description('unite the shard catalogs into catalog.sqlite (idempotent)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign merge runs/nu\n')
     .argument('<dir>', 'campaign directory')
     .option('--json', 'print one JSON object on stdout')
     .action((dir: string, o: { json?: boolean }) => {
@@ -142,6 +147,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('export')
     .description('one record per sample: prepare and elastic numbers at top level, modes/gr/nqle nested (CSV: flattened, arrays JSON-encoded)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign export runs/nu --format csv --out nu.csv\n')
     .argument('<dir>', 'campaign directory')
     .requiredOption('--format <fmt>', 'csv or json')
     .option('--out <file>', 'write to a file instead of stdout')
@@ -167,6 +173,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('slurm')
     .description('print an sbatch script running the campaign as a Slurm job array (one shard per array task)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign slurm runs/nu --array 0-99 --cpus-per-task 4 > job.sh && sbatch job.sh\n')
     .argument('<dir>', 'campaign directory')
     .option('--array <range>', 'array task range first-last[%k] (default: 0-99, or one task per sample if fewer)')
     .option('--cpus-per-task <c>', 'cores (worker threads) per array task', '4')

@@ -6,6 +6,7 @@
  * --out modes.npy writes the eigenvectors as float64 (count, N, 3) and the eigenvalues ω² beside
  * it as modes-omega2.npy, float64 (count,), both in ascending ω².
  */
+import { EXIT } from '../../util/exit-codes.ts';
 import type { Command } from 'commander';
 import { writeNpy } from '../../io/npy.ts';
 import { LANCZOS_DEFAULTS } from '../../linalg/lanczos.ts';
@@ -25,6 +26,7 @@ export function registerMeasureModes(measure: Command): void {
   measure
     .command('modes')
     .description('lowest vibrational modes (ω², participation ratio, residual) by sparse Lanczos, with c_s, ω₀ and ω₁')
+    .addHelpText('after', '\nExample:\n  $ qglass measure modes glass.xyz --count 20 --out modes.npy\n')
     .argument('<file>', 'extended XYZ file of a quenched configuration')
     .option('--count <k>', 'number of lowest non-zero modes', String(DEFAULT_MODE_COUNT))
     .option('--tol <tol>', 'converged when ‖Hψ − ω²ψ‖ ≤ tol·‖H‖', String(LANCZOS_DEFAULTS.tol))
@@ -71,7 +73,7 @@ export function registerMeasureModes(measure: Command): void {
       if (!r.converged) {
         const bad = r.pairConverged.filter((c) => !c).length;
         process.stderr.write(`qglass: warning: ${bad} of ${count} modes did not reach ‖Hψ − ω²ψ‖ ≤ ${r.tolerance.toExponential(2)} (converged: false)\n`);
-        process.exitCode = 1;
+        process.exitCode = EXIT.notConverged;
       }
       const timings = { ...r.timings, elastic: elasticSeconds, total: r.timings.total + elasticSeconds };
       if (o.json) {

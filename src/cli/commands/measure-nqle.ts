@@ -1,4 +1,5 @@
 /** `qglass measure nqle FILE`: nonlinear quasilocalized excitations and their k±/f± anatomy (src/measure/nqle.ts). */
+import { EXIT } from '../../util/exit-codes.ts';
 import type { Command } from 'commander';
 import { DEFAULT_NQLE, findNqles, type NqleResult } from '../../measure/nqle.ts';
 import { UnrelaxedConfigurationError } from '../../measure/elastic.ts';
@@ -16,6 +17,7 @@ export function registerMeasureNqle(measure: Command): void {
   measure
     .command('nqle')
     .description('softest nonlinear quasilocalized excitations (minima of κ³/τ²) with ω², participation, barrier and the k±/f± split of ω²')
+    .addHelpText('after', '\nExample:\n  $ qglass measure nqle glass.xyz --count 5 --out nqle.npy\n')
     .argument('<file>', 'extended XYZ file of a quenched configuration')
     .option('--count <k>', 'number of NQLEs to report', String(DEFAULT_NQLE.count))
     .option('--harmonic-modes <m>', 'lowest harmonic modes tried as starts (quasilocalized ones only)', String(DEFAULT_NQLE.harmonicModes))
@@ -60,7 +62,7 @@ export function registerMeasureNqle(measure: Command): void {
       const unconverged = r.modes.filter((m) => !m.converged).length;
       if (unconverged > 0) {
         process.stderr.write(`qglass: warning: ${unconverged} of the ${r.modes.length} reported modes did not converge (converged: false)\n`);
-        process.exitCode = 1;
+        process.exitCode = EXIT.notConverged;
       }
       const modes = r.modes.map(({ vector: _vector, ...m }) => ({ ...m, kMinusOverFMinus: m.kMinus / m.fMinus }));
       if (o.json) {

@@ -21,6 +21,7 @@ export function registerPrepare(program: Command): void {
   program
     .command('prepare')
     .description('prepare one zero-temperature glass (FCC start, overlap removal, NVE at T0, CG quench)')
+    .addHelpText('after', '\nExample:\n  $ qglass prepare --q 240 --n 2048 --seed 7 --out glass.xyz\n')
     .requiredOption('--q <Q>', 'repulsive stiffness Q (> 6)')
     .requiredOption('--n <N>', 'number of particles, 4·k³ (e.g. 2048, 10976)')
     .option('--seed <seed>', 'random seed (integer 0 … 2^32−1)', '1')

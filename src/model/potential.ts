@@ -1,5 +1,5 @@
 /**
- * The Q-model pair potential (SPEC.md §1, METHODS.md "Smoothing coefficients").
+ * The Q-model pair potential and its smoothing coefficients (docs/methods.md §1).
  *
  *   φ(r)/ε = x^-Q − x^-6 + c4·x^4 + c2·x^2 + c0   for x = r/λ_ij < x_c = 2, else 0
  *

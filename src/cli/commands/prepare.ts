@@ -1,4 +1,4 @@
-/** `qglass prepare`: one zero-temperature glass by the protocol of SPEC.md §2. */
+/** `qglass prepare`: one zero-temperature glass by the protocol of docs/methods.md §3. */
 import type { Command } from 'commander';
 import { DEFAULT_PREPARE, prepareGlass, prepareSummary, type PrepareResult, type Stage } from '../../engine/prepare.ts';
 import { systemToConfiguration } from '../../engine/system.ts';

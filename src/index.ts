@@ -12,11 +12,15 @@
  * Units: λ (small–small size), ε, m = 1, τ = λ·sqrt(m/ε). Iterative results carry `converged`.
  */
 
-// Model: the pair potential, densities, configurations.
+// Model: pair laws (the Q-model, its repulsive variant, soft spheres), densities, configurations.
 export {
-  makePairModel, validateQ, smoothingCoefficients, pairDerivatives, phi, potentialMinimum,
-  X_CUTOFF, PAIR_LAMBDA, SPECIES_LABELS, type PairModel,
-} from './model/potential.ts';
+  SPECIES_LABELS, PAIR_TYPES, phiAt, type PairLaw, type PairLawKernel, type KernelFamily,
+} from './model/pair-law.ts';
+export { PAIR_LAWS, LAW_NAMES, makePairLaw, lawMetadata, lawLabel, isQModel } from './model/laws.ts';
+export {
+  qModel, repulsiveQ, validateQ, smoothingCoefficients, potentialMinimum, X_CUTOFF, PAIR_LAMBDA,
+} from './model/q-model.ts';
+export { harmonicSpheres, hertzianSpheres, softSpheres, SPHERE_DIAMETERS, PAIR_SIGMA } from './model/soft-sphere.ts';
 export { resolveDensity, PAPER_DENSITY, type DensityMode, type DensityChoice, type CalibratedDensity } from './model/presets.ts';
 export { ZERO_PRESSURE_TABLE } from './model/zero-pressure-table.ts';
 export type { Configuration, MetaValue } from './model/configuration.ts';
@@ -37,7 +41,7 @@ export { FileFormatError } from './io/format-error.ts';
 
 // Engine: systems, forces and energy, minimisers, dynamics, the preparation protocol.
 export {
-  createSystem, systemFromConfiguration, systemToConfiguration, particleCount, virialPressure, defaultSkin, type System,
+  createSystem, systemFromConfiguration, systemToConfiguration, particleCount, virialPressure, type System,
 } from './engine/system.ts';
 export { computeForces, maxForceComponent } from './engine/forces.ts';
 export { buildPairTable, type PairTable } from './engine/pair-table.ts';

@@ -60,13 +60,13 @@ test('import from "qglass" in plain Node: prepare + elastic give the numbers of 
   const dir = join(scratch, 'project');
   writeFileSync(join(dir, 'api.mjs'), `
     import { DEFAULT_PREPARE, prepareGlass, measureElastic, resolveDensity, systemToConfiguration, writeExtendedXyz,
-             readExtendedXyz, systemFromConfiguration, makePairModel, VERSION } from 'qglass';
+             readExtendedXyz, systemFromConfiguration, qModel, VERSION } from 'qglass';
     const Q = 10;
     const { density } = resolveDensity('zero-pressure', Q);
     const r = prepareGlass({ ...DEFAULT_PREPARE, Q, N: 256, density, seed: 3 });
     writeExtendedXyz('api.xyz', systemToConfiguration(r.system, { Q }));
     // The CLI measures the file it reads back, so measure that too.
-    const system = systemFromConfiguration(readExtendedXyz('api.xyz'), makePairModel(Q));
+    const system = systemFromConfiguration(readExtendedXyz('api.xyz'), qModel(Q));
     const e = measureElastic(system);
     const direct = measureElastic(r.system);
     console.log(JSON.stringify({ version: VERSION, energy: r.system.energy, K: e.K, G: e.G, nu: e.nu, converged: e.converged, directK: direct.K, directG: direct.G }));

@@ -1,11 +1,12 @@
 // The lowest vibrational modes of a glass file, with their participation ratios and the
 // frequency scales they are read against (ω₀ = c_s/a₀ and the lowest shear-wave band ω₁).
 //   node examples/modes.mjs glass.xyz [count]       (glass.xyz from examples/prepare-elastic.mjs)
-import { qModel, measureElastic, measureModes, readExtendedXyz, soundScales, systemFromConfiguration } from 'qglass';
+import { lawFromMetadata, measureElastic, measureModes, readExtendedXyz, soundScales, systemFromConfiguration } from 'qglass';
 
 const [file = 'glass.xyz', count = '10'] = process.argv.slice(2);
 const conf = readExtendedXyz(file);
-const system = systemFromConfiguration(conf, qModel(Number(conf.meta.Q)));
+// The file's metadata names its pair law (model=..., Q=...).
+const system = systemFromConfiguration(conf, lawFromMetadata(conf.meta));
 
 const modes = measureModes(system, { count: Number(count) });
 const { omega0, omega1 } = soundScales(measureElastic(system).G, system);

@@ -16,7 +16,7 @@
 export {
   SPECIES_LABELS, PAIR_TYPES, phiAt, type PairLaw, type PairLawKernel, type KernelFamily,
 } from './model/pair-law.ts';
-export { PAIR_LAWS, LAW_NAMES, makePairLaw, lawMetadata, lawLabel, isQModel } from './model/laws.ts';
+export { PAIR_LAWS, LAW_NAMES, makePairLaw, lawMetadata, lawFromMetadata, lawLabel, isQModel } from './model/laws.ts';
 export {
   qModel, repulsiveQ, validateQ, smoothingCoefficients, potentialMinimum, X_CUTOFF, PAIR_LAMBDA,
 } from './model/q-model.ts';
@@ -53,9 +53,11 @@ export {
   prepareGlass, prepareSummary, validatePrepareOptions, cloneSystem, finiteDilationBulkModulus, DEFAULT_PREPARE,
   type PrepareOptions, type PrepareResult, type PrepareProgress, type Stage as PrepareStage,
 } from './engine/prepare.ts';
+export { preparePacking, packingFraction, type PackingOptions, type PackingResult } from './engine/packing.ts';
 
 // Measurements of one configuration.
 export { stressTensor, VOIGT_LABELS, VOIGT_PAIRS } from './measure/stress.ts';
+export { findRattlers, withoutRattlers, mechanicalBackbone, MIN_CONTACTS, type RattlerAnalysis } from './measure/rattlers.ts';
 export {
   measureElastic, stressResponse, finiteStrainStressResponse, simpleShear, voigtStrain, UnrelaxedConfigurationError,
   DEFAULT_FORCE_TOLERANCE, type ElasticOptions, type ElasticResult,

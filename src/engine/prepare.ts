@@ -1,5 +1,5 @@
 /**
- * The glass preparation protocol of SPEC.md §2, one sample:
+ * The glass preparation protocol (docs/methods.md §3), one sample:
  *  1. FCC lattice in a cube of volume N/ρ, species assigned at random (exactly N/2 each).
  *  2. Overlap removal: FIRE with a per-particle step cap until E/N ≤ overlapEnergy.
  *  3. Maxwell–Boltzmann velocities at T₀, zero momentum, NVE velocity Verlet for nveTime.

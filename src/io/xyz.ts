@@ -1,5 +1,5 @@
 /**
- * Extended XYZ (the configuration format, SPEC §6).
+ * Extended XYZ, the configuration format (docs/file-formats.md).
  *
  * Written:
  *   N

@@ -30,11 +30,13 @@ interface InitOptions {
 export function registerCampaign(program: Command): void {
   const campaign = program
     .command('campaign')
-    .description('ensembles of samples: define, run (all cores, resumable, shardable), inspect, merge, export');
+    .description('ensembles of samples: define, run (all cores, resumable, shardable), inspect, merge, export')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign init runs/nu --q 10,240 --n 2048 --samples 100 --seed 1 && qglass campaign run runs/nu\n');
 
   campaign
     .command('init')
     .description('create a campaign directory holding its definition (campaign.json)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign init runs/nu --q 10,240 --n 2048 --samples 100 --seed 1 --measure elastic,modes\n')
     .argument('<dir>', 'campaign directory')
     .requiredOption('--q <list>', 'Q values, comma-separated (e.g. 10,20,40,80,160,240)')
     .requiredOption('--n <N>', 'particles per sample, 4·k³ (e.g. 2048, 10976)')
@@ -80,6 +82,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('run')
     .description('compute the pending samples on worker threads; resumes any interrupted run')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign run runs/nu --workers 8\n')
     .argument('<dir>', 'campaign directory')
     .option('--workers <k>', 'worker threads (default: all cores)')
     .option('--shard <i/n>', 'run only shard i of n (default under a Slurm job array: the array task)')
@@ -122,6 +125,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('status')
     .description('samples planned, done, failed, running per Q (over all catalogs, merged or not)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign status runs/nu --json\n')
     .argument('<dir>', 'campaign directory')
     .option('--json', 'print one JSON object on stdout')
     .action((dir: string, o: { json?: boolean }) => {
@@ -132,6 +136,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('merge')
     .description('unite the shard catalogs into catalog.sqlite (idempotent)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign merge runs/nu\n')
     .argument('<dir>', 'campaign directory')
     .option('--json', 'print one JSON object on stdout')
     .action((dir: string, o: { json?: boolean }) => {
@@ -146,6 +151,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('export')
     .description('one record per sample: json (nested), csv (flat, arrays one column per element), hdf5 (a dataset per field), parquet (the csv columns)')
+    .addHelpText('after', '\nExamples:\n  $ qglass campaign export runs/nu --format csv --out nu.csv\n  $ qglass campaign export runs/nu --format hdf5 --out nu.h5\n')
     .argument('<dir>', 'campaign directory')
     .requiredOption('--format <fmt>', 'json, csv, hdf5 or parquet')
     .option('--out <file>', 'write to a file instead of stdout (required for hdf5 and parquet)')
@@ -180,6 +186,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('slurm')
     .description('print an sbatch script running the campaign as a Slurm job array (one shard per array task)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign slurm runs/nu --array 0-99 --cpus-per-task 4 > job.sh && sbatch job.sh\n')
     .argument('<dir>', 'campaign directory')
     .option('--array <range>', 'array task range first-last[%k] (default: 0-99, or one task per sample if fewer)')
     .option('--cpus-per-task <c>', 'cores (worker threads) per array task', '4')

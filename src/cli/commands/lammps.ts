@@ -73,7 +73,7 @@ export function registerLammps(program: Command): void {
     .option(...Q_OPTION)
     .option('--table-points <n>', 'points per pair-table section', String(DEFAULT_TABLE_POINTS))
     .option('--json', 'print one JSON object on stdout')
-    .addHelpText('after', '\nExample:\n  qglass lammps glass.xyz --out lammps-run && cd lammps-run && lmp -in in.qglass\n')
+    .addHelpText('after', '\nExample:\n  $ qglass lammps glass.xyz --out lammps-run && cd lammps-run && lmp -in in.qglass\n')
     .action((file: string, o: { out: string; q?: string; tablePoints: string; json?: boolean }) => {
       const points = parseInteger('--table-points', o.tablePoints);
       if (points < 2) throw new UserError(`--table-points must be ≥ 2; got ${o.tablePoints}`);

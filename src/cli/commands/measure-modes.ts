@@ -7,11 +7,11 @@
  * it as modes-omega2.npy, float64 (count,), both in ascending ω². --hessian H.mtx writes the 3N×3N
  * Hessian (unit masses, so its eigenvalues are ω²) as a symmetric Matrix Market file.
  */
+import { EXIT } from '../../util/exit-codes.ts';
 import type { Command } from 'commander';
 import { writeNpy } from '../../io/npy.ts';
 import { writeHessianMatrixMarket } from '../../io/matrix-market.ts';
 import { assembleHessian } from '../../linalg/hessian.ts';
-import { EXIT } from '../../util/exit-codes.ts';
 import { LANCZOS_DEFAULTS } from '../../linalg/lanczos.ts';
 import { measureElastic, UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { DEFAULT_MODE_COUNT, measureModes, soundScales, type ModesResult, type SoundScales } from '../../measure/modes.ts';
@@ -30,6 +30,7 @@ export function registerMeasureModes(measure: Command): void {
   measure
     .command('modes')
     .description('lowest vibrational modes (ω², participation ratio, residual) by sparse Lanczos, with c_s, ω₀ and ω₁')
+    .addHelpText('after', '\nExample:\n  $ qglass measure modes glass.xyz --count 20 --out modes.npy\n')
     .argument('<file>', 'extended XYZ or LAMMPS data file of a quenched configuration')
     .option('--count <k>', 'number of lowest non-zero modes', String(DEFAULT_MODE_COUNT))
     .option('--tol <tol>', 'converged when ‖Hψ − ω²ψ‖ ≤ tol·‖H‖', String(LANCZOS_DEFAULTS.tol))

@@ -4,11 +4,11 @@
  * --out nqle.npy writes the mode vectors as float64 (modes, N, 3) and beside them, row for row,
  * nqle-omega2.npy, float64 (modes,), and nqle-kf.npy, float64 (modes, 4) with columns k₊, k₋, f₊, f₋.
  */
+import { EXIT } from '../../util/exit-codes.ts';
 import type { Command } from 'commander';
 import { DEFAULT_NQLE, findNqles, type NqleResult } from '../../measure/nqle.ts';
 import { UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { writeNpy } from '../../io/npy.ts';
-import { EXIT } from '../../util/exit-codes.ts';
 import { sidecarPath } from './measure-modes.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { checkOutputPath, loadForMeasurement, Q_OPTION } from '../load.ts';
@@ -24,6 +24,7 @@ export function registerMeasureNqle(measure: Command): void {
   measure
     .command('nqle')
     .description('softest nonlinear quasilocalized excitations (minima of κ³/τ²) with ω², participation, barrier and the k±/f± split of ω²')
+    .addHelpText('after', '\nExample:\n  $ qglass measure nqle glass.xyz --count 5 --out nqle.npy\n')
     .argument('<file>', 'extended XYZ or LAMMPS data file of a quenched configuration')
     .option('--count <k>', 'number of NQLEs to report', String(DEFAULT_NQLE.count))
     .option('--harmonic-modes <m>', 'lowest harmonic modes tried as starts (quasilocalized ones only)', String(DEFAULT_NQLE.harmonicModes))

@@ -37,7 +37,7 @@ export function registerQuench(program: Command): void {
     .option('--relax-pressure', `also relax the box volume to p = 0 (|p|/K < ${RELAX_PRESSURE_TOL.toExponential(0)}), as prepare --relax-pressure`)
     .option(...Q_OPTION)
     .option('--json', 'print one JSON object on stdout')
-    .addHelpText('after', '\nExamples:\n  qglass quench from-ase.xyz --out glass.xyz\n  qglass quench written-by-lammps.data --q 240 --out glass.xyz --relax-pressure\n')
+    .addHelpText('after', '\nExamples:\n  $ qglass quench from-ase.xyz --out glass.xyz\n  $ qglass quench written-by-lammps.data --q 240 --out glass.xyz --relax-pressure\n')
     .action((file: string, o: QuenchCliOptions) => {
       const ftol = parseNumber('--ftol', o.ftol);
       if (!(ftol > 0)) throw new UserError(`--ftol must be > 0; got ${o.ftol}`);

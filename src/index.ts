@@ -33,7 +33,7 @@ export { fccCellsFor, fccPositions } from './space/lattice.ts';
 
 // Files: extended XYZ, LAMMPS data, .npy, Matrix Market; atomic writes.
 export { readExtendedXyz, writeExtendedXyz, parseExtendedXyz, formatExtendedXyz } from './io/xyz.ts';
-export { formatLammpsData, writeLammpsData } from './io/lammps-data.ts';
+export { formatLammpsData, writeLammpsData, readLammpsData, parseLammpsData, formatPairTable, type PairTableSection } from './io/lammps-data.ts';
 export { readNpy, writeNpy, parseNpy, formatNpy, type NpyArray, type NpyData } from './io/npy.ts';
 export { writeHessianMatrixMarket, readMatrixMarket, type CoordinateMatrix } from './io/matrix-market.ts';
 export { writeFileAtomic } from './io/atomic-write.ts';
@@ -88,7 +88,9 @@ export {
   type CampaignDefinition, type CampaignInput, type MeasurementName, type Protocol,
 } from './ensemble/campaign.ts';
 export { runCampaign, type RunOptions, type RunEvent, type RunSummary } from './ensemble/runner.ts';
-export { campaignStatus, loadCampaignSamples, samplesToCsv, type CampaignStatus, type SampleRecord } from './ensemble/export.ts';
+export {
+  campaignStatus, loadCampaignSamples, samplesToCsv, samplesToHdf5Tree, writeSamplesHdf5, writeSamplesParquet, type CampaignStatus, type SampleRecord,
+} from './ensemble/export.ts';
 export { mergeShards, type MergeSummary } from './ensemble/merge.ts';
 export { parseShard, type Shard } from './ensemble/shard.ts';
 export { slurmScript, type SlurmOptions } from './ensemble/slurm.ts';

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { DEFAULT_PREPARE, nveSchedule, type PrepareOptions } from '../engine/prepare.ts';
 import { checkCampaignSize, checkDensity, checkNveSteps, LIMITS } from '../model/limits.ts';
 import { resolveDensity, type DensityChoice } from '../model/presets.ts';
-import { validateQ } from '../model/potential.ts';
+import { validateQ } from '../model/q-model.ts';
 import { fccCellsFor } from '../space/lattice.ts';
 import { validateSeed } from '../util/random.ts';
 import { DEFAULT_PAIR_CORRELATION } from '../measure/pair-correlation.ts';
@@ -219,9 +219,9 @@ export function readCampaign(dir: string): CampaignDefinition {
   return validateDefinition(raw, file);
 }
 
-export type ArtefactKind = 'glass' | 'modes' | 'nqle';
+export type ArtefactKind = 'glass' | 'modes' | 'nqle' | 'nqleOmega2';
 
-const ARTEFACT_FILE: Record<ArtefactKind, string> = { glass: 'glass.xyz', modes: 'modes.npy', nqle: 'nqle.npy' };
+const ARTEFACT_FILE: Record<ArtefactKind, string> = { glass: 'glass.xyz', modes: 'modes.npy', nqle: 'nqle.npy', nqleOmega2: 'nqle-omega2.npy' };
 
 /** Path of a sample's artefact relative to the campaign directory: samples/Q<Q>/<index>-<file>. */
 export function artefactPath(def: CampaignDefinition, Q: number, index: number, kind: ArtefactKind): string {

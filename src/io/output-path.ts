@@ -8,7 +8,7 @@ import { UserError } from '../util/errors.ts';
 import { assertReplaceable, fileKind } from './atomic-write.ts';
 
 /** A file the command will write: nothing or a regular file there, in an existing writable directory. */
-export function checkOutputPath(path: string, option: string): void {
+export function checkOutputPath(path: string, option = '--out'): void {
   if (path.trim() === '') throw new UserError(`${option} needs a file name`);
   assertReplaceable(path, option);
   const dir = dirname(resolve(path));

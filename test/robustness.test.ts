@@ -226,7 +226,7 @@ test('non-finite energies and forces are an error naming the particles: coincide
   let r = qglass(['energy', coincident, '--json']);
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /coincident\.xyz at Q = 40: the .*not finite/);
+  assert.match(r.stderr, /coincident\.xyz \(q-model, Q = 40\): the .*not finite/);
   assert.match(r.stderr, /atom 1 \(line 3\) is 0\.00 λ from atom 2 \(line 4\)/);
 
   const overlap = withAtom('overlap.xyz', 2, () => first.map((x, d) => String(Number(x) + (d === 0 ? 0.05 : 0))));

@@ -101,7 +101,7 @@ test('prepare --out onto a FIFO, a symlink or into a missing directory fails at 
   if (mkfifo(fifo)) {
     const r = qglass([...base, '--out', fifo]);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /prepare-fifo is a FIFO/);
+    assert.match(r.stderr, /prepare-fifo exists and is not a regular file but a FIFO/);
     assert.ok(lstatSync(fifo).isFIFO());
   } else t.diagnostic('mkfifo not available');
   const target = join(ROOT, 'keep.xyz');
@@ -128,7 +128,7 @@ test('campaign export --out and report --out go through the atomic writer: a sym
   symlinkSync(victim, link);
   const r = qglass(['campaign', 'export', dir, '--format', 'json', '--out', link]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /export-link\.json is a symbolic link/);
+  assert.match(r.stderr, /export-link\.json exists and is not a regular file but a symbolic link/);
   assert.equal(readFileSync(victim, 'utf8'), 'precious');
 
   const ok = qglass(['campaign', 'export', dir, '--format', 'json', '--out', join(ROOT, 'export.json')]);
@@ -140,7 +140,7 @@ test('campaign export --out and report --out go through the atomic writer: a sym
   symlinkSync(victim, join(reportDir, 'summary.json'));
   const rep = qglass(['report', dir, '--out', reportDir, '--no-png', '--bootstrap', '10']);
   assert.equal(rep.code, 2, rep.stderr);
-  assert.match(rep.stderr, /summary\.json is a symbolic link/);
+  assert.match(rep.stderr, /summary\.json exists and is not a regular file but a symbolic link/);
   assert.equal(readFileSync(victim, 'utf8'), 'precious');
   const missing = qglass(['report', dir, '--out', join(victim, 'sub'), '--no-png']);
   assert.equal(missing.code, 2, missing.stderr);

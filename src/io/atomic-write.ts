@@ -58,7 +58,7 @@ export function assertReplaceable(path: string, option: string | null): void {
     throw describeWriteError(err, path);
   }
   if (!st.isFile()) {
-    throw new UserError(`${option ? `${option} ` : ''}${path} is a ${fileKind(st)}, not a regular file; qglass only replaces regular files: choose another path`);
+    throw new UserError(`${option ? `${option} ` : ''}${path} exists and is not a regular file but a ${fileKind(st)}; qglass replaces only regular files: choose another path`);
   }
 }
 

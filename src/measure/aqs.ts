@@ -117,6 +117,8 @@ export interface EventApproach {
   exponent: number | null;
   /** γ_c from a straight-line fit of λ_min² against γ (a check on the bracket). */
   gammaCFromFit: number | null;
+  /** Approach points used by the fits (the closest ones along which λ_min falls). */
+  points: number;
 }
 
 export interface SoftSpotOverlap {
@@ -150,11 +152,17 @@ export interface AqsResult {
   localisationIndex: number;
   firstEvent: { approach: EventApproach | null; softSpots: SoftSpotOverlap | null } | null;
   tolerances: { stress: number; energy: number };
+  /** False if a minimisation failed: the path ends at the last minimum before it (failure says why). */
+  converged: boolean;
+  failure: string | null;
   cost: {
     steps: number; predicted: number; minimised: number; refinementSteps: number;
     forceEvaluations: number; linearSolveIterations: number; seconds: number;
   };
 }
+
+/** Extra bisections for the first event (its bracket is step/2^(refineDepth + this)). */
+const FIRST_EVENT_EXTRA_DEPTH = 6;
 
 export class AqsConvergenceError extends Error {}
 
@@ -386,7 +394,23 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     record(stable);
   };
 
+  let failure: string | null = null;
   while (stable.gamma < o.maxStrain - eps) {
+    try {
+      advance();
+    } catch (err) {
+      // a minimisation that did not converge ends the path; everything before it is kept
+      if (!(err instanceof AqsConvergenceError)) throw err;
+      failure = err.message;
+      sys.box = stable.box;
+      sys.positions.set(stable.positions);
+      break;
+    }
+  }
+  if (stable.gamma - d2refGamma > eps) closeSegment(stable.gamma);
+
+  /** One step of the regular grid from the last stable state, with refinement if it is an event. */
+  function advance(): void {
     const target = Math.min(o.maxStrain, (gridStep(stable.gamma) + 1) * o.step);
     let r = stepTo(target);
     let drop = isDrop(stable, r.state);
@@ -394,7 +418,8 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
       // bisect back from the last stable state: the instability lies in (stable.gamma, hi]
       const start = stable, startPred = pred;
       let hi = target, from = stable.gamma;
-      const minWidth = o.step / 2 ** o.refineDepth;
+      // the first event gets a finer bracket, so that its approach sweep resolves λ_min → 0
+      const minWidth = o.step / 2 ** (o.refineDepth + (events.length === 0 ? FIRST_EVENT_EXTRA_DEPTH : 0));
       while (hi - stable.gamma > minWidth * (1 + 1e-9)) {
         const m = stepTo(0.5 * (stable.gamma + hi));
         cost.refinementSteps++;
@@ -423,7 +448,6 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     }
     if (stable.gamma - d2refGamma >= o.d2minInterval - eps) closeSegment(stable.gamma);
   }
-  if (stable.gamma - d2refGamma > eps) closeSegment(stable.gamma);
 
   /** States at γ_c − δ, δ halving from the bracket start to twice its width, each with λ_min. */
   function approachSweep(start: State, startPred: Predictor, lo: number, hi: number): EventApproach {
@@ -467,7 +491,7 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     sigmaMax: sig[iMax], yieldStrain: path[iMax].gamma, flowStress, overshootRatio: sig[iMax] / flowStress,
     d2min: accumulated, profile, localisationIndex: profile.localisation,
     firstEvent: events.length > 0 ? { approach, softSpots } : null,
-    tolerances: tol, cost,
+    tolerances: tol, converged: failure === null, failure, cost,
   };
 }
 
@@ -476,10 +500,17 @@ function relaxOrThrow(sys: System, ftol: number, what: string): void {
   if (!m.converged) throw new AqsConvergenceError(`minimisation after ${what} did not reach max|F| < ${ftol} (max|F| = ${m.maxForce.toExponential(3)}, ${m.reason})`);
 }
 
-/** λ = c·(γ_c − γ)^a by least squares in logs, and γ_c from a straight-line fit of λ² against γ. */
-export function fitSquareRoot(gamma: number[], lambda: number[], gammaC: number): { exponent: number | null; gammaCFromFit: number | null } {
+/**
+ * λ = c·(γ_c − γ)^a by least squares in logs, and γ_c from a straight-line fit of λ² against γ,
+ * over the points closest to γ_c along which λ keeps falling (farther out the lowest mode may be
+ * another one than the one that goes soft). gamma ascending.
+ */
+export function fitSquareRoot(gamma: number[], lambda: number[], gammaC: number): { exponent: number | null; gammaCFromFit: number | null; points: number } {
+  let first = gamma.length - 1;
+  while (first > 0 && lambda[first - 1] > lambda[first]) first--;
+  const g = gamma.slice(first), l = lambda.slice(first);
   const xs: number[] = [], ys: number[] = [];
-  for (let k = 0; k < gamma.length; k++) if (gammaC - gamma[k] > 0 && lambda[k] > 0) { xs.push(Math.log(gammaC - gamma[k])); ys.push(Math.log(lambda[k])); }
+  for (let k = 0; k < g.length; k++) if (gammaC - g[k] > 0 && l[k] > 0) { xs.push(Math.log(gammaC - g[k])); ys.push(Math.log(l[k])); }
   const line = (x: number[], y: number[]) => {
     const m = x.length, mx = x.reduce((a, b) => a + b, 0) / m, my = y.reduce((a, b) => a + b, 0) / m;
     let sxy = 0, sxx = 0;
@@ -489,11 +520,11 @@ export function fitSquareRoot(gamma: number[], lambda: number[], gammaC: number)
   };
   const exponent = xs.length >= 3 ? line(xs, ys).slope : null;
   let gammaCFromFit: number | null = null;
-  if (gamma.length >= 3) {
-    const f = line(gamma, lambda.map((l) => l * l));
+  if (g.length >= 3) {
+    const f = line(g, l.map((x) => x * x));
     if (f.slope < 0) gammaCFromFit = -f.intercept / f.slope;
   }
-  return { exponent, gammaCFromFit };
+  return { exponent, gammaCFromFit, points: g.length };
 }
 
 function softSpotOverlap(u: Float64Array, unstrained: { box: Box; positions: Float64Array }, spots: NonNullable<AqsOptions['softSpots']>): SoftSpotOverlap {

@@ -24,9 +24,9 @@ import { cloneSystem } from '../engine/prepare.ts';
 import { buildPairTable } from '../engine/pair-table.ts';
 import type { System } from '../engine/system.ts';
 import { blockJacobiPreconditioner, solveCg } from '../linalg/cg.ts';
-import { assembleHessian, hessianOperator, type BlockHessian } from '../linalg/hessian.ts';
+import { assembleHessian, hessianOperator } from '../linalg/hessian.ts';
 import { lanczosSmallest } from '../linalg/lanczos.ts';
-import { type LinearOperator, projectOutTranslations } from '../linalg/operator.ts';
+import { projectOutTranslations } from '../linalg/operator.ts';
 import { type Box, boxVolume, deform } from '../space/box.ts';
 import { measureElastic, simpleShear, strainForceDerivative } from './elastic.ts';
 import { participationRatio } from './modes.ts';
@@ -211,18 +211,16 @@ interface State {
   energy: number;
   stress: number[];
   maxForce: number;
-  /** Non-affine displacement of the smooth step of dh that led here (null after a minimised step). */
+  /**
+   * Non-affine displacements of the last two smooth steps that led here, of strain dh and dh2 (du2
+   * the earlier; null after a minimised step), for extrapolating the next one.
+   */
   du: Float64Array | null;
   dh: number;
-}
-
-/** The prediction data of a minimum: its Hessian, preconditioner and v = dx/dγ (non-affine). */
-interface Predictor {
-  H: BlockHessian;
-  op: LinearOperator;
-  pre: LinearOperator;
-  v: Float64Array;
-  ok: boolean;
+  du2: Float64Array | null;
+  dh2: number;
+  /** v = dx/dγ (non-affine) by linear response, computed when first needed (null: the solve failed). */
+  v?: Float64Array | null;
 }
 
 export function runAqs(sys: System, options: AqsOptions): AqsResult {
@@ -259,8 +257,9 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
   let approach: EventApproach | null = null;
   let softSpots: SoftSpotOverlap | null = null;
 
-  const snapshot = (gamma: number, stress: number[], du: Float64Array | null = null, dh = 0): State => ({
-    gamma, box: sys.box, positions: sys.positions.slice(), energy: sys.energy, stress, maxForce: maxForceComponent(sys.forces), du, dh,
+  const snapshot = (gamma: number, stress: number[], from: State | null = null, du: Float64Array | null = null, dh = 0): State => ({
+    gamma, box: sys.box, positions: sys.positions.slice(), energy: sys.energy, stress, maxForce: maxForceComponent(sys.forces),
+    du, dh, du2: du && from ? from.du : null, dh2: from ? from.dh : 0,
   });
   const strainBy = (h: number) => {
     const d = deform(sys.box, sys.positions, E.map((x) => x * h));
@@ -268,42 +267,35 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     sys.positions.set(d.pos);
   };
 
-  /** Hessian, v = −H⁺·Ξ and the stress of the current minimum (one pair table for all three). */
+  /** v = −H⁺·Ξ at the minimum the system holds (null if the solve fails, e.g. H is not positive there). */
   let lastV: Float64Array | null = null;
-  const predictorAt = (): { pred: Predictor; stress: number[] } => {
+  const linearResponse = (): Float64Array | null => {
     const pairs = buildPairTable(sys);
-    const stress = stressTensor(sys, pairs);
     const H = assembleHessian(sys, pairs);
-    const op = hessianOperator(H), pre = blockJacobiPreconditioner(H);
     const xi = new Float64Array(3 * n);
     strainForceDerivative(pairs, E, xi);
     for (let k = 0; k < xi.length; k++) xi[k] = -xi[k];
     // v only predicts: its error h·δv is far below the O(h³) error of the prediction at this tolerance
-    const r = solveCg(op, xi, { tol: 1e-5, preconditioner: pre, x0: lastV ?? undefined });
+    const r = solveCg(hessianOperator(H), xi, { tol: 1e-5, preconditioner: blockJacobiPreconditioner(H), x0: lastV ?? undefined });
     cost.linearSolveIterations += r.iterations;
-    if (r.converged) lastV = r.x;
-    return { pred: { H, op, pre, v: r.x, ok: r.converged }, stress };
+    if (!r.converged) return null;
+    lastV = r.x;
+    return r.x;
   };
 
   /**
    * Inexact Newton from the predicted state: H·δ = F by preconditioned CG to a relative residual
-   * that tightens as max|F| falls, with the Hessian of the current point (the previous minimum's for a
-   * first correction that is already tiny). True if max|F| < ftol; false (the
-   * prediction failed) if a solve fails, a correction is not small, or max|F| stops falling.
+   * that tightens as max|F| falls, with the Hessian of the current point. True if max|F| < ftol;
+   * false (the prediction failed) if a solve fails, a correction is not small, or max|F| stops falling.
    */
-  const newton = (pred: Predictor): boolean => {
+  const newton = (): boolean => {
     const f = sys.forces;
     const floor = (0.1 * o.ftol) / Math.sqrt(f.length);
     let fmax = maxForceComponent(f);
-    let { op, pre } = pred;
-    for (let it = 0; it < 12; it++) {
-      if (it > 0 || fmax > 1e-6) {
-        // a Hessian at the current point: the previous minimum's is O(h) off and converges only linearly
-        const H = assembleHessian(sys);
-        op = hessianOperator(H);
-        pre = blockJacobiPreconditioner(H);
-      }
-      if (fmax < o.ftol) return true;
+    for (let it = 0; it < 12 && fmax >= o.ftol; it++) {
+      const H = assembleHessian(sys);
+      const op = hessianOperator(H), pre = blockJacobiPreconditioner(H);
+      // relative residual ~max|F|: the linear error then matches the quadratic one of Newton's step
       const r = solveCg(op, f.slice(), { tol: Math.min(0.1, Math.max(floor / fmax, Math.min(fmax, 1e-3))), preconditioner: pre });
       cost.linearSolveIterations += r.iterations;
       if (!r.converged) return false;
@@ -319,18 +311,40 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     return fmax < o.ftol;
   };
 
-  /** One strain step h from the stable state s (the system holds s): predicted, else minimised. */
-  const attempt = (s: State, pred: Predictor, h: number): 'predicted' | 'minimised' => {
+  /**
+   * One strain step h from the stable state s: the non-affine displacement is extrapolated
+   * quadratically from the last two smooth steps when there are two, else predicted as h·v (+ the
+   * second-order term from one previous step) with v by linear response; Newton finishes. If that
+   * fails the minimiser relaxes the affinely strained s.
+   */
+  const attempt = (s: State, h: number): 'predicted' | 'minimised' => {
     cost.steps++;
     sys.box = s.box;
     sys.positions.set(s.positions);
+    let u: Float64Array | null = null;
+    if (s.du && s.du2) {
+      // quadratic through the non-affine path at γ − dh − dh2, γ − dh, γ, evaluated at γ + h
+      const f1 = 1 / s.dh, f0 = 1 / s.dh2, c2 = (h * (h + s.dh)) / (s.dh + s.dh2);
+      u = new Float64Array(s.du.length);
+      for (let k = 0; k < u.length; k++) {
+        const d1 = s.du[k] * f1, d0 = s.du2[k] * f0;
+        u[k] = h * d1 + c2 * (d1 - d0);
+      }
+    } else {
+      if (s.v === undefined) s.v = linearResponse();
+      const v = s.v;
+      if (v) {
+        // (h²/2)·x″ from the last smooth step (dh, du): (dh²/2)·x″ ≈ dh·v − du
+        const c = s.du ? (h * h) / (s.dh * s.dh) : 0;
+        u = new Float64Array(v.length);
+        for (let k = 0; k < u.length; k++) u[k] = h * v[k] + (s.du ? c * (s.dh * v[k] - s.du[k]) : 0);
+      }
+    }
     strainBy(h);
-    if (pred.ok) {
-      // x(γ + h) − affine = h·v + (h²/2)·x″; x″ from the last smooth step (dh, du): (dh²/2)·x″ ≈ dh·v − du
-      const c = s.du ? (h * h) / (s.dh * s.dh) : 0;
-      for (let k = 0; k < pred.v.length; k++) sys.positions[k] += h * pred.v[k] + (s.du ? c * (s.dh * pred.v[k] - s.du[k]) : 0);
+    if (u) {
+      for (let k = 0; k < u.length; k++) sys.positions[k] += u[k];
       computeForces(sys);
-      if (newton(pred)) { cost.predicted++; return 'predicted'; }
+      if (newton()) { cost.predicted++; return 'predicted'; }
       sys.box = s.box;
       sys.positions.set(s.positions);
       strainBy(h);
@@ -348,8 +362,11 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     path.push(p);
     o.onState?.(p, sys);
   };
-  const lowestEigenvalue = (pred: Predictor): number | null => {
-    const r = lanczosSmallest(pred.op, { count: 1, project: projectOutTranslations, maxMatvecs: o.eigenMatvecs, tol: 1e-8 });
+  /** Lowest non-zero Hessian eigenvalue of a stable state (null if Lanczos did not converge). */
+  const lowestEigenvalue = (st: State): number | null => {
+    sys.box = st.box;
+    sys.positions.set(st.positions);
+    const r = lanczosSmallest(hessianOperator(assembleHessian(sys)), { count: 1, project: projectOutTranslations, maxMatvecs: o.eigenMatvecs, tol: 1e-8 });
     return r.converged ? r.values[0] : null;
   };
   const isDrop = (a: State, b: State) =>
@@ -365,25 +382,24 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     d2refGamma = gamma;
   };
 
-  let { pred, stress } = predictorAt();
+  computeForces(sys);
   if (maxForceComponent(sys.forces) >= o.ftol) {
     // a glass quenched to a looser tolerance: Newton from there reaches ftol below the minimiser's round-off floor
-    if (!newton(pred)) relaxOrThrow(sys, o.ftol, 'the initial configuration');
-    ({ pred, stress } = predictorAt());
+    if (!newton()) relaxOrThrow(sys, o.ftol, 'the initial configuration');
   }
-  let stable = snapshot(0, stress);
+  let stable = snapshot(0, stressTensor(sys));
   record(stable);
   moduli.push({ gamma: 0, mu: el0.shear[o.plane], G: el0.G, converged: el0.converged });
 
   const gridStep = (g: number) => Math.floor(g / o.step + 1e-9);
   const eps = 1e-9 * o.step;
-  /** Step from the stable state to strain target; returns the new state and how it was reached. */
-  const stepTo = (target: number) => {
-    const h = target - stable.gamma;
-    const how = attempt(stable, pred, h);
-    const next = predictorAt();
-    return { state: snapshot(target, next.stress, how === 'predicted' ? smoothDisplacement(stable, h) : null, h), pred: next.pred, how };
+  /** Step from a stable state to strain target; returns the new state and how it was reached. */
+  const stepFrom = (from: State, target: number) => {
+    const h = target - from.gamma;
+    const how = attempt(from, h);
+    return { state: snapshot(target, stressTensor(sys), from, how === 'predicted' ? smoothDisplacement(from, h) : null, h), how };
   };
+  const stepTo = (target: number) => stepFrom(stable, target);
   /** x − affine(s.positions) after a smooth step h from s (positions are continuous, never wrapped, along the path). */
   const smoothDisplacement = (s: State, h: number): Float64Array => {
     const a = deform(s.box, s.positions, E.map((x) => x * h)).pos;
@@ -391,9 +407,8 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     return a;
   };
   /** Make r's state the last stable one; the system holds it afterwards (forces not refreshed). */
-  const accept = (r: { state: State; pred: Predictor }) => {
+  const accept = (r: { state: State }) => {
     stable = r.state;
-    pred = r.pred;
     sys.box = stable.box;
     sys.positions.set(stable.positions);
     record(stable);
@@ -421,7 +436,7 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     let drop = isDrop(stable, r.state);
     if (r.how === 'minimised' && drop.event && o.refineDepth > 0) {
       // bisect back from the last stable state: the instability lies in (stable.gamma, hi]
-      const start = stable, startPred = pred;
+      const start = stable;
       let hi = target, from = stable.gamma;
       // the first event gets a finer bracket, so that its approach sweep resolves λ_min → 0
       const minWidth = o.step / 2 ** (o.refineDepth + (events.length === 0 ? FIRST_EVENT_EXTRA_DEPTH : 0));
@@ -433,14 +448,14 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
       }
       // the event is the step from the last stable state
       if (from !== stable.gamma) { r = stepTo(hi); drop = isDrop(stable, r.state); }
-      if (events.length === 0 && drop.event) approach = approachSweep(start, startPred, stable.gamma, hi);
+      if (events.length === 0 && drop.event) approach = approachSweep(start, stable.gamma, hi);
     }
     if (r.how === 'minimised' && drop.event) {
       const u = nonAffineField(stable, r.state);
       events.push({
         gamma: r.state.gamma, stressDrop: drop.stressDrop, energyDrop: drop.energyDrop,
         participation: participationRatio(u), particlesMoved: countMoved(u, o.moveThreshold),
-        lowestEigenvalueBefore: lowestEigenvalue(pred),
+        lowestEigenvalueBefore: lowestEigenvalue(stable),
       });
       eventFields.push(u);
       if (events.length === 1 && o.softSpots) softSpots = softSpotOverlap(u, unstrained, o.softSpots);
@@ -455,25 +470,23 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
   }
 
   /** States at γ_c − δ, δ halving from the bracket start to twice its width, each with λ_min. */
-  function approachSweep(start: State, startPred: Predictor, lo: number, hi: number): EventApproach {
+  function approachSweep(start: State, lo: number, hi: number): EventApproach {
     const gammaC = 0.5 * (lo + hi), width = hi - lo;
     const gam: number[] = [], lam: number[] = [];
-    let s = start, p = startPred;
-    const push = (g: number, pr: Predictor) => {
-      const l = lowestEigenvalue(pr);
-      if (l !== null && l > 0) { gam.push(g); lam.push(l); }
+    const push = (st: State) => {
+      const l = lowestEigenvalue(st);
+      if (l !== null && l > 0) { gam.push(st.gamma); lam.push(l); }
     };
-    push(s.gamma, p);
+    let s = start;
+    push(s);
     for (let delta = 0.5 * (gammaC - start.gamma); delta >= 2 * width; delta *= 0.5) {
       const target = gammaC - delta;
       if (target <= s.gamma) continue;
-      const how = attempt(s, p, target - s.gamma);
-      const next = predictorAt();
-      const ns = snapshot(target, next.stress);
+      const next = stepFrom(s, target);
       cost.refinementSteps++;
-      if (how === 'minimised' && isDrop(s, ns).event) break;
-      s = ns; p = next.pred;
-      push(target, p);
+      if (next.how === 'minimised' && isDrop(s, next.state).event) break;
+      s = next.state;
+      push(s);
     }
     return { gamma: gam, lambdaMin: lam, gammaC, gammaCError: width / 2, ...fitSquareRoot(gam, lam, gammaC) };
   }

@@ -33,7 +33,7 @@ import { participationRatio } from './modes.ts';
 import {
   countMoved, d2min, fieldCentre, fieldOverlap, fractionalCoordinate, nonAffineField, particleDistance, slabProfile, type SlabProfile,
 } from './nonaffine.ts';
-import { stressTensor } from './stress.ts';
+import { stressTensor, VOIGT_LABELS } from './stress.ts';
 
 export type ShearPlane = 'xy' | 'xz' | 'yz';
 
@@ -552,4 +552,37 @@ function softSpotOverlap(u: Float64Array, unstrained: { box: Box; positions: Flo
     nqle: spots.nqle.map((v) => fieldOverlap(u, v)), modes: spots.modes.map((v) => fieldOverlap(u, v)),
     nqleDistance: spots.nqle.map(dist), modesDistance: spots.modes.map(dist),
   };
+}
+
+/** The path as CSV: γ, the six stress components (Voigt order), E/N, p, max|F|. */
+export function aqsPathCsv(r: Pick<AqsResult, 'path'>): string {
+  return csvRows([
+    ['gamma', ...VOIGT_LABELS.map((l) => `sigma_${l}`), 'energy_per_particle', 'pressure', 'max_force'],
+    ...r.path.map((p) => [p.gamma, ...p.stress, p.energyPerParticle, p.pressure, p.maxForce]),
+  ]);
+}
+
+/** The events as CSV, one row per event. */
+export function aqsEventsCsv(r: Pick<AqsResult, 'events'>): string {
+  return csvRows([
+    ['gamma', 'stress_drop', 'energy_drop', 'participation', 'particles_moved', 'lowest_eigenvalue_before'],
+    ...r.events.map((e) => [e.gamma, e.stressDrop, e.energyDrop, e.participation, e.particlesMoved, e.lowestEigenvalueBefore]),
+  ]);
+}
+
+function csvRows(rows: ReadonlyArray<ReadonlyArray<number | string | null>>): string {
+  return rows.map((row) => row.join(',')).join('\n') + '\n';
+}
+
+/** Read the γ and σ_αβ columns of a path CSV written by aqsPathCsv. */
+export function parseAqsPathCsv(text: string, plane: ShearPlane): { gamma: number[]; sigma: number[] } {
+  const lines = text.trim().split('\n');
+  const col = 1 + SHEAR_PLANES[plane].voigt;
+  const gamma: number[] = [], sigma: number[] = [];
+  for (const line of lines.slice(1)) {
+    const v = line.split(',');
+    gamma.push(Number(v[0]));
+    sigma.push(Number(v[col]));
+  }
+  return { gamma, sigma };
 }

@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { formatNpy } from '../../io/npy.ts';
-import { AQS_DEFAULTS, isShearPlane, runAqs, type AqsResult } from '../../measure/aqs.ts';
+import { AQS_DEFAULTS, aqsEventsCsv, aqsPathCsv, isShearPlane, runAqs, type AqsResult } from '../../measure/aqs.ts';
 import { UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { measureModes } from '../../measure/modes.ts';
 import { findNqles } from '../../measure/nqle.ts';
-import { VOIGT_LABELS } from '../../measure/stress.ts';
 import { EXIT } from '../../util/exit-codes.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { loadGlass, Q_OPTION } from '../load.ts';
@@ -148,19 +147,12 @@ function writeAqsOutputs(dir: string, r: AqsResult, record: ReturnType<typeof aq
     if (existsSync(p) && !statSync(p).isFile()) throw new UserError(`${p} exists and is not a regular file; not overwritten`);
     return p;
   };
-  const csv = (rows: Array<Array<number | string | null>>) => rows.map((row) => row.join(',')).join('\n') + '\n';
-  writeFileAtomic(target('path.csv'), csv([
-    ['gamma', ...VOIGT_LABELS.map((l) => `sigma_${l}`), 'energy_per_particle', 'pressure', 'max_force'],
-    ...r.path.map((p) => [p.gamma, ...p.stress, p.energyPerParticle, p.pressure, p.maxForce]),
-  ]));
-  writeFileAtomic(target('events.csv'), csv([
-    ['gamma', 'stress_drop', 'energy_drop', 'participation', 'particles_moved', 'lowest_eigenvalue_before'],
-    ...r.events.map((e) => [e.gamma, e.stressDrop, e.energyDrop, e.participation, e.particlesMoved, e.lowestEigenvalueBefore]),
-  ]));
+  writeFileAtomic(target('path.csv'), aqsPathCsv(r));
+  writeFileAtomic(target('events.csv'), aqsEventsCsv(r));
   const fields = new Float64Array(r.eventFields.length * 3 * r.N);
   r.eventFields.forEach((u, k) => fields.set(u, k * 3 * r.N));
   writeFileAtomic(target('event-fields.npy'), formatNpy(fields, [r.eventFields.length, r.N, 3]));
   writeFileAtomic(target('d2min.npy'), formatNpy(r.d2min, [r.N]));
-  writeFileAtomic(target('profile.csv'), csv([['s', 'mean_d2min'], ...r.profile.centres.map((c, k) => [c, r.profile.mean[k]])]));
+  writeFileAtomic(target('profile.csv'), ['s,mean_d2min', ...r.profile.centres.map((c, k) => `${c},${r.profile.mean[k]}`)].join('\n') + '\n');
   writeFileAtomic(target('aqs.json'), JSON.stringify(record) + '\n');
 }

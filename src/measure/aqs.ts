@@ -161,6 +161,9 @@ export interface AqsResult {
   };
 }
 
+/** Minimiser iterations of a bisection probe before its energy is checked against the continuing minimum. */
+const PROBE_ITERATIONS = 200;
+
 /** Extra bisections for the first event (its bracket is step/2^(refineDepth + this)). */
 const FIRST_EVENT_EXTRA_DEPTH = 6;
 
@@ -315,9 +318,11 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
    * One strain step h from the stable state s: the non-affine displacement is extrapolated
    * quadratically from the last two smooth steps when there are two, else predicted as h·v (+ the
    * second-order term from one previous step) with v by linear response; Newton finishes. If that
-   * fails the minimiser relaxes the affinely strained s.
+   * fails the minimiser relaxes the affinely strained s. A probe (a bisection step near an event)
+   * stops early, as 'unstable', once the energy has fallen further below the elastic work than
+   * any continuation of s could: only whether the step crosses the instability is wanted.
    */
-  const attempt = (s: State, h: number): 'predicted' | 'minimised' => {
+  const attempt = (s: State, h: number, probe = false): 'predicted' | 'minimised' | 'unstable' => {
     cost.steps++;
     sys.box = s.box;
     sys.positions.set(s.positions);
@@ -348,6 +353,12 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
       sys.box = s.box;
       sys.positions.set(s.positions);
       strainBy(h);
+    }
+    if (probe && !minimizeCg(sys, { ftol: o.ftol, maxIterations: PROBE_ITERATIONS }).converged) {
+      computeForces(sys);
+      // the minimum continuing s lies within V·h·|σ| of U(s) + V·σ·h; the minimiser only goes down
+      const sigma = s.stress[voigt];
+      if (sys.energy < s.energy + V * sigma * h - V * h * Math.abs(sigma) - tol.energy) { cost.minimised++; return 'unstable'; }
     }
     relaxOrThrow(sys, o.ftol, `the strain step to γ = ${(s.gamma + h).toPrecision(8)}`);
     cost.minimised++;
@@ -394,9 +405,9 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
   const gridStep = (g: number) => Math.floor(g / o.step + 1e-9);
   const eps = 1e-9 * o.step;
   /** Step from a stable state to strain target; returns the new state and how it was reached. */
-  const stepFrom = (from: State, target: number) => {
+  const stepFrom = (from: State, target: number, probe = false) => {
     const h = target - from.gamma;
-    const how = attempt(from, h);
+    const how = attempt(from, h, probe);
     return { state: snapshot(target, stressTensor(sys), from, how === 'predicted' ? smoothDisplacement(from, h) : null, h), how };
   };
   const stepTo = (target: number) => stepFrom(stable, target);
@@ -441,10 +452,11 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
       // the first event gets a finer bracket, so that its approach sweep resolves λ_min → 0
       const minWidth = o.step / 2 ** (o.refineDepth + (events.length === 0 ? FIRST_EVENT_EXTRA_DEPTH : 0));
       while (hi - stable.gamma > minWidth * (1 + 1e-9)) {
-        const m = stepTo(0.5 * (stable.gamma + hi));
+        const m = stepFrom(stable, 0.5 * (stable.gamma + hi), true);
         cost.refinementSteps++;
         const d = isDrop(stable, m.state);
-        if (m.how === 'minimised' && d.event) { hi = m.state.gamma; r = m; drop = d; from = stable.gamma; } else accept(m);
+        if (m.how === 'unstable') { hi = m.state.gamma; from = NaN; } // not relaxed: the event is recomputed below
+        else if (m.how === 'minimised' && d.event) { hi = m.state.gamma; r = m; drop = d; from = stable.gamma; } else accept(m);
       }
       // the event is the step from the last stable state
       if (from !== stable.gamma) { r = stepTo(hi); drop = isDrop(stable, r.state); }
@@ -482,9 +494,9 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     for (let delta = 0.5 * (gammaC - start.gamma); delta >= 2 * width; delta *= 0.5) {
       const target = gammaC - delta;
       if (target <= s.gamma) continue;
-      const next = stepFrom(s, target);
+      const next = stepFrom(s, target, true);
       cost.refinementSteps++;
-      if (next.how === 'minimised' && isDrop(s, next.state).event) break;
+      if (next.how === 'unstable' || (next.how === 'minimised' && isDrop(s, next.state).event)) break;
       s = next.state;
       push(s);
     }

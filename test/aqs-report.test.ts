@@ -68,9 +68,10 @@ test('ensemble summary and Figure 6 of synthetic aqs records', async () => {
     for (const t of ['shear strain γ', 'σ/G₀', 'σ_max/σ_flow', 'stress drop Δσ/G₀', 'overlap |û·π̂| of the first event']) assert.ok(svg.includes(t), `fig6.svg lacks '${t}'`);
     const csv = readFileSync(join(out, 'fig6.csv'), 'utf8');
     assert.ok(/^table,/.test(csv) && csv.includes('eventSizes') && csv.includes('overlap'));
-    // without aqs the figure is a note, not a failure
+    // shear to yield is opt-in: a campaign without it has no Figure 6 and no note about it
     const plain = await writeReport({ samples: syntheticCampaign({ Qs: [10], samples: 3 }), parameters: null, source: 'fixture' }, { outDir: join(out, 'plain'), bootstrap: { replicates: 20 }, png: false });
-    assert.equal(plain.figures.find((f) => f.name === 'fig6')?.status, 'missing');
+    assert.equal(plain.figures.find((f) => f.name === 'fig6'), undefined);
+    assert.ok(plain.summary.perQ.every((q) => q.aqs === null && !q.missing.some((m) => /aqs|yield/.test(m))));
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

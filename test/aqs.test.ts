@@ -14,7 +14,7 @@ import { computeForces, maxForceComponent } from '../src/engine/forces.ts';
 import { cloneSystem } from '../src/engine/prepare.ts';
 import { systemToConfiguration, type System } from '../src/engine/system.ts';
 import { writeExtendedXyz } from '../src/io/xyz.ts';
-import { detectEvents, runAqs, SHEAR_PLANES, type ShearPlane } from '../src/measure/aqs.ts';
+import { detectEvents, extrapolationWeights, runAqs, SHEAR_PLANES, type ShearPlane } from '../src/measure/aqs.ts';
 import { measureElastic, UnrelaxedConfigurationError } from '../src/measure/elastic.ts';
 import { d2min, fractionalCoordinate, nonAffineField, slabProfile } from '../src/measure/nonaffine.ts';
 import { boxVolume, deform } from '../src/space/box.ts';
@@ -112,6 +112,17 @@ test('event detector: exactly the drops of a synthetic curve, none in noise or i
   const sc = (g: number) => 0.3 + 0.05 * Math.exp(-g / 0.002);
   const uc = (g: number) => V * (0.3 * g - 0.05 * 0.002 * Math.exp(-g / 0.002));
   assert.deepEqual(detectEvents(gs, gs.map(sc), gs.map(uc), V, tol), []);
+});
+
+test('step prediction: the extrapolation from k unequal past steps is exact for polynomials of degree k', () => {
+  const dh = [0.01, 0.02, 0.005], h = 0.015, g = 0.3;
+  const nodes = [g];
+  for (const d of dh) nodes.push(nodes[nodes.length - 1] - d);
+  for (const [k, X] of [[2, (x: number) => x * x - 3 * x], [3, (x: number) => 2 * x ** 3 - x * x + 0.5 * x]] as Array<[number, (x: number) => number]>) {
+    const w = extrapolationWeights(dh.slice(0, k), h);
+    const predicted = w.reduce((s, c, j) => s + c * (X(nodes[j]) - X(nodes[j + 1])), 0);
+    assert.ok(Math.abs(predicted - (X(g + h) - X(g))) < 1e-15, `degree ${k}: ${predicted} vs ${X(g + h) - X(g)}`);
+  }
 });
 
 test('D²_min vanishes under a homogeneous deformation and localises where particles moved', () => {

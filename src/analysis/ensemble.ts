@@ -311,8 +311,8 @@ function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['option
 
   const sheared = done.map((s) => s.aqs).filter((a): a is AqsInput => !!a && isNum(a.G0) && a.G0 > 0 && isNum(a.sigmaMax));
   counts.aqs = sheared.length;
-  if (sheared.length === 0) missing.push('shear to yield (aqs)');
-  else summary.aqs = summarizeAqs(sheared, bs);
+  // shear to yield is opt-in: its absence is not a gap worth a note
+  if (sheared.length > 0) summary.aqs = summarizeAqs(sheared, bs);
   return summary;
 }
 

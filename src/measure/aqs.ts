@@ -161,6 +161,22 @@ export interface AqsResult {
   };
 }
 
+/** Smooth steps remembered for extrapolating the next one (3: a cubic, error O(h⁴)). */
+const HISTORY = 3;
+
+/**
+ * Weights w_j with u = Σ_j w_j·du_j the increment from γ to γ + h of the polynomial through the
+ * path at γ, γ − dh₀, γ − dh₀ − dh₁, … (du_j the displacement of the step of dh_j, most recent first).
+ */
+export function extrapolationWeights(dh: readonly number[], h: number): number[] {
+  // nodes τ_0 = 0 > τ_1 > …, values X(τ_m) = −(du_0 + … + du_{m−1}); Lagrange weights L_m(h)
+  const tau = [0];
+  for (const d of dh) tau.push(tau[tau.length - 1] - d);
+  const L = tau.map((tm, m) => tau.reduce((p, ti, i) => (i === m ? p : (p * (h - ti)) / (tm - ti)), 1));
+  // u = Σ_m L_m·X(τ_m) − X(0) = −Σ_m L_m·Σ_{j<m} du_j, so w_j = −Σ_{m>j} L_m
+  return dh.map((_, j) => -L.slice(j + 1).reduce((a, b) => a + b, 0));
+}
+
 /** Minimiser iterations of a bisection probe before its energy is checked against the continuing minimum. */
 const PROBE_ITERATIONS = 200;
 
@@ -215,13 +231,10 @@ interface State {
   stress: number[];
   maxForce: number;
   /**
-   * Non-affine displacements of the last two smooth steps that led here, of strain dh and dh2 (du2
-   * the earlier; null after a minimised step), for extrapolating the next one.
+   * Non-affine displacements (du) and strains (dh) of the last smooth steps that led here, most
+   * recent first, at most HISTORY; empty after a minimised step. They extrapolate the next step.
    */
-  du: Float64Array | null;
-  dh: number;
-  du2: Float64Array | null;
-  dh2: number;
+  history: Array<{ du: Float64Array; dh: number }>;
   /** v = dx/dγ (non-affine) by linear response, computed when first needed (null: the solve failed). */
   v?: Float64Array | null;
 }
@@ -262,7 +275,7 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
 
   const snapshot = (gamma: number, stress: number[], from: State | null = null, du: Float64Array | null = null, dh = 0): State => ({
     gamma, box: sys.box, positions: sys.positions.slice(), energy: sys.energy, stress, maxForce: maxForceComponent(sys.forces),
-    du, dh, du2: du && from ? from.du : null, dh2: from ? from.dh : 0,
+    history: du && from ? [{ du, dh }, ...from.history].slice(0, HISTORY) : [],
   });
   const strainBy = (h: number) => {
     const d = deform(sys.box, sys.positions, E.map((x) => x * h));
@@ -315,8 +328,8 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
   };
 
   /**
-   * One strain step h from the stable state s: the non-affine displacement is extrapolated
-   * quadratically from the last two smooth steps when there are two, else predicted as h·v (+ the
+   * One strain step h from the stable state s: the non-affine displacement is extrapolated by the
+   * polynomial through the last smooth steps when there are two or more (HISTORY at most), else predicted as h·v (+ the
    * second-order term from one previous step) with v by linear response; Newton finishes. If that
    * fails the minimiser relaxes the affinely strained s. A probe (a bisection step near an event)
    * stops early, as 'unstable', once the energy has fallen further below the elastic work than
@@ -327,22 +340,23 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     sys.box = s.box;
     sys.positions.set(s.positions);
     let u: Float64Array | null = null;
-    if (s.du && s.du2) {
-      // quadratic through the non-affine path at γ − dh − dh2, γ − dh, γ, evaluated at γ + h
-      const f1 = 1 / s.dh, f0 = 1 / s.dh2, c2 = (h * (h + s.dh)) / (s.dh + s.dh2);
-      u = new Float64Array(s.du.length);
-      for (let k = 0; k < u.length; k++) {
-        const d1 = s.du[k] * f1, d0 = s.du2[k] * f0;
-        u[k] = h * d1 + c2 * (d1 - d0);
+    if (s.history.length >= 2) {
+      // polynomial through the non-affine path at the last history.length + 1 states, evaluated at γ + h
+      const w = extrapolationWeights(s.history.map((x) => x.dh), h);
+      u = new Float64Array(s.history[0].du.length);
+      for (let j = 0; j < w.length; j++) {
+        const du = s.history[j].du, c = w[j];
+        for (let k = 0; k < u.length; k++) u[k] += c * du[k];
       }
     } else {
       if (s.v === undefined) s.v = linearResponse();
       const v = s.v;
+      const last = s.history[0];
       if (v) {
         // (h²/2)·x″ from the last smooth step (dh, du): (dh²/2)·x″ ≈ dh·v − du
-        const c = s.du ? (h * h) / (s.dh * s.dh) : 0;
+        const c = last ? (h * h) / (last.dh * last.dh) : 0;
         u = new Float64Array(v.length);
-        for (let k = 0; k < u.length; k++) u[k] = h * v[k] + (s.du ? c * (s.dh * v[k] - s.du[k]) : 0);
+        for (let k = 0; k < u.length; k++) u[k] = h * v[k] + (last ? c * (last.dh * v[k] - last.du[k]) : 0);
       }
     }
     strainBy(h);

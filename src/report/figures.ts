@@ -460,7 +460,6 @@ function figure5b(s: EnsembleSummary, ctx: Context): Figure {
 function figure6(s: EnsembleSummary, ctx: Context): Figure {
   const title = 'Figure 6: yielding under athermal quasistatic shear';
   const qs = s.perQ.filter((q) => q.aqs);
-  if (qs.length === 0) return { name: 'fig6', title, missing: 'no shear to yield in the campaign (measure aqs)' };
   const curve: Row[] = qs.flatMap((q) => (q.aqs!.curve
     ? q.aqs!.curve.gamma.map((g, i) => {
       const v = q.aqs!.curve!.sigmaOverG[i], e = q.aqs!.curve!.error[i];
@@ -511,8 +510,9 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
   };
 }
 
-/** All figures of the paper for one ensemble summary, in order, then Figure 6 (yielding). */
+/** All figures of the paper for one ensemble summary, in order, then Figure 6 if any sample was sheared to yield (an opt-in measurement). */
 export function buildFigures(summary: EnsembleSummary): Figure[] {
   const ctx: Context = { Qs: summary.perQ.map((q) => q.Q) };
-  return [figure1, figure2, figure3, figure4, figure5a, figure5b, figure6].map((f) => f(summary, ctx));
+  const sheared = summary.perQ.some((q) => q.aqs);
+  return [figure1, figure2, figure3, figure4, figure5a, figure5b, ...(sheared ? [figure6] : [])].map((f) => f(summary, ctx));
 }

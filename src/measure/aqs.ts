@@ -3,13 +3,14 @@
  * upper-triangular box, planes xy, xz, yz with α < β), each step relaxed to max|F| < ftol, so
  * every state on the path is an energy minimum and σ_αβ = (1/V)·dU/dγ along it.
  *
- * A step is cheap when it is a small smooth perturbation of a minimum: the relaxed non-affine
- * displacement per unit strain is v = −H⁺·Ξ (Ξ = ∂²U/∂x∂γ, the solve of the linear-response shear
- * modulus, src/measure/elastic.ts), so the next minimum is predicted as the affine step plus Δγ·v
- * and finished by inexact Newton iterations (H·δ = F by preconditioned CG, the Hessian of the previous
- * minimum reused while it converges fast). Near
- * an instability the prediction fails (the iterations stall, grow or the solve breaks down), and
- * the nonlinear CG minimiser takes over from the affinely strained previous minimum.
+ * A step is cheap when it is a small smooth perturbation of a minimum. Its non-affine
+ * displacement is predicted by the polynomial through the last (up to three) smooth steps; where
+ * that history is missing (at the start, after an event) by linear response, v = −H⁺·Ξ per unit
+ * strain (Ξ = ∂²U/∂x∂γ, the solve of the linear-response shear modulus, src/measure/elastic.ts),
+ * plus the second-order term of the last step if there is one. Inexact Newton iterations (H·δ = F by
+ * preconditioned CG on the current Hessian) finish it: one or two per step. Near an instability the
+ * prediction fails (a correction is not small, max|F| stops falling, or a solve breaks down) and the
+ * nonlinear CG minimiser takes over from the affinely strained previous minimum.
  *
  * Plastic events are steps where the stress drops and the energy falls below the elastic work
  * V·σ̄·Δγ, both beyond tolerances far above the minimiser's noise. Near an event the step is bisected

@@ -20,7 +20,7 @@
  * λ_min ∝ (γ_c − γ)^½ of a saddle-node bifurcation.
  */
 import { computeForces, maxForceComponent } from '../engine/forces.ts';
-import { minimizeCg } from '../engine/minimize.ts';
+import { minimizeCg, minimizeFire } from '../engine/minimize.ts';
 import { cloneSystem } from '../engine/prepare.ts';
 import { buildPairTable } from '../engine/pair-table.ts';
 import type { System } from '../engine/system.ts';
@@ -329,6 +329,21 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
   };
 
   /**
+   * Relax the system to max|F| < ftol with the CG minimiser. Where it stalls short of ftol (line
+   * searches lost in round-off after a large rearrangement), Newton finishes from there if the
+   * state is close to a minimum, else FIRE and CG once more; otherwise AqsConvergenceError.
+   */
+  const relax = (what: string): void => {
+    let m = minimizeCg(sys, { ftol: o.ftol });
+    if (m.converged) return;
+    computeForces(sys);
+    if (newton()) return;
+    minimizeFire(sys, { ftol: o.ftol, maxIterations: 20_000 });
+    m = minimizeCg(sys, { ftol: o.ftol });
+    if (!m.converged) throw new AqsConvergenceError(`minimisation after ${what} did not reach max|F| < ${o.ftol} (max|F| = ${m.maxForce.toExponential(3)}, ${m.reason})`);
+  };
+
+  /**
    * One strain step h from the stable state s: the non-affine displacement is extrapolated by the
    * polynomial through the last smooth steps when there are two or more (HISTORY at most), else predicted as h·v (+ the
    * second-order term from one previous step) with v by linear response; Newton finishes. If that
@@ -375,7 +390,7 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
       const sigma = s.stress[voigt];
       if (sys.energy < s.energy + V * sigma * h - V * h * Math.abs(sigma) - tol.energy) { cost.minimised++; return 'unstable'; }
     }
-    relaxOrThrow(sys, o.ftol, `the strain step to γ = ${(s.gamma + h).toPrecision(8)}`);
+    relax(`the strain step to γ = ${(s.gamma + h).toPrecision(8)}`);
     cost.minimised++;
     return 'minimised';
   };
@@ -411,7 +426,7 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
   computeForces(sys);
   if (maxForceComponent(sys.forces) >= o.ftol) {
     // a glass quenched to a looser tolerance: Newton from there reaches ftol below the minimiser's round-off floor
-    if (!newton()) relaxOrThrow(sys, o.ftol, 'the initial configuration');
+    if (!newton()) relax('the initial configuration');
   }
   let stable = snapshot(0, stressTensor(sys));
   record(stable);
@@ -540,10 +555,6 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
   };
 }
 
-function relaxOrThrow(sys: System, ftol: number, what: string): void {
-  const m = minimizeCg(sys, { ftol });
-  if (!m.converged) throw new AqsConvergenceError(`minimisation after ${what} did not reach max|F| < ${ftol} (max|F| = ${m.maxForce.toExponential(3)}, ${m.reason})`);
-}
 
 /**
  * λ = c·(γ_c − γ)^a by least squares in logs, and γ_c from a straight-line fit of λ² against γ,

@@ -88,8 +88,8 @@ export function registerMeasureAqs(measure: Command): void {
           onState: (p) => progress.update(Math.min(grid, Math.floor(p.gamma / step + 1e-9))),
         });
       } catch (err) {
-        if (err instanceof UnrelaxedConfigurationError) throw new UserError(`${file}: ${err.message}`);
-        if (err instanceof RangeError) throw new UserError(`${file}: ${err.message}`);
+        // not at a minimum, or a configuration the engine cannot take: bad input, named by file
+        if (err instanceof UnrelaxedConfigurationError || err instanceof RangeError) throw new UserError(`${file}: ${err.message}`);
         throw err;
       } finally {
         progress.stop();

@@ -20,7 +20,7 @@ import { DEFAULT_PREPARE, prepareGlass } from '../src/engine/prepare.ts';
 import { systemFromConfiguration, systemToConfiguration } from '../src/engine/system.ts';
 import { readExtendedXyz, writeExtendedXyz } from '../src/io/xyz.ts';
 import { runAqs } from '../src/measure/aqs.ts';
-import { makePairModel } from '../src/model/potential.ts';
+import { qModel } from '../src/model/q-model.ts';
 import { resolveDensity } from '../src/model/presets.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -51,7 +51,7 @@ export async function run(): Promise<object> {
     const file = join(cache, `aqs-glass-Q${Q}-N${N}-seed1.xyz`);
     const prep = prepareGlass({ ...DEFAULT_PREPARE, Q, N, density, seed: 1 });
     writeExtendedXyz(file, systemToConfiguration(prep.system, { Q, density, densityMode: mode, seed: 1 }));
-    const sys = systemFromConfiguration(readExtendedXyz(file), makePairModel(Q));
+    const sys = systemFromConfiguration(readExtendedXyz(file), qModel(Q));
 
     let tFirst = 0, tLast = 0;
     const r = runAqs(sys, {

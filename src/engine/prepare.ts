@@ -1,5 +1,5 @@
 /**
- * The glass preparation protocol of SPEC.md §2, one sample:
+ * The glass preparation protocol (docs/methods.md §3), one sample:
  *  1. FCC lattice in a cube of volume N/ρ, species assigned at random (exactly N/2 each).
  *  2. Overlap removal: FIRE with a per-particle step cap until E/N ≤ overlapEnergy.
  *  3. Maxwell–Boltzmann velocities at T₀, zero momentum, NVE velocity Verlet for nveTime.
@@ -7,7 +7,7 @@
  *  5. Optionally: relax the box volume to p = 0 (isotropic scaling, re-quenched each step).
  * Every open choice is a field of PrepareOptions with the default given here.
  */
-import { makePairModel, type PairModel } from '../model/potential.ts';
+import { makePairLaw } from '../model/laws.ts';
 import { cubicBox, dilate, boxVolume } from '../space/box.ts';
 import { fccCellsFor, fccPositions } from '../space/lattice.ts';
 import { createRandom } from '../util/random.ts';
@@ -17,6 +17,8 @@ import { minimizeCg, minimizeFire, type MinimizeResult } from './minimize.ts';
 import { createSystem, particleCount, sortSpatially, virialPressure, type System } from './system.ts';
 
 export interface PrepareOptions {
+  /** The pair law: the Q-model (default) or its purely repulsive variant. */
+  model?: 'q-model' | 'repulsive-q';
   Q: number;
   N: number;
   density: number;
@@ -95,7 +97,7 @@ export function validatePrepareOptions(o: PrepareOptions): void {
 
 export function prepareGlass(opts: PrepareOptions, onProgress?: (p: PrepareProgress) => void): PrepareResult {
   validatePrepareOptions(opts);
-  const model: PairModel = makePairModel(opts.Q);
+  const model = makePairLaw(opts.model ?? 'q-model', { Q: opts.Q });
   const rng = createRandom(opts.seed);
   const k = fccCellsFor(opts.N);
   const length = Math.cbrt(opts.N / opts.density);
@@ -133,7 +135,10 @@ export function prepareGlass(opts: PrepareOptions, onProgress?: (p: PrepareProgr
   };
 }
 
-function quenchCg(sys: System, opts: PrepareOptions, onFraction?: (f: number) => void): MinimizeResult {
+/** The quench and box-relaxation settings (of PrepareOptions) that re-minimising a given configuration uses. */
+export type RelaxOptions = Pick<PrepareOptions, 'ftol' | 'relaxPressureTol' | 'maxCgIterations'>;
+
+function quenchCg(sys: System, opts: RelaxOptions, onFraction?: (f: number) => void): MinimizeResult {
   let fStart = 0;
   return minimizeCg(sys, {
     ftol: opts.ftol, maxIterations: opts.maxCgIterations,
@@ -171,7 +176,7 @@ export function cloneSystem(sys: System): System {
 }
 
 /** Newton iteration on the volume: scale by (1 + p/(3K)), re-quench, until |p|/K < tol. */
-function relaxToZeroPressure(sys: System, opts: PrepareOptions, quenched: MinimizeResult): { steps: number; bulkModulus: number; quench: MinimizeResult } {
+export function relaxToZeroPressure(sys: System, opts: RelaxOptions, quenched: MinimizeResult): { steps: number; bulkModulus: number; quench: MinimizeResult } {
   let quench = quenched;
   for (let step = 0; step <= 50; step++) {
     const K = finiteDilationBulkModulus(sys, opts.ftol);
@@ -191,7 +196,7 @@ export function prepareSummary(r: PrepareResult, densityMode: string) {
   const sys = r.system;
   const N = particleCount(sys);
   return {
-    Q: r.options.Q, N, density: r.options.density, densityMode, seed: r.options.seed,
+    model: sys.model.name, Q: r.options.Q, N, density: r.options.density, densityMode, seed: r.options.seed,
     finalDensity: N / (sys.box.lx * sys.box.ly * sys.box.lz),
     energyPerParticle: sys.energy / N, pressure: virialPressure(sys), maxForce: r.quench.maxForce,
     converged: r.quench.converged, minimizerIterations: r.quench.iterations,

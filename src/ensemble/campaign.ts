@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PREPARE, type PrepareOptions } from '../engine/prepare.ts';
 import { resolveDensity, type DensityChoice } from '../model/presets.ts';
-import { validateQ } from '../model/potential.ts';
+import { validateQ } from '../model/q-model.ts';
 import { fccCellsFor } from '../space/lattice.ts';
 import { validateSeed } from '../util/random.ts';
 import { DEFAULT_PAIR_CORRELATION } from '../measure/pair-correlation.ts';
@@ -217,10 +217,10 @@ export function readCampaign(dir: string): CampaignDefinition {
   return validateDefinition(raw, file);
 }
 
-export type ArtefactKind = 'glass' | 'modes' | 'nqle' | 'aqs-path' | 'aqs-events' | 'aqs-first-event' | 'aqs-d2min';
+export type ArtefactKind = 'glass' | 'modes' | 'nqle' | 'nqleOmega2' | 'aqs-path' | 'aqs-events' | 'aqs-first-event' | 'aqs-d2min';
 
 const ARTEFACT_FILE: Record<ArtefactKind, string> = {
-  glass: 'glass.xyz', modes: 'modes.npy', nqle: 'nqle.npy',
+  glass: 'glass.xyz', modes: 'modes.npy', nqle: 'nqle.npy', nqleOmega2: 'nqle-omega2.npy',
   'aqs-path': 'aqs-path.csv', 'aqs-events': 'aqs-events.csv', 'aqs-first-event': 'aqs-first-event.npy', 'aqs-d2min': 'aqs-d2min.npy',
 };
 

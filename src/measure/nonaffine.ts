@@ -5,20 +5,26 @@
  *   u_i = x_i − F·x⁰_i with F = h·h₀⁻¹ the homogeneous deformation of the cell, minimum-imaged
  *   and with the mean (a rigid translation) removed.
  * - D²_min (Falk and Langer 1998): for particle i with neighbours j in the first shell of the
- *   reference state (r < FIRST_SHELL·λ_ij), J_i minimises D²_i = Σ_j |d_ij − J_i·d⁰_ij|² (3×3
+ *   reference state, J_i minimises D²_i = Σ_j |d_ij − J_i·d⁰_ij|² (3×3
  *   least squares: J = X·Y⁻¹, X = Σ d·d⁰ᵀ, Y = Σ d⁰·d⁰ᵀ) and D²_min,i is that minimum.
  * - Localisation along a direction: the fraction of a per-particle quantity carried by the most
  *   loaded periodic slab of given width (a shear band puts most of it in one slab; homogeneous
  *   flow gives the slab's share of the box).
  */
-import { PAIR_LAMBDA } from '../model/potential.ts';
+import type { PairLaw } from '../model/pair-law.ts';
 import { buildPairTable } from '../engine/pair-table.ts';
 import type { System } from '../engine/system.ts';
 import { type Box, minimumImage } from '../space/box.ts';
 import { dot, projectOutTranslations } from '../linalg/operator.ts';
 
-/** First-shell radius in units of λ_ij: the first minimum of g(r) of these glasses lies near 1.5 λ_ij. */
-export const FIRST_SHELL = 1.5;
+/**
+ * Squared first-shell radius per pair type. For the inverse-power laws (cutoff 2λ_ij) the first
+ * minimum of g(r) lies near 1.5·λ_ij = 0.75·cutoff; contact laws interact only within their first
+ * shell, so every interacting pair is a neighbour.
+ */
+export function firstShell2(law: PairLaw): Float64Array {
+  return law.kernel.family === 'inverse-power' ? law.cutoff2.map((c2) => 0.5625 * c2) : law.cutoff2.slice();
+}
 
 /** x_i − F·x⁰_i for F = h·h₀⁻¹ (both cells upper triangular), minimum-imaged in h, translation removed. */
 export function nonAffineField(ref: { box: Box; positions: Float64Array }, cur: { box: Box; positions: Float64Array }): Float64Array {
@@ -82,12 +88,10 @@ export function d2min(ref: System, cur: { box: Box; positions: Float64Array }, o
   const n = ref.species.length;
   const pairs = buildPairTable(ref);
   const sp = ref.species;
+  const shell2 = firstShell2(ref.model);
   const shell = new Int32Array(pairs.count);
   let m = 0;
-  for (let p = 0; p < pairs.count; p++) {
-    const l = FIRST_SHELL * PAIR_LAMBDA[sp[pairs.i[p]] + sp[pairs.j[p]]];
-    if (pairs.r2[p] < l * l) shell[m++] = p;
-  }
+  for (let p = 0; p < pairs.count; p++) if (pairs.r2[p] < shell2[sp[pairs.i[p]] + sp[pairs.j[p]]]) shell[m++] = p;
   // current separations of the shell pairs
   const dc = new Float64Array(3 * m);
   const x = cur.positions;

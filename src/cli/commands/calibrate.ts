@@ -1,7 +1,7 @@
 /** `qglass calibrate`: the zero-pressure density of the preparation protocol for one (Q, N). */
 import type { Command } from 'commander';
 import { calibrateDensity } from '../../ensemble/calibrate.ts';
-import { validateQ } from '../../model/potential.ts';
+import { validateQ } from '../../model/q-model.ts';
 import { fccCellsFor } from '../../space/lattice.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 
@@ -9,6 +9,7 @@ export function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
     .description('find the density at which the ensemble-mean p/K of prepared glasses vanishes (|p/K| ≤ tol)')
+    .addHelpText('after', '\nExample:\n  $ qglass calibrate --q 240 --n 2048 --samples 8\n')
     .requiredOption('--q <Q>', 'repulsive stiffness Q (> 6)')
     .requiredOption('--n <N>', 'number of particles, 4·k³')
     .option('--samples <S>', 'independent samples per round (≥ 2)', '8')

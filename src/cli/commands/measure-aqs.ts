@@ -16,6 +16,7 @@ import { UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { measureModes } from '../../measure/modes.ts';
 import { findNqles } from '../../measure/nqle.ts';
 import { EXIT } from '../../util/exit-codes.ts';
+import { lawLabel, lawMetadata } from '../../model/laws.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { loadGlass, Q_OPTION } from '../load.ts';
 import { createProgress } from '../progress.ts';
@@ -94,7 +95,7 @@ export function registerMeasureAqs(measure: Command): void {
       } finally {
         progress.stop();
       }
-      const record = aqsRecord(r, { file, Q: model.Q, maxStrain, step, ftol });
+      const record = aqsRecord(r, { file, ...lawMetadata(model), maxStrain, step, ftol });
       if (o.out) writeAqsOutputs(o.out, r, record);
       if (!r.converged) {
         process.stderr.write(`qglass: warning: the path ends at γ = ${r.path[r.path.length - 1].gamma}: ${r.failure}\n`);
@@ -107,7 +108,7 @@ export function registerMeasureAqs(measure: Command): void {
       const first = r.firstEvent;
       const f = (x: number | null | undefined, d = 5) => (x === null || x === undefined ? '—' : x.toFixed(d));
       process.stdout.write(
-        `${file}: Q = ${model.Q}, N = ${N}; simple shear ${plane} to γ = ${r.path[r.path.length - 1].gamma} in steps of ${step} (ftol ${ftol})\n` +
+        `${file}: ${lawLabel(model)}, N = ${N}; simple shear ${plane} to γ = ${r.path[r.path.length - 1].gamma} in steps of ${step} (ftol ${ftol})\n` +
         `  G₀ = ${f(r.G0)} (μ_${plane} = ${f(r.moduli[0].mu)})   σ_max = ${f(r.sigmaMax)} at γ = ${f(r.yieldStrain)}   ` +
         `σ_flow = ${f(r.flowStress)}   σ_max/σ_flow = ${f(r.overshootRatio, 4)}\n` +
         `  plastic events: ${r.events.length}` +
@@ -128,7 +129,7 @@ export function registerMeasureAqs(measure: Command): void {
 }
 
 /** The --json record: path, events and the yield scalars first, then the details. */
-export function aqsRecord(r: AqsResult, meta: { file: string; Q: number; maxStrain: number; step: number; ftol: number }) {
+export function aqsRecord(r: AqsResult, meta: { file: string; maxStrain: number; step: number; ftol: number } & Record<string, string | number>) {
   return {
     ...meta, plane: r.plane, N: r.N, volume: r.volume,
     path: r.path, events: r.events,

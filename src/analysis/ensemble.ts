@@ -44,6 +44,37 @@ export interface SampleInput {
   /** As `measure gr --json`: r and the peak position already in units of a₀. */
   gr?: Maybe<{ r: number[]; gLL: number[]; firstPeak?: Maybe<{ height: number; position: number }> }>;
   nqle?: Maybe<{ modes: NqleModeInput[] }>;
+  aqs?: Maybe<AqsInput>;
+}
+
+/** What the analysis reads of a sample's shear to yield (`measure aqs --json` names; curve from its path artefact). */
+export interface AqsInput {
+  G0: number;
+  sigmaMax: number;
+  flowStress: number;
+  overshootRatio: number;
+  localisationIndex: number;
+  events: { stressDrop: number; energyDrop: number }[];
+  /** Overlap of the first event's non-affine field with each of the sample's softest NQLEs (null: none). */
+  firstEventNqleOverlap?: Maybe<number[]>;
+  /** σ_αβ along the path (γ ascending), when its artefact was read. */
+  curve?: Maybe<{ gamma: number[]; sigma: number[] }>;
+}
+
+export interface AqsSummary {
+  samples: number;
+  /** Mean σ/G₀ over samples on a common γ grid (the first curve's regular points), with its standard error. */
+  curve: { gamma: number[]; sigmaOverG: number[]; error: number[] } | null;
+  sigmaMaxOverG: Estimate;
+  flowStressOverG: Estimate;
+  overshootRatio: Estimate;
+  localisationIndex: Estimate;
+  /** Mean stress drop per event over G₀, pooled over samples, and all of them (for the distribution). */
+  meanEventSize: Estimate;
+  eventSizes: number[];
+  /** |û·π̂| of the first event with the softest NQLE (first of the list), and with the best-overlapping one. */
+  firstEventOverlap: Estimate;
+  firstEventBestOverlap: Estimate;
 }
 
 export interface AnalysisOptions {
@@ -95,12 +126,13 @@ export interface QSummary {
   /** Mean of the per-sample densities. */
   density: number;
   densityMode: string | null;
-  counts: { total: number; done: number; failed: number; other: number; elastic: number; modes: number; gr: number; nqle: number };
+  counts: { total: number; done: number; failed: number; other: number; elastic: number; modes: number; gr: number; nqle: number; aqs: number };
   elastic: ElasticSummary | null;
   disorder: DisorderSummary | null;
   structure: StructureSummary | null;
   spectrum: SpectrumReport | null;
   nqle: NqleSummary | null;
+  aqs: AqsSummary | null;
   /** What could not be computed for this Q, and why. */
   missing: string[];
   /** Errors of failed samples (first few), for the report. */
@@ -164,7 +196,7 @@ function interpolate(xs: number[], ys: number[], x: number): number {
 
 function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['options']): QSummary {
   const missing: string[] = [];
-  const counts = { total: all.length, done: 0, failed: 0, other: 0, elastic: 0, modes: 0, gr: 0, nqle: 0 };
+  const counts = { total: all.length, done: 0, failed: 0, other: 0, elastic: 0, modes: 0, gr: 0, nqle: 0, aqs: 0 };
   for (const s of all) {
     if (s.status === 'done') counts.done++;
     else if (s.status === 'failed') counts.failed++;
@@ -193,6 +225,7 @@ function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['option
     structure: null,
     spectrum: null,
     nqle: null,
+    aqs: null,
     missing,
     failures,
   };
@@ -275,7 +308,39 @@ function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['option
       omega2: bootstrapMean(softest.map((m) => m.omega2), bs),
     };
   }
+
+  const sheared = done.map((s) => s.aqs).filter((a): a is AqsInput => !!a && isNum(a.G0) && a.G0 > 0 && isNum(a.sigmaMax));
+  counts.aqs = sheared.length;
+  // shear to yield is opt-in: its absence is not a gap worth a note
+  if (sheared.length > 0) summary.aqs = summarizeAqs(sheared, bs);
   return summary;
+}
+
+function summarizeAqs(sheared: AqsInput[], bs: Required<BootstrapOptions>): AqsSummary {
+  const over = (f: (a: AqsInput) => number) => bootstrapMean(sheared.map(f).filter(isNum), bs);
+  const sizes = sheared.flatMap((a) => a.events.map((e) => e.stressDrop / a.G0)).filter(isNum);
+  const curves = sheared.filter((a) => a.curve && a.curve.gamma.length > 1).map((a) => ({ x: a.curve!.gamma, y: a.curve!.sigma.map((v) => v / a.G0) }));
+  let curve: AqsSummary['curve'] = null;
+  if (curves.length > 0) {
+    // on the first curve's points (refined ones near its events included), up to the shortest path
+    const end = Math.min(...curves.map((c) => c.x[c.x.length - 1]));
+    const avg = averageCurves(curves);
+    const keep = avg.x.map((g) => g <= end);
+    curve = { gamma: avg.x.filter((_, i) => keep[i]), sigmaOverG: avg.y.filter((_, i) => keep[i]), error: avg.error.filter((_, i) => keep[i]) };
+  }
+  const overlaps = sheared.map((a) => a.firstEventNqleOverlap).filter((o): o is number[] => !!o && o.length > 0);
+  return {
+    samples: sheared.length,
+    curve,
+    sigmaMaxOverG: over((a) => a.sigmaMax / a.G0),
+    flowStressOverG: over((a) => a.flowStress / a.G0),
+    overshootRatio: over((a) => a.overshootRatio),
+    localisationIndex: over((a) => a.localisationIndex),
+    meanEventSize: bootstrapMean(sizes, bs),
+    eventSizes: sizes,
+    firstEventOverlap: bootstrapMean(overlaps.map((o) => o[0]), bs),
+    firstEventBestOverlap: bootstrapMean(overlaps.map((o) => Math.max(...o)), bs),
+  };
 }
 
 /** The per-Q summaries of all samples, in increasing Q. */

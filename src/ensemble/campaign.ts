@@ -23,8 +23,12 @@ import { decimalOrNaN } from '../util/decimal.ts';
 export const CAMPAIGN_FILE = 'campaign.json';
 
 /** Measurements a sample can run after preparation, in pipeline order. */
-export const MEASUREMENTS = ['elastic', 'modes', 'gr', 'nqle'] as const;
+export const MEASUREMENTS = ['elastic', 'modes', 'gr', 'nqle', 'aqs'] as const;
 export type MeasurementName = (typeof MEASUREMENTS)[number];
+/** Those a campaign runs unless told otherwise (shear to yield, aqs, is asked for explicitly: it costs far more). */
+export const DEFAULT_MEASUREMENTS: readonly MeasurementName[] = ['elastic', 'modes', 'gr', 'nqle'];
+/** Athermal quasistatic shear of each sample: plane xy to maxStrain in steps of step. */
+export const DEFAULT_AQS = { plane: 'xy', maxStrain: 0.15, step: 2e-4 } as const;
 
 export type Protocol = Omit<PrepareOptions, 'Q' | 'N' | 'density' | 'seed'>;
 
@@ -66,6 +70,7 @@ export const CampaignSchema = z
     nqle: z.strictObject({ count: z.number().int().positive() }),
     /** g(r) grid in units of a₀; rmax stays below half the box width, 0.5·N^(1/3)·a₀ for a cube. */
     gr: z.strictObject({ binWidth: positive, rmax: positive }),
+    aqs: z.strictObject({ plane: z.enum(['xy', 'xz', 'yz']), maxStrain: positive.max(0.5), step: positive }).optional(),
     /** Version of qglass that created the campaign (informative; not part of the identity). */
     createdBy: z.string(),
   })
@@ -78,6 +83,8 @@ export const CampaignSchema = z
       ctx.addIssue({ code: 'custom', path: ['gr', 'rmax'], message: `g(r) rmax must lie between the bin width and half the box width (${(0.5 * Math.cbrt(c.N)).toFixed(3)} a₀ for N = ${c.N})` });
     }
     if (new Set(c.measure).size !== c.measure.length) ctx.addIssue({ code: 'custom', path: ['measure'], message: 'measurements must be distinct' });
+    if (c.measure.includes('aqs') && !c.aqs) ctx.addIssue({ code: 'custom', path: ['aqs'], message: 'the aqs measurement needs its strain settings' });
+    if (c.aqs && c.aqs.step > c.aqs.maxStrain) ctx.addIssue({ code: 'custom', path: ['aqs', 'step'], message: 'the aqs strain step exceeds the final strain' });
     for (const Q of c.Q) {
       if (!c.density.perQ.some((d) => d.Q === Q)) ctx.addIssue({ code: 'custom', path: ['density', 'perQ'], message: `no density for Q = ${Q}` });
     }
@@ -98,6 +105,9 @@ export interface CampaignInput {
   modes?: number;
   /** Softest NQLEs per sample (default 5). */
   nqle?: number;
+  /** Final strain and strain step of the aqs stage (defaults DEFAULT_AQS). */
+  aqsMaxStrain?: number;
+  aqsStep?: number;
   createdBy: string;
   /** Accept NVE runs longer than the step limit (model/limits.ts). */
   force?: boolean;
@@ -130,6 +140,9 @@ export function defineCampaign(input: CampaignInput): CampaignDefinition {
     modes: { count: input.modes ?? DEFAULT_MODE_COUNT },
     nqle: { count: input.nqle ?? DEFAULT_NQLE.count },
     gr: { binWidth: DEFAULT_PAIR_CORRELATION.binWidth, rmax: defaultGrRange(input.N) },
+    ...(measure.includes('aqs')
+      ? { aqs: { plane: DEFAULT_AQS.plane, maxStrain: input.aqsMaxStrain ?? DEFAULT_AQS.maxStrain, step: input.aqsStep ?? DEFAULT_AQS.step } }
+      : {}),
     createdBy: input.createdBy,
   };
   return validateDefinition(def, 'the campaign options');
@@ -219,9 +232,12 @@ export function readCampaign(dir: string): CampaignDefinition {
   return validateDefinition(raw, file);
 }
 
-export type ArtefactKind = 'glass' | 'modes' | 'nqle' | 'nqleOmega2';
+export type ArtefactKind = 'glass' | 'modes' | 'nqle' | 'nqleOmega2' | 'aqs-path' | 'aqs-events' | 'aqs-first-event' | 'aqs-d2min';
 
-const ARTEFACT_FILE: Record<ArtefactKind, string> = { glass: 'glass.xyz', modes: 'modes.npy', nqle: 'nqle.npy', nqleOmega2: 'nqle-omega2.npy' };
+const ARTEFACT_FILE: Record<ArtefactKind, string> = {
+  glass: 'glass.xyz', modes: 'modes.npy', nqle: 'nqle.npy', nqleOmega2: 'nqle-omega2.npy',
+  'aqs-path': 'aqs-path.csv', 'aqs-events': 'aqs-events.csv', 'aqs-first-event': 'aqs-first-event.npy', 'aqs-d2min': 'aqs-d2min.npy',
+};
 
 /** Path of a sample's artefact relative to the campaign directory: samples/Q<Q>/<index>-<file>. */
 export function artefactPath(def: CampaignDefinition, Q: number, index: number, kind: ArtefactKind): string {

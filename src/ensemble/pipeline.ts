@@ -17,7 +17,9 @@ import { writeFileAtomic } from '../io/atomic-write.ts';
 import { measureElastic, type ElasticResult } from '../measure/elastic.ts';
 import { measureModes, soundScales, type ModesResult, type SoundScales } from '../measure/modes.ts';
 import { findNqles, type NqleResult } from '../measure/nqle.ts';
-import { formatNpy } from '../io/npy.ts';
+import { formatNpy, readNpy } from '../io/npy.ts';
+import { aqsEventsCsv, aqsPathCsv, runAqs, type AqsResult } from '../measure/aqs.ts';
+import { cloneSystem } from '../engine/prepare.ts';
 import { pairCorrelation, type PairCorrelation } from '../measure/pair-correlation.ts';
 import { boxVolume } from '../space/box.ts';
 import { prepareSummary } from '../engine/prepare.ts';
@@ -143,9 +145,47 @@ const nqleStage: StageDefinition = {
   },
 };
 
+/** The stored aqs output: the scalars and events of `measure aqs --json`; the path is an artefact. */
+export function aqsJson(Q: number, r: AqsResult) {
+  const { path: _path, eventFields: _fields, d2min: _d2min, profile, ...rest } = r;
+  return { Q, ...rest, profile: { centres: profile.centres, meanD2min: profile.mean, uniform: profile.uniform, slabCentre: profile.slabCentre } };
+}
+export type AqsJson = ReturnType<typeof aqsJson>;
+
+/**
+ * Shear to yield on a copy of the glass. The soft spots the first event is compared with are the
+ * NQLEs and harmonic modes this sample's earlier stages wrote, read back from their artefacts.
+ */
+const aqsStage: StageDefinition = {
+  name: 'aqs',
+  artefacts: ['aqs-path', 'aqs-events', 'aqs-first-event', 'aqs-d2min'],
+  run({ task, system, writeArtefact }) {
+    const { definition: def, sample } = task;
+    const settings = def.aqs;
+    if (!settings) throw new Error('the campaign definition has no aqs settings');
+    const N = system.species.length;
+    const vectors = (kind: 'nqle' | 'modes'): Float64Array[] => {
+      if (!def.measure.includes(kind)) return [];
+      const a = readNpy(join(task.dir, artefactPath(def, sample.Q, sample.index, kind)));
+      const data = Float64Array.from(a.data);
+      return Array.from({ length: a.shape[0] }, (_, k) => data.slice(3 * N * k, 3 * N * (k + 1)));
+    };
+    const nqle = vectors('nqle'), modes = vectors('modes');
+    const r = runAqs(cloneSystem(system), {
+      plane: settings.plane, maxStrain: settings.maxStrain, step: settings.step,
+      softSpots: nqle.length + modes.length > 0 ? { nqle, modes } : undefined,
+    });
+    writeArtefact('aqs-path', aqsPathCsv(r));
+    writeArtefact('aqs-events', aqsEventsCsv(r));
+    writeArtefact('aqs-first-event', formatNpy(r.eventFields[0] ?? new Float64Array(3 * N), [N, 3]));
+    writeArtefact('aqs-d2min', formatNpy(r.d2min, [N]));
+    return { value: aqsJson(sample.Q, r), converged: r.converged, problem: r.failure ?? undefined };
+  },
+};
+
 /** The measurement stages available in this build, by name. */
 export const STAGES: ReadonlyMap<MeasurementName, StageDefinition> = new Map<MeasurementName, StageDefinition>(
-  [elasticStage, modesStage, grStage, nqleStage].map((s) => [s.name, s]),
+  [elasticStage, modesStage, grStage, nqleStage, aqsStage].map((s) => [s.name, s]),
 );
 
 /** A sample failure, tagged with the stage it happened in. */

@@ -456,8 +456,63 @@ function figure5b(s: EnsembleSummary, ctx: Context): Figure {
   };
 }
 
-/** All figures of the paper for one ensemble summary, in order. */
+/** Figure 6: yielding under athermal quasistatic shear — stress–strain, overshoot and localisation, events, soft spots. */
+function figure6(s: EnsembleSummary, ctx: Context): Figure {
+  const title = 'Figure 6: yielding under athermal quasistatic shear';
+  const qs = s.perQ.filter((q) => q.aqs);
+  const curve: Row[] = qs.flatMap((q) => (q.aqs!.curve
+    ? q.aqs!.curve.gamma.map((g, i) => {
+      const v = q.aqs!.curve!.sigmaOverG[i], e = q.aqs!.curve!.error[i];
+      return { Q: q.Q, gamma: g, sigmaOverG: v, low: isNum(e) ? v - e : v, high: isNum(e) ? v + e : v };
+    })
+    : []));
+  const withNu = qs.filter((q) => q.elastic && isNum(q.elastic.nu.value));
+  const yieldRows: Row[] = withNu.map((q) => ({
+    Q: q.Q, ...withBar('nu', q.elastic!.nu), ...withBar('overshoot', q.aqs!.overshootRatio), ...withBar('localisation', q.aqs!.localisationIndex),
+    ...withBar('sigmaMaxOverG', q.aqs!.sigmaMaxOverG), ...withBar('flowOverG', q.aqs!.flowStressOverG), samples: q.aqs!.samples,
+  }));
+  // complementary cumulative distribution of the stress drops Δσ/G₀, pooled per Q
+  const sizes: Row[] = qs.flatMap((q) => {
+    const v = [...q.aqs!.eventSizes].filter((x) => x > 0).sort((a, b) => a - b);
+    return v.map((x, i) => ({ Q: q.Q, size: x, ccdf: (v.length - i) / v.length }));
+  });
+  const overlapRows: Row[] = qs.filter((q) => isNum(q.aqs!.firstEventOverlap.value))
+    .map((q) => ({ Q: q.Q, ...withBar('overlap', q.aqs!.firstEventOverlap), ...withBar('best', q.aqs!.firstEventBestOverlap) }));
+  const color = qColor(ctx);
+  const nuX = { field: 'nu', type: 'quantitative', title: 'Poisson’s ratio ν', scale: { domain: linearDomain(yieldRows.map((r) => r.nu as number)), zero: false } };
+  const panelA: VlSpec = {
+    ...PANEL, title: '(a) mean σ/G versus strain',
+    layer: [
+      { data: { values: curve }, mark: { type: 'area', opacity: 0.25, clip: true }, encoding: { x: { field: 'gamma', type: 'quantitative', title: 'shear strain γ' }, y: { field: 'low', type: 'quantitative', title: 'σ/G₀' }, y2: { field: 'high' }, fill: color } },
+      { data: { values: curve }, mark: { type: 'line', strokeWidth: 1.8, clip: true }, encoding: { x: { field: 'gamma', type: 'quantitative' }, y: { field: 'sigmaOverG', type: 'quantitative' }, color } },
+    ],
+  };
+  const panelB: VlSpec = { ...PANEL, title: '(b) stress overshoot σ_max/σ_flow versus ν', layer: pointsWithBars(ctx, yieldRows, nuX, { field: 'overshoot', type: 'quantitative', title: 'σ_max/σ_flow', scale: { zero: false } }) };
+  const panelB2: VlSpec = { ...PANEL, title: '(b) localisation index versus ν', layer: pointsWithBars(ctx, yieldRows, nuX, { field: 'localisation', type: 'quantitative', title: 'D²_min in the most strained slab (fraction)', scale: { domain: [0, 1] } }) };
+  const sizeDomain = logDomain(sizes.map((r) => r.size as number));
+  const panelC: VlSpec = {
+    ...PANEL, title: '(c) event sizes: P(Δσ/G₀ > x)',
+    data: { values: sizes },
+    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8, point: { size: 20 }, clip: true },
+    encoding: { x: logChannel('size', 'stress drop Δσ/G₀', sizeDomain), y: { field: 'ccdf', type: 'quantitative', title: 'fraction of events larger', scale: { type: 'log' } }, color },
+  };
+  const panelD: VlSpec = { ...PANEL, title: '(d) first event · softest NQLE', layer: pointsWithBars(ctx, overlapRows, qAxis(ctx), { field: 'overlap', type: 'quantitative', title: 'overlap |û·π̂| of the first event', scale: { domain: [0, 1] } }) };
+  return {
+    name: 'fig6',
+    title,
+    caption:
+      'Athermal quasistatic simple shear of every sample (each strain step relaxed to an energy minimum). (a) Mean shear stress σ/G₀ (G₀ the linear-response shear modulus of the unstrained sample) versus strain γ, band ±1 standard error over samples. ' +
+      '(b) The stress overshoot σ_max/σ_flow (σ_flow the mean stress over the last half of the path) and the localisation index (fraction of the accumulated D²_min carried by the most strained slab of width 10 a₀; homogeneous flow gives the slab’s share of the box) versus the ensemble-mean Poisson’s ratio; ±1 bootstrap standard errors. ' +
+      '(c) Distribution of the stress drops of plastic events, pooled over the samples of each Q. (d) Overlap of the first plastic event’s non-affine displacement with the softest nonlinear quasilocalized excitation of the unstrained sample, versus Q (1: the same field, 0: unrelated).',
+    spec: frame(title, { vconcat: [{ hconcat: [panelA, panelB, panelB2] }, { hconcat: [panelC, panelD] }], resolve: { scale: { color: 'shared' } } }),
+    tables: { curve, yield: yieldRows, eventSizes: sizes, overlap: overlapRows },
+    notes: [...missingFor(s.perQ, (q) => !!q.aqs, 'shear to yield'), ...missingFor(qs, (q) => isNum(q.aqs!.firstEventOverlap.value), 'first-event/NQLE overlap'), ...missingFor(qs, (q) => !!q.elastic, 'ν for panel (b)')],
+  };
+}
+
+/** All figures of the paper for one ensemble summary, in order, then Figure 6 if any sample was sheared to yield (an opt-in measurement). */
 export function buildFigures(summary: EnsembleSummary): Figure[] {
   const ctx: Context = { Qs: summary.perQ.map((q) => q.Q) };
-  return [figure1, figure2, figure3, figure4, figure5a, figure5b].map((f) => f(summary, ctx));
+  const sheared = summary.perQ.some((q) => q.aqs);
+  return [figure1, figure2, figure3, figure4, figure5a, figure5b, ...(sheared ? [figure6] : [])].map((f) => f(summary, ctx));
 }

@@ -1,13 +1,14 @@
 /**
- * A campaign's report directory: fig1 … fig5b as SVG and PNG with their data as CSV, summary.json
+ * A campaign's report directory: fig1 … fig6 as SVG and PNG with their data as CSV, summary.json
  * with every ensemble number, and a self-contained index.html. A figure whose measurements are
  * missing is replaced by a note (in summary.json and the page) instead of failing the report.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { checkOutputDirectory } from '../io/output-path.ts';
 import { join } from 'node:path';
-import { analyzeEnsemble, type AnalysisOptions, type EnsembleSummary, type NqleModeInput, type SampleInput } from '../analysis/ensemble.ts';
+import { analyzeEnsemble, type AnalysisOptions, type AqsInput, type EnsembleSummary, type NqleModeInput, type SampleInput } from '../analysis/ensemble.ts';
+import { isShearPlane, parseAqsPathCsv } from '../measure/aqs.ts';
 import { VERSION } from '../util/version.ts';
 import { readCampaign } from '../ensemble/campaign.ts';
 import { loadCampaignSamples, type SampleRecord } from '../ensemble/export.ts';
@@ -101,6 +102,23 @@ export function sampleInputFromRecord(r: SampleRecord): SampleInput {
     modes: modes ? { omega: numbers(modes.omega), omega2: numbers(modes.omega2), converged: typeof modes.converged === 'boolean' ? modes.converged : null } : null,
     gr: grR && grLL ? { r: grR, gLL: grLL, firstPeak: peak && num(peak.height) !== null ? { height: peak.height as number, position: num(peak.position) ?? NaN } : null } : null,
     nqle: nqle && Array.isArray(nqle.modes) ? { modes: nqle.modes as NqleModeInput[] } : null,
+    aqs: aqsInputFromRecord(r),
+  };
+}
+
+/** The aqs stage's numbers of a record; the σ(γ) curve is read from its path artefact when dir is given. */
+function aqsInputFromRecord(r: SampleRecord, dir?: string): AqsInput | null {
+  const a = (r as Record<string, unknown>).aqs as Record<string, unknown> | undefined;
+  if (!a || num(a.G0) === null) return null;
+  const first = a.firstEvent as { softSpots?: { nqle?: number[] } | null } | null | undefined;
+  const events = Array.isArray(a.events) ? (a.events as { stressDrop: number; energyDrop: number }[]) : [];
+  const pathFile = r.artefacts?.['aqs-path'];
+  const plane = typeof a.plane === 'string' && isShearPlane(a.plane) ? a.plane : 'xy';
+  return {
+    G0: a.G0 as number, sigmaMax: num(a.sigmaMax) ?? NaN, flowStress: num(a.flowStress) ?? NaN,
+    overshootRatio: num(a.overshootRatio) ?? NaN, localisationIndex: num(a.localisationIndex) ?? NaN,
+    events, firstEventNqleOverlap: numbers(first?.softSpots?.nqle) ?? null,
+    curve: dir && pathFile && existsSync(join(dir, pathFile)) ? parseAqsPathCsv(readFileSync(join(dir, pathFile), 'utf8'), plane) : null,
   };
 }
 
@@ -112,7 +130,7 @@ export async function reportFromCampaign(
   const parameters = readCampaign(dir) as unknown as Record<string, unknown>;
   const outDir = options.outDir ?? join(dir, 'report');
   checkOutputDirectory(outDir, '--out');
-  const samples = loadCampaignSamples(dir).map(sampleInputFromRecord);
+  const samples = loadCampaignSamples(dir).map((r) => ({ ...sampleInputFromRecord(r), aqs: aqsInputFromRecord(r, dir) }));
   const warnings = damagedSamples(dir, options.verify ?? 'size').map(damageWarning);
   return writeReport({ samples, parameters, source: dir, warnings }, { ...options, outDir });
 }

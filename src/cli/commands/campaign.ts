@@ -8,7 +8,7 @@ import cliProgress from 'cli-progress';
 import { DEFAULT_PREPARE } from '../../engine/prepare.ts';
 import { DEFAULT_MODE_COUNT } from '../../measure/modes.ts';
 import { DEFAULT_NQLE } from '../../measure/nqle.ts';
-import { defineCampaign, initCampaign, MEASUREMENTS, readCampaign, type CampaignDefinition, type MeasurementName } from '../../ensemble/campaign.ts';
+import { DEFAULT_AQS, DEFAULT_MEASUREMENTS, defineCampaign, initCampaign, MEASUREMENTS, readCampaign, type CampaignDefinition, type MeasurementName } from '../../ensemble/campaign.ts';
 import {
   campaignStatus, CSV_MAX_ARRAY, csvOmittedColumns, EXPORT_FORMATS, loadCampaignSamples, samplesToCsv, writeSamplesHdf5, writeSamplesParquet,
   type CampaignStatus,
@@ -28,6 +28,7 @@ import { LIMITS } from '../../model/limits.ts';
 
 interface InitOptions {
   q: string; n: string; samples: string; seed: string; measure: string; modes: string; nqle: string; density: string;
+  aqsMaxStrain: string; aqsStep: string;
   t0: string; nveTime: string; ftol: string; dt?: string; maxCgIterations: string; relaxPressure?: boolean; json?: boolean; force?: boolean;
 }
 
@@ -46,7 +47,9 @@ export function registerCampaign(program: Command): void {
     .requiredOption('--n <N>', 'particles per sample, 4·k³ (e.g. 2048, 10976)')
     .requiredOption('--samples <S>', 'samples per Q')
     .option('--seed <seed>', 'master seed; sample seeds derive from (seed, Q, index)', '1')
-    .option('--measure <list>', `measurements after preparation, comma-separated from ${MEASUREMENTS.join(',')}, or none`, MEASUREMENTS.join(','))
+    .option('--measure <list>', `measurements after preparation, comma-separated from ${MEASUREMENTS.join(',')}, or none`, DEFAULT_MEASUREMENTS.join(','))
+    .option('--aqs-max-strain <g>', 'aqs: final shear strain', String(DEFAULT_AQS.maxStrain))
+    .option('--aqs-step <dg>', 'aqs: strain step', String(DEFAULT_AQS.step))
     .option('--modes <k>', 'number of lowest vibrational modes per sample', String(DEFAULT_MODE_COUNT))
     .option('--nqle <k>', 'number of softest NQLEs per sample', String(DEFAULT_NQLE.count))
     .option('--density <rule>', 'zero-pressure | paper | a number (λ⁻³) | per-Q list Q:rho,Q:rho', 'zero-pressure')
@@ -69,6 +72,8 @@ export function registerCampaign(program: Command): void {
         measure: parseMeasure(o.measure),
         modes: parseInteger('--modes', o.modes),
         nqle: parseInteger('--nqle', o.nqle),
+        aqsMaxStrain: parseNumber('--aqs-max-strain', o.aqsMaxStrain),
+        aqsStep: parseNumber('--aqs-step', o.aqsStep),
         protocol: {
           t0: parseNumber('--t0', o.t0), nveTime: parseNumber('--nve-time', o.nveTime), ftol: parseNumber('--ftol', o.ftol),
           ...(o.dt === undefined ? {} : { dt: parseNumber('--dt', o.dt) }),

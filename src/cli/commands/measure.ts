@@ -3,6 +3,7 @@
  * (measure-KIND.ts) exporting a function that adds its subcommand to the `measure` group.
  */
 import type { Command } from 'commander';
+import { registerMeasureAqs } from './measure-aqs.ts';
 import { registerMeasureElastic } from './measure-elastic.ts';
 import { registerMeasureGr } from './measure-gr.ts';
 import { registerMeasureModes } from './measure-modes.ts';
@@ -16,4 +17,4 @@ export function registerMeasure(program: Command): void {
   for (const register of MEASUREMENTS) register(measure);
 }
 
-const MEASUREMENTS: Array<(measure: Command) => void> = [registerMeasureElastic, registerMeasureGr, registerMeasureModes, registerMeasureNqle];
+const MEASUREMENTS: Array<(measure: Command) => void> = [registerMeasureAqs, registerMeasureElastic, registerMeasureGr, registerMeasureModes, registerMeasureNqle];

@@ -189,7 +189,7 @@ export function runSample(task: SampleTask): SampleOutcome {
   if (!summary.converged) {
     throw new StageError(
       'prepare',
-      `the quench stopped (${prepared.quench.reason}) at max |F| = ${prepared.quench.maxForce.toExponential(3)} > ftol = ${def.protocol.ftol} after ${prepared.quench.iterations} CG iterations`,
+      `the quench stopped (${prepared.quench.reason}) at max |F| = ${prepared.quench.maxForce.toExponential(3)} > ftol = ${def.protocol.ftol} after ${prepared.quench.iterations} minimiser iterations`,
     );
   }
   stages.push({ stage: 'prepare', value: summary, seconds: clock() - tStart, converged: true });

@@ -36,7 +36,7 @@
  */
 import { computeForces, maxForceComponent } from '../engine/forces.ts';
 import { buildPairTable, type PairTable } from '../engine/pair-table.ts';
-import { minimizeCg } from '../engine/minimize.ts';
+import { minimize } from '../engine/minimize.ts';
 import { cloneSystem } from '../engine/prepare.ts';
 import type { System } from '../engine/system.ts';
 import { blockJacobiPreconditioner, DEFAULT_CG_TOL, solveCg, type CgResult } from '../linalg/cg.ts';
@@ -282,7 +282,7 @@ export function finiteStrainStressResponse(sys: System, E: ArrayLike<number>, op
     const strained = deform(copy.box, copy.positions, e);
     copy.box = strained.box;
     copy.positions.set(strained.pos);
-    const r = minimizeCg(copy, { ftol });
+    const r = minimize(copy, { ftol });
     if (!r.converged) throw new Error(`re-minimisation after a strain of ${sign * delta} did not converge (max |F| = ${r.maxForce}, ${r.reason})`);
     sigma.push(stressTensor(copy));
   }

@@ -20,7 +20,7 @@ interface PrepareCliOptions {
 export function registerPrepare(program: Command): void {
   program
     .command('prepare')
-    .description('prepare one zero-temperature glass (FCC start, overlap removal, NVE at T0, CG quench)')
+    .description('prepare one zero-temperature glass (FCC start, overlap removal, NVE at T0, quench by L-BFGS)')
     .requiredOption('--q <Q>', 'repulsive stiffness Q (> 6)')
     .requiredOption('--n <N>', 'number of particles, 4·k³ (e.g. 2048, 10976)')
     .option('--seed <seed>', 'random seed (integer 0 … 2^32−1)', '1')
@@ -83,7 +83,7 @@ function printSummary(s: ReturnType<typeof prepareSummary>, out: string): void {
     `glass written to ${out}`,
     `  Q = ${s.Q}, N = ${s.N}, density = ${s.finalDensity.toFixed(6)} λ⁻³ (${s.densityMode}), seed = ${s.seed}`,
     `  energy/N = ${s.energyPerParticle.toFixed(10)} ε, pressure = ${s.pressure.toExponential(6)} ε/λ³`,
-    `  max |F| = ${s.maxForce.toExponential(3)} (${s.converged ? 'converged' : 'NOT converged'}) after ${s.minimizerIterations} CG iterations`,
+    `  max |F| = ${s.maxForce.toExponential(3)} (${s.converged ? 'converged' : 'NOT converged'}) after ${s.minimizerIterations} minimiser iterations`,
     `  NVE: ${s.mdSteps} steps of dt = ${s.dt.toExponential(3)}, energy drift ${s.energyDrift.toExponential(2)} ε/particle, final T = ${s.nveFinalTemperature.toFixed(3)}`,
     `  time: overlap ${s.timings.overlap.toFixed(2)} s, NVE ${s.timings.nve.toFixed(2)} s, quench ${s.timings.quench.toFixed(2)} s` +
       (s.relax ? `, box relaxation ${s.timings.relax.toFixed(2)} s` : ''),

@@ -7,6 +7,7 @@ import { registerMeasure } from './commands/measure.ts';
 import { registerCampaign } from './commands/campaign.ts';
 import { registerReport } from './commands/report.ts';
 import { registerPaper } from './commands/paper.ts';
+import { registerNve } from './commands/nve.ts';
 import { UserError } from './errors.ts';
 import { VERSION } from '../util/version.ts';
 
@@ -23,6 +24,7 @@ registerMeasure(program);
 registerCampaign(program);
 registerReport(program);
 registerPaper(program);
+registerNve(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -23,7 +23,7 @@ const FTOL = 1e-10;
 
 type Variant = { name: string; run: (sys: System) => MinimizeResult };
 const cg = (name: string, o: MinimizeOptions): Variant => ({ name, run: (sys) => minimize(sys, { ftol: FTOL, ...o }) });
-const fire = (name: string, o: FireOptions): Variant => ({ name, run: (sys) => minimizeFire(sys, { ftol: FTOL, maxIterations: 300_000, ...o }) });
+const fire = (name: string, o: FireOptions): Variant => ({ name, run: (sys) => minimizeFire(sys, { ftol: FTOL, maxIterations: 150_000, ...o }) });
 
 const VARIANTS: Variant[] = [
   cg('cg-pr, lineTol 0.01', { method: 'cg-pr', lineTol: 0.01 }),

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { maxwellBoltzmannVelocities, runNve, timeStepFor } from '../../engine/dynamics.ts';
+import { DEFAULT_DT_FACTOR, DEFAULT_DT_MAX, maxwellBoltzmannVelocities, runNve, timeStepFor } from '../../engine/dynamics.ts';
 import { particleCount, systemToConfiguration } from '../../engine/system.ts';
 import { writeExtendedXyz } from '../../io/xyz.ts';
 import { createRandom, validateSeed } from '../../util/random.ts';
@@ -35,7 +35,7 @@ export function registerNve(program: Command): void {
     .option(...Q_OPTION)
     .option('--temperature <T>', 'temperature of the initial velocities (ε/k_B)', '0.8')
     .option('--steps <n>', 'number of time steps', '4000')
-    .option('--dt <dt>', 'time step (default: the rule of prepare, min(0.005, 0.06/(Q·sqrt(T))))')
+    .option('--dt <dt>', `time step (default: the rule of prepare, min(${DEFAULT_DT_MAX}, ${DEFAULT_DT_FACTOR}/(Q·sqrt(T))))`)
     .option('--seed <seed>', 'random seed of the velocities (integer 0 … 2^32−1)', '1')
     .option('--out <file>', 'write the final configuration (extended XYZ)')
     .option('--force', `run even beyond ${MAX_ATOM_STEPS.toExponential(0)} atom-steps`)

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_PREPARE, prepareLiquid } from '../src/engine/prepare.ts';
 import { minimize, minimizeFire, type MinimizeOptions, type FireOptions, type MinimizeResult } from '../src/engine/minimize.ts';
 import { systemFromConfiguration, systemToConfiguration, type System } from '../src/engine/system.ts';
-import { makePairModel } from '../src/model/potential.ts';
+import { qModel } from '../src/model/q-model.ts';
 import { resolveDensity } from '../src/model/presets.ts';
 import { readExtendedXyz, writeExtendedXyz } from '../src/io/xyz.ts';
 
@@ -62,7 +62,7 @@ export async function run(): Promise<object> {
     const rows = [];
     for (const v of variants) {
       const runs = files.map((file) => {
-        const sys = systemFromConfiguration(readExtendedXyz(file), makePairModel(Q));
+        const sys = systemFromConfiguration(readExtendedXyz(file), qModel(Q));
         const t = performance.now();
         const c = process.cpuUsage();
         const r = v.run(sys);

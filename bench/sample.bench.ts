@@ -23,8 +23,10 @@ const MODES = 20, NQLES = 5;
 /** The modules of one checkout a sample needs (loaded by path, so that two checkouts can be compared). */
 async function codeOf(root: string) {
   const load = (rel: string) => import(pathToFileURL(join(root, 'src', rel)).href);
+  // the Q-model is qModel(Q) in model/q-model.ts, or makePairModel(Q) in model/potential.ts in older checkouts
+  const qModelFile = existsSync(join(root, 'src', 'model', 'q-model.ts')) ? 'model/q-model.ts' : 'model/potential.ts';
   const [forces, minimize, prepare, system, potential, presets, xyz, elastic, modes, nqle, gr] = await Promise.all([
-    load('engine/forces.ts'), load('engine/minimize.ts'), load('engine/prepare.ts'), load('engine/system.ts'), load('model/potential.ts'),
+    load('engine/forces.ts'), load('engine/minimize.ts'), load('engine/prepare.ts'), load('engine/system.ts'), load(qModelFile),
     load('model/presets.ts'), load('io/xyz.ts'), load('measure/elastic.ts'), load('measure/modes.ts'),
     load('measure/nqle.ts'), load('measure/pair-correlation.ts'),
   ]);
@@ -58,7 +60,7 @@ function timed<T>(f: () => T): { value: T; seconds: number; cpuSeconds: number }
 
 function sample(code: Code, Q: number, file: string, glass?: Float64Array) {
   const conf = code.xyz.readExtendedXyz(file);
-  const sys = code.system.systemFromConfiguration(conf, code.potential.makePairModel(Q));
+  const sys = code.system.systemFromConfiguration(conf, (code.potential.qModel ?? code.potential.makePairModel)(Q));
   const stages: Record<string, { seconds: number; cpuSeconds: number; [k: string]: unknown }> = {};
   const minimize = code.minimize.minimize ?? code.minimize.minimizeCg;
   const q = timed(() => minimize(sys, { ftol: code.prepare.DEFAULT_PREPARE.ftol }));

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { DEFAULT_DT_FACTOR, DEFAULT_DT_MAX, maxwellBoltzmannVelocities, runNve, timeStepFor } from '../../engine/dynamics.ts';
 import { particleCount, systemToConfiguration } from '../../engine/system.ts';
 import { writeExtendedXyz } from '../../io/xyz.ts';
+import { lawLabel, lawMetadata } from '../../model/laws.ts';
 import { createRandom, validateSeed } from '../../util/random.ts';
 import { EXIT } from '../../util/exit-codes.ts';
 import { VERSION } from '../../util/version.ts';
@@ -59,7 +60,9 @@ export function registerNve(program: Command): void {
           `pass --force to run them anyway, or fewer --steps`,
         );
       }
-      const dt = o.dt === undefined ? timeStepFor(model.Q, temperature) : parseNumber('--dt', o.dt);
+      const Q = model.parameters.Q;
+      if (o.dt === undefined && Q === undefined) throw new UserError(`the ${model.name} law has no Q for the time-step rule: give --dt`);
+      const dt = o.dt === undefined ? timeStepFor(Q, temperature) : parseNumber('--dt', o.dt);
       if (!(dt > 0)) throw new UserError(`--dt must be > 0; got ${o.dt}`);
 
       const v = maxwellBoltzmannVelocities(N, temperature, createRandom(seed));
@@ -79,19 +82,19 @@ export function registerNve(program: Command): void {
       const seconds = (performance.now() - t0) / 1000;
       progress.stop();
       const out = {
-        Q: model.Q, N, temperature, seed, steps, dt, seconds, atomStepsPerSecond: (N * steps) / seconds,
+        ...lawMetadata(model), N, temperature, seed, steps, dt, seconds, atomStepsPerSecond: (N * steps) / seconds,
         energyDrift: result.energyDrift, finalTemperature: result.finalTemperature,
         neighborBuilds: system.neighbors.builds - builds0, kernels, out: o.out ?? null,
       };
       if (o.out !== undefined) {
         writeExtendedXyz(o.out, systemToConfiguration(system, {
-          Q: model.Q, source: file, temperature, seed, steps, dt, qglass: VERSION,
+          ...lawMetadata(model), source: file, temperature, seed, steps, dt, qglass: VERSION,
         }));
       }
       if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
       else {
         process.stdout.write(
-          `${file}: N = ${N}, Q = ${model.Q}, ${steps} steps of dt = ${dt.toExponential(3)} from T = ${temperature} (seed ${seed})\n` +
+          `${file}: ${lawLabel(model)}, N = ${N}, ${steps} steps of dt = ${dt.toExponential(3)} from T = ${temperature} (seed ${seed})\n` +
           `  ${out.atomStepsPerSecond.toExponential(3)} atom-steps/s (${seconds.toFixed(2)} s, ${out.neighborBuilds} neighbor builds, ${kernels} kernels)\n` +
           `  energy drift ${out.energyDrift.toExponential(2)} ε/particle, final T = ${out.finalTemperature.toFixed(4)}` +
           (o.out !== undefined ? `\n  final configuration written to ${o.out}` : '') + '\n',

@@ -106,13 +106,13 @@ export type DescentMethod = 'cg-pr' | 'cg-hz' | 'lbfgs';
 export interface MinimizeOptions {
   ftol?: number;
   maxIterations?: number;
-  /** Search direction: Polak–Ribière+ CG (default), Hager–Zhang CG, or L-BFGS. */
+  /** Search direction: L-BFGS (default), Polak–Ribière+ CG or Hager–Zhang CG. */
   method?: DescentMethod;
   /** L-BFGS memory (pairs of steps kept). */
   memory?: number;
   /** Largest displacement of any particle in the first trial step of a line search (λ). */
   maxStep?: number;
-  /** Line search ends when |d·F(α)| ≤ lineTol·d·F(0). */
+  /** Line search ends when |d·F(α)| ≤ lineTol·d·F(0) (default 0.9 for L-BFGS, 0.1 for CG, whose conjugacy needs an accurate line minimum). */
   lineTol?: number;
   /**
    * Give up as stalled after this many iterations without a new lowest max force, once that force
@@ -125,7 +125,7 @@ export interface MinimizeOptions {
 }
 
 /** Defaults chosen by bench/quench.bench.ts (docs/performance-quench.md). */
-export const DEFAULT_LINE_TOL = 0.9;
+export const DEFAULT_LINE_TOL = { lbfgs: 0.9, cg: 0.1 } as const;
 export const DEFAULT_LBFGS_MEMORY = 16;
 
 export function minimize(sys: System, opts: MinimizeOptions = {}): MinimizeResult {
@@ -133,7 +133,7 @@ export function minimize(sys: System, opts: MinimizeOptions = {}): MinimizeResul
   const maxIter = opts.maxIterations ?? 1_000_000;
   const method = opts.method ?? 'lbfgs';
   const maxStep = opts.maxStep ?? 0.1;
-  const lineTol = opts.lineTol ?? DEFAULT_LINE_TOL;
+  const lineTol = opts.lineTol ?? (method === 'lbfgs' ? DEFAULT_LINE_TOL.lbfgs : DEFAULT_LINE_TOL.cg);
   const stallIterations = opts.stallIterations ?? 2000;
   const stallForce = opts.stallForce ?? 1e-6;
   const pos = sys.positions;

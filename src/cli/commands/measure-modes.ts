@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { writeNpy } from '../../io/npy.ts';
 import { LANCZOS_DEFAULTS } from '../../linalg/lanczos.ts';
+import { harmonicOf } from '../../measure/harmonic.ts';
 import { measureElastic, UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { DEFAULT_MODE_COUNT, measureModes, soundScales, type ModesResult, type SoundScales } from '../../measure/modes.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
@@ -43,9 +44,10 @@ export function registerMeasureModes(measure: Command): void {
       if (blockSize < 1) throw new UserError(`--block must be ≥ 1; got ${o.block}`);
       const { system, model, rattlers } = loadForMeasurement(file, { q: o.q });
       const N = system.species.length;
+      const harmonic = harmonicOf(system); // one pair table and Hessian for the modes and the shear modulus
       let r: ModesResult;
       try {
-        r = measureModes(system, { count, tol, blockSize });
+        r = measureModes(system, { count, tol, blockSize, harmonic });
       } catch (err) {
         if (err instanceof RangeError) throw new UserError(`${file}: ${err.message}`);
         throw err;
@@ -60,7 +62,7 @@ export function registerMeasureModes(measure: Command): void {
       if (o.elastic) {
         const t0 = performance.now();
         try {
-          const el = measureElastic(system);
+          const el = measureElastic(system, { harmonic });
           if (el.converged) scales = soundScales(el.G, system);
           else process.stderr.write('qglass: warning: the shear-modulus solves did not converge; c_s, ω₀, ω₁ are omitted\n');
         } catch (err) {

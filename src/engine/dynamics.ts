@@ -4,8 +4,8 @@
  * Time step rule: the vibration frequency of a pair pressed into the core scales like
  * Q·sqrt(T) (φ″ ~ Q²·φ/r² with φ ~ T at the turning point), so dt = min(dtMax, dtFactor/(Q·sqrt(T))).
  * dtFactor = 0.06 keeps the drift of the preparation run (10 τ from T₀ = 1) near or below 2e-3 ε per
- * particle (N = 500: 2e-4 at Q = 10, 1.2e-3 at Q = 40, 2.2e-3 at Q = 240; larger factors exceed it
- * at Q = 40 and 240). dtMax = 0.012 is the
+ * particle (N = 500, 20 samples: at most 2.0e-4 at Q = 10, 1.4e-3 at Q = 40, 2.4e-3 at Q = 240;
+ * 0.09 and 0.12 exceed it at Q = 40 and 240 although the glasses do not change). dtMax = 0.012 is the
  * largest dt measured at Q = 10 with the drift within that bound and glasses indistinguishable from
  * those of dt = 0.006 (docs/timestep.md); below it the cap no longer binds at Q = 10.
  */

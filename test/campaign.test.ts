@@ -302,6 +302,7 @@ test('bad input and misuse get clear errors', async () => {
 
   const script = slurmScript(refDir, readCampaign(refDir), { array: '0-3', cpusPerTask: 2 });
   assert.match(script, /#SBATCH --array=0-3\n/);
-  assert.match(script, /campaign run \S+ --workers "\$\{SLURM_CPUS_PER_TASK:-1\}"/);
+  assert.match(script, /SHARD="\$\(\(SLURM_ARRAY_TASK_ID - 0\)\)\/4"\n/);
+  assert.match(script, /campaign run \S+ --shard "\$SHARD" --workers "\$\{SLURM_CPUS_PER_TASK:-1\}"/);
   assert.throws(() => slurmScript(refDir, readCampaign(refDir), { array: '0-9' }), /only 4 samples/);
 });

@@ -5,15 +5,16 @@
  * (`model="harmonic"`; `Q=...`, default model q-model) unless given explicitly (the commands' --q
  * option, Q_OPTION); a data file written by another program has no metadata, so it needs --q.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Configuration } from '../model/configuration.ts';
 import type { PairLaw } from '../model/pair-law.ts';
-import { lawFromMetadata } from '../model/laws.ts';
+import { lawFromMetadata, lawLabel } from '../model/laws.ts';
 import { mechanicalBackbone, type RattlerAnalysis } from '../measure/rattlers.ts';
 import { readExtendedXyz, writeExtendedXyz } from '../io/xyz.ts';
 import { readLammpsData, writeLammpsData } from '../io/lammps-data.ts';
 import { type System, systemFromConfiguration } from '../engine/system.ts';
+import { assertFiniteForces, NonFiniteError } from '../engine/finite.ts';
 import { parseNumber, UserError } from './errors.ts';
 
 /** The --q option of every command that reads a configuration (flags, description). */
@@ -36,7 +37,15 @@ export function loadGlass(path: string, opts: { q?: string } = {}): LoadedGlass 
   } catch (err) {
     throw new UserError(`'${path}': ${(err as Error).message}`);
   }
-  return { conf, model, system: systemFromConfiguration(conf, model) };
+  const system = systemFromConfiguration(conf, model);
+  try {
+    const xyz = configurationFormat(path) === 'xyz';
+    assertFiniteForces(system, (i) => (xyz ? `atom ${i + 1} (line ${i + 3})` : `atom ${i + 1}`));
+  } catch (err) {
+    if (err instanceof NonFiniteError) throw new UserError(`${path} (${lawLabel(model)}): ${err.message}`);
+    throw err;
+  }
+  return { conf, model, system };
 }
 
 /**
@@ -79,13 +88,5 @@ export function writeConfiguration(path: string, conf: Configuration): void {
   else writeExtendedXyz(path, conf);
 }
 
-/** Refuse an output path that exists but is not a regular file (a directory, a device, a FIFO). */
-export function checkOutputPath(path: string, option = '--out'): void {
-  let st;
-  try {
-    st = statSync(path);
-  } catch {
-    return;
-  }
-  if (!st.isFile()) throw new UserError(`${option} '${path}' exists and is not a regular file; choose another path`);
-}
+/** Output paths are checked by the one rule of the atomic writer (src/io/output-path.ts). */
+export { checkOutputPath } from '../io/output-path.ts';

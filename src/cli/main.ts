@@ -4,7 +4,8 @@
  * which keeps a short command's start-up short; the top-level help and unknown names load them all.
  */
 import { Command, CommanderError } from 'commander';
-import { UserError } from './errors.ts';
+import { exitCodeFor } from './errors.ts';
+import { EXIT } from '../util/exit-codes.ts';
 import { VERSION } from '../util/version.ts';
 
 const program = new Command('qglass')
@@ -40,9 +41,15 @@ for (const register of await Promise.all(wanted.map((n) => COMMANDS[n]()))) regi
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
-  const msg = err instanceof Error ? err.message : String(err);
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  let msg = err instanceof Error ? err.message : String(err);
+  let code = exitCodeFor(err);
+  // V8's words for an allocation too large for this machine, which name neither option nor file.
+  if (err instanceof RangeError && /Invalid typed array length|Array buffer allocation failed|Invalid array length/.test(msg)) {
+    msg = `not enough memory for a problem this size (${msg}): reduce N, the number of modes or bins, or the samples`;
+    code = EXIT.system;
+  }
   process.stderr.write(`qglass: error: ${msg}\n`);
-  if (process.env.QGLASS_DEBUG && err instanceof Error && !(err instanceof UserError)) process.stderr.write(`${err.stack}\n`);
-  process.exit(err instanceof UserError || err instanceof RangeError ? 2 : 1);
+  if (process.env.QGLASS_DEBUG && err instanceof Error && code !== EXIT.badInput) process.stderr.write(`${err.stack}\n`);
+  process.exit(code);
 }

@@ -15,6 +15,7 @@ import { maxwellBoltzmannVelocities, runNve, timeStepFor, DEFAULT_DT_FACTOR, DEF
 import { computeForces } from './forces.ts';
 import { minimize, minimizeFire, type MinimizeResult } from './minimize.ts';
 import { createSystem, particleCount, sortSpatially, virialPressure, type System } from './system.ts';
+import { checkDensity } from '../model/limits.ts';
 
 export interface PrepareOptions {
   /** The pair law: the Q-model (default) or its purely repulsive variant. */
@@ -86,9 +87,16 @@ export function randomSpecies(n: number, rng: { below(n: number): number }): Uin
   return sp;
 }
 
+/** The NVE run's time step (the protocol's rule unless dt is given) and its number of steps. */
+export function nveSchedule(o: Pick<PrepareOptions, 'Q' | 't0' | 'dtFactor' | 'dtMax' | 'dt' | 'nveTime'>): { dt: number; steps: number } {
+  const dt = o.dt ?? timeStepFor(o.Q, o.t0, o.dtFactor, o.dtMax);
+  return { dt, steps: Math.round(o.nveTime / dt) };
+}
+
 export function validatePrepareOptions(o: PrepareOptions): void {
   fccCellsFor(o.N);
   if (!(o.density > 0) || !Number.isFinite(o.density)) throw new RangeError(`density must be a positive number (λ⁻³); got ${o.density}`);
+  checkDensity(o.density);
   if (!(o.t0 > 0)) throw new RangeError(`t0 must be > 0; got ${o.t0}`);
   if (!(o.nveTime >= 0)) throw new RangeError(`nveTime must be ≥ 0; got ${o.nveTime}`);
   if (!(o.ftol > 0)) throw new RangeError(`ftol must be > 0; got ${o.ftol}`);
@@ -125,8 +133,7 @@ export function prepareLiquid(opts: PrepareOptions, onProgress?: (p: PrepareProg
   sortSpatially(sys);
   const t1 = clock();
 
-  const dt = opts.dt ?? timeStepFor(opts.Q, opts.t0, opts.dtFactor, opts.dtMax);
-  const steps = Math.round(opts.nveTime / dt);
+  const { dt, steps } = nveSchedule(opts);
   const v = maxwellBoltzmannVelocities(opts.N, opts.t0, rng);
   const nve = runNve(sys, v, {
     dt, steps, onProgress: (done) => onProgress?.({ stage: 'nve', fraction: done / steps }),

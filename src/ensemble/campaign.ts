@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_PREPARE, type PrepareOptions } from '../engine/prepare.ts';
+import { DEFAULT_PREPARE, nveSchedule, type PrepareOptions } from '../engine/prepare.ts';
+import { checkCampaignSize, checkDensity, checkNveSteps, LIMITS } from '../model/limits.ts';
 import { resolveDensity, type DensityChoice } from '../model/presets.ts';
 import { validateQ } from '../model/q-model.ts';
 import { fccCellsFor } from '../space/lattice.ts';
@@ -17,6 +18,7 @@ import { DEFAULT_PAIR_CORRELATION } from '../measure/pair-correlation.ts';
 import { DEFAULT_MODE_COUNT } from '../measure/modes.ts';
 import { DEFAULT_NQLE } from '../measure/nqle.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
+import { decimalOrNaN } from '../util/decimal.ts';
 
 export const CAMPAIGN_FILE = 'campaign.json';
 
@@ -68,6 +70,9 @@ export const CampaignSchema = z
     createdBy: z.string(),
   })
   .superRefine((c, ctx) => {
+    if (c.samples * c.Q.length > LIMITS.campaignSamples) {
+      ctx.addIssue({ code: 'custom', path: ['samples'], message: `${c.samples} samples × ${c.Q.length} Q exceeds the limit of ${LIMITS.campaignSamples} samples per campaign` });
+    }
     if (new Set(c.Q).size !== c.Q.length) ctx.addIssue({ code: 'custom', path: ['Q'], message: 'Q values must be distinct' });
     if (c.gr.rmax <= c.gr.binWidth || c.gr.rmax >= 0.5 * Math.cbrt(c.N)) {
       ctx.addIssue({ code: 'custom', path: ['gr', 'rmax'], message: `g(r) rmax must lie between the bin width and half the box width (${(0.5 * Math.cbrt(c.N)).toFixed(3)} a₀ for N = ${c.N})` });
@@ -94,6 +99,8 @@ export interface CampaignInput {
   /** Softest NQLEs per sample (default 5). */
   nqle?: number;
   createdBy: string;
+  /** Accept NVE runs longer than the step limit (model/limits.ts). */
+  force?: boolean;
 }
 
 /** Build and validate a definition; densities are resolved now so later preset changes cannot alter it. */
@@ -103,6 +110,12 @@ export function defineCampaign(input: CampaignInput): CampaignDefinition {
   fccCellsFor(input.N);
   validateSeed(input.seed);
   if (!Number.isInteger(input.samples) || input.samples < 1) throw new RangeError(`samples per Q must be an integer ≥ 1; got ${input.samples}`);
+  checkCampaignSize(input.samples, input.Q.length);
+  const protocol = { ...DEFAULT_PREPARE, ...input.protocol };
+  for (const Q of input.Q) {
+    const { dt, steps } = nveSchedule({ ...protocol, Q });
+    checkNveSteps(steps, `Q = ${Q} (dt = ${dt.toExponential(2)})`, input.force ?? false);
+  }
   const measure = MEASUREMENTS.filter((m) => (input.measure ?? []).includes(m));
   const def: CampaignDefinition = {
     format: 'qglass-campaign',
@@ -112,7 +125,7 @@ export function defineCampaign(input: CampaignInput): CampaignDefinition {
     samples: input.samples,
     seed: input.seed,
     density: { rule: input.density, perQ: resolveDensities(input.density, input.Q) },
-    protocol: { ...DEFAULT_PREPARE, ...input.protocol },
+    protocol,
     measure,
     modes: { count: input.modes ?? DEFAULT_MODE_COUNT },
     nqle: { count: input.nqle ?? DEFAULT_NQLE.count },
@@ -133,11 +146,13 @@ export function resolveDensities(rule: string, Qs: readonly number[]): Array<Den
   if (rule.includes(':')) {
     const given = new Map<number, number>();
     for (const part of rule.split(',')) {
-      const [q, rho] = part.split(':');
-      const Q = Number(q), density = Number(rho);
-      if (!Number.isFinite(Q) || !(density > 0) || !Number.isFinite(density)) {
-        throw new RangeError(`--density list entries must be Q:density with a positive density (e.g. 10:0.55,240:0.62); got '${part}'`);
+      const [q, rho, ...rest] = part.split(':');
+      const Q = decimalOrNaN(q), density = decimalOrNaN(rho);
+      if (rest.length > 0 || !Number.isFinite(Q) || !(density > 0) || !Number.isFinite(density)) {
+        throw new RangeError(`--density list entries must be Q:density with decimal numbers and a positive density (e.g. 10:0.55,240:0.62); got '${part}'`);
       }
+      if (given.has(Q)) throw new RangeError(`--density list gives Q = ${Q} twice ('${rule}'); give one Q:density per Q`);
+      checkDensity(density, `--density (Q = ${Q})`);
       given.set(Q, density);
     }
     return Qs.map((Q) => {

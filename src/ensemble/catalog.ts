@@ -9,7 +9,8 @@
  * may look at any time thanks to WAL.
  */
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { SystemError } from '../util/errors.ts';
 import type { DensityMode } from '../model/presets.ts';
 import type { ArtefactKind } from './campaign.ts';
 import type { PlannedSample } from './seeds.ts';
@@ -106,14 +107,28 @@ export class Catalog {
     this.db = db;
   }
 
-  /** Open (creating if needed) for writing: WAL journal, fully synchronous commits. */
-  static open(path: string): Catalog {
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 10000');
-    db.exec(SCHEMA);
+  /**
+   * Open (creating if needed) for writing: WAL journal, fully synchronous commits. An existing file
+   * is checked first (quick_check, or the full integrity_check); a damaged one is refused, never
+   * replaced: an empty or truncated file is damage too, not a fresh start.
+   */
+  static open(path: string, verify: CatalogVerify = 'quick'): Catalog {
+    const existed = existsSync(path);
+    if (existed) checkHeader(path);
+    const db = withPath(path, () => new Database(path));
+    try {
+      if (existed) checkIntegrity(path, db, verify);
+      withPath(path, () => {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = FULL');
+        db.pragma('foreign_keys = ON');
+        db.pragma('busy_timeout = 10000');
+        db.exec(SCHEMA);
+      });
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     const cat = new Catalog(path, db);
     const schema = cat.meta('schema');
     if (schema === null) cat.setMeta('schema', SCHEMA_VERSION);
@@ -121,11 +136,20 @@ export class Catalog {
     return cat;
   }
 
-  /** Open an existing catalog for reading only (null if the file does not exist). */
-  static openReadonly(path: string): Catalog | null {
+  /** Open an existing catalog for reading only (null if the file does not exist), checked as open() does. */
+  static openReadonly(path: string, verify: CatalogVerify = 'quick'): Catalog | null {
     if (!existsSync(path)) return null;
-    const db = new Database(path, { readonly: true, fileMustExist: true });
-    db.pragma('busy_timeout = 10000');
+    checkHeader(path);
+    const db = withPath(path, () => new Database(path, { readonly: true, fileMustExist: true }));
+    try {
+      db.pragma('busy_timeout = 10000');
+      checkIntegrity(path, db, verify);
+      // A catalog missing its tables is not one of ours (or lost them).
+      withPath(path, () => db.prepare('SELECT 1 FROM samples LIMIT 1').get());
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     return new Catalog(path, db);
   }
 
@@ -169,6 +193,11 @@ export class Catalog {
       for (const s of samples) added += ins.run(s.Q, s.index, s.seed, s.density, s.densityMode).changes;
       return added;
     })();
+  }
+
+  /** Keys "Q/index" of the samples recorded done. */
+  doneKeys(): string[] {
+    return this.db.prepare<[], { q: number; idx: number }>(`SELECT q, idx FROM samples WHERE status = 'done'`).all().map((r) => `${r.q}/${r.idx}`);
   }
 
   samples(): CatalogSample[] {
@@ -295,6 +324,84 @@ export class Catalog {
     this.db.prepare('DELETE FROM results WHERE q = ? AND idx = ?').run(Q, index);
     this.db.prepare('DELETE FROM artefacts WHERE q = ? AND idx = ?').run(Q, index);
   }
+}
+
+/** How a catalog is checked on open: not at all, SQLite's quick_check, or its full integrity_check. */
+export type CatalogVerify = 'none' | 'quick' | 'full';
+
+/** A catalog file that is not a sound SQLite database. */
+export class CatalogDamagedError extends RangeError {}
+
+function damaged(path: string, detail: string): CatalogDamagedError {
+  return new CatalogDamagedError(
+    `catalog ${path} is damaged (${detail.replace(/\s+/g, ' ').trim()}); it was left as it is. Restore it from a backup, or move it aside ` +
+      `(mv ${path} ${path}.damaged) and run again: its samples are then computed anew (other catalogs of the campaign are unaffected)`,
+  );
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** An empty, truncated or overwritten file is refused before SQLite would treat it as a new database. */
+function checkHeader(path: string): void {
+  const size = statSync(path).size;
+  if (size === 0) throw damaged(path, 'the file is empty (truncated)');
+  const head = Buffer.alloc(100);
+  const fd = openSync(path, 'r');
+  let got: number;
+  try {
+    got = readSync(fd, head, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (got < 100 || !head.subarray(0, 16).equals(SQLITE_HEADER)) throw damaged(path, 'not an SQLite database: its header is missing or overwritten');
+  // The header records the database size in pages: a shorter file lost its end.
+  const pageSize = head.readUInt16BE(16) === 1 ? 65536 : head.readUInt16BE(16);
+  const pages = head.readUInt32BE(28);
+  const pageCountValid = head.readUInt32BE(92) === head.readUInt32BE(24);
+  if (pageCountValid && pages > 0 && size < pages * pageSize && !existsSync(`${path}-wal`)) {
+    throw damaged(path, `truncated: ${size} bytes, the header records ${pages} pages of ${pageSize} bytes`);
+  }
+}
+
+function checkIntegrity(path: string, db: Database.Database, verify: CatalogVerify): void {
+  if (verify === 'none') return;
+  const rows = withPath(path, () => db.pragma(verify === 'full' ? 'integrity_check' : 'quick_check') as Array<Record<string, string>>);
+  const messages = rows.map((r) => Object.values(r)[0]).filter((m) => m !== 'ok');
+  if (messages.length > 0) throw damaged(path, `${verify === 'full' ? 'integrity_check' : 'quick_check'}: ${messages.slice(0, 3).join('; ')}${messages.length > 3 ? '; …' : ''}`);
+  // SQLite checks its structure, not our content: bytes changed inside a record pass its checks.
+  const hasTables = withPath(path, () => db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('samples', 'results', 'artefacts')`).get() as { n: number }).n === 3;
+  if (!hasTables) return;
+  for (const [what, sql] of CONTENT_CHECKS) {
+    const n = withPath(path, () => (db.prepare(sql).get() as { n: number }).n);
+    if (n > 0) throw damaged(path, `${n} ${what}`);
+  }
+}
+
+/** Content a sound catalog never holds, counted in SQL (fast even for large catalogs). */
+const CONTENT_CHECKS: ReadonlyArray<readonly [string, string]> = [
+  ['sample row(s) with an unknown state or non-numeric key', `SELECT count(*) AS n FROM samples WHERE status NOT IN ('pending', 'running', 'done', 'failed') OR typeof(q) NOT IN ('real', 'integer') OR typeof(idx) != 'integer'`],
+  ['stage result(s) that are not valid JSON', `SELECT count(*) AS n FROM results WHERE NOT json_valid(value)`],
+  ['artefact record(s) with a malformed SHA-256 or size', `SELECT count(*) AS n FROM artefacts WHERE length(sha256) != 64 OR sha256 GLOB '*[^0-9a-f]*' OR typeof(bytes) != 'integer' OR bytes < 0`],
+];
+
+/** Run an SQLite operation; its errors name the catalog file (SQLite's own messages do not). */
+function withPath<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw catalogError(path, err);
+  }
+}
+
+/** An error of SQLite on the catalog at path, re-worded to name it (damage: exit 2; disk, I/O: exit 4). */
+export function catalogError(path: string, err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!(err instanceof Error) || typeof code !== 'string' || !code.startsWith('SQLITE_') || err.message.includes(path)) return err;
+  if (/^SQLITE_(NOTADB|CORRUPT)/.test(code)) return damaged(path, err.message);
+  const message = `catalog ${path}: ${err.message}`;
+  if (code.startsWith('SQLITE_FULL')) return new SystemError(message, 'ENOSPC');
+  if (/^SQLITE_(IOERR|CANTOPEN|READONLY|PERM)/.test(code)) return new SystemError(message, 'EIO');
+  return new Error(message);
 }
 
 function toSample(r: SampleRow): CatalogSample {

@@ -132,8 +132,8 @@ export interface CampaignStatus {
   measure: string[];
   perQ: QStatus[];
   total: Omit<QStatus, 'Q'>;
-  /** Catalog files and whether a live run holds each. */
-  catalogs: Array<{ file: string; shard: string | null; activeRun: string | null }>;
+  /** Catalog files, whether a live run holds each, and each one's Q mix (samples recorded and done per Q). */
+  catalogs: Array<{ file: string; shard: string | null; activeRun: string | null; perQ: Record<string, { samples: number; done: number }> }>;
   /** Failed samples with their reasons (first 20). */
   failures: Array<{ Q: number; index: number; stage: string | null; error: string | null }>;
 }
@@ -153,8 +153,15 @@ export function campaignStatus(dirArg: string): CampaignStatus {
   const catalogs = catalogFiles(dir).map((file) => {
     const cat = Catalog.openReadonly(file)!;
     const shard = cat.meta('shard');
+    const mix: Record<string, { samples: number; done: number }> = Object.fromEntries(def.Q.map((Q) => [String(Q), { samples: 0, done: 0 }]));
+    for (const r of cat.samples()) {
+      const m = mix[String(r.Q)];
+      if (!m) continue;
+      m.samples++;
+      if (r.status === 'done') m.done++;
+    }
     cat.close();
-    return { file, shard, activeRun: catalogInUse(file) ? (readLockInfo(`${file}.lock`)?.runId ?? '?') : null };
+    return { file, shard, perQ: mix, activeRun: catalogInUse(file) ? (readLockInfo(`${file}.lock`)?.runId ?? '?') : null };
   });
   return { dir, N: def.N, samplesPerQ: def.samples, measure: def.measure, perQ: [...perQ.values()], total, catalogs, failures };
 }

@@ -1,14 +1,27 @@
 /**
- * One writer per catalog: a run holds CATALOG.lock (created exclusively, holding pid, host and run
- * id) and touches it every few seconds. A lock is stale, and taken over, when its process is gone
- * (same host) or it has not been touched for STALE_SECONDS (any host, e.g. a Slurm job killed on
- * another node). Stale samples of the dead run are then re-queued by the new run.
+ * One writer per catalog. A run holds CATALOG.lock (created exclusively, holding pid, host and run
+ * id) for as long as it runs: a timer renews the lease (the file's mtime) every LEASE/12 seconds,
+ * and before each catalog write the run checks the lock is still its own, so a run whose lock was
+ * taken over stops before writing anything more.
+ *
+ * A lock is taken over only when its holder is provably gone: on the same host, when its process
+ * no longer exists (a stopped or busy process still holds it, however long); from another host,
+ * when its lease has expired (e.g. a Slurm job killed on another node). A holder that wakes after
+ * its lease expired renews it if nobody took the lock meanwhile, and otherwise stops.
+ *
+ * The lease defaults to 120 s; QGLASS_LOCK_LEASE_SECONDS changes it (tests use a short one; on a
+ * network file system with slow attribute caching a longer one is safer).
  */
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { SystemError } from '../util/errors.ts';
 
-export const HEARTBEAT_SECONDS = 10;
-export const STALE_SECONDS = 120;
+const DEFAULT_LEASE_SECONDS = 120;
+
+export function leaseSeconds(): number {
+  const env = Number(process.env.QGLASS_LOCK_LEASE_SECONDS);
+  return env > 0 && Number.isFinite(env) ? env : DEFAULT_LEASE_SECONDS;
+}
 
 export interface LockInfo {
   pid: number;
@@ -22,8 +35,20 @@ export interface RunLock {
   info: LockInfo;
   /** Why a previous lock was taken over (null: there was none). */
   tookOver: string | null;
+  /** Throw LockLostError unless the lock is still this run's (renewing an expired lease that nobody took). */
+  assertHeld(): void;
   release(): void;
 }
+
+/** The run's lock was taken over by another run: it must stop without writing (an OS-level failure, exit code 4). */
+export class LockLostError extends SystemError {
+  constructor(message: string) {
+    super(message, 'ELOCKLOST');
+  }
+}
+
+/** Another live run holds the lock. */
+export class LockBusyError extends RangeError {}
 
 export function acquireLock(path: string, runId: string): RunLock {
   const info: LockInfo = { pid: process.pid, host: hostname(), runId, startedAt: new Date().toISOString() };
@@ -40,18 +65,18 @@ export function acquireLock(path: string, runId: string): RunLock {
     const staleBecause = staleReason(path);
     if (staleBecause === null) {
       const holder = readLockInfo(path);
-      throw new RangeError(
-        `another run (pid ${holder?.pid ?? '?'} on ${holder?.host ?? '?'}, started ${holder?.startedAt ?? '?'}) is using this catalog; ` +
-          `wait for it to finish, or if that process is gone, delete ${path}`,
+      throw new LockBusyError(
+        `another run (pid ${holder?.pid ?? '?'} on ${holder?.host ?? '?'}, run ${holder?.runId ?? '?'}, started ${holder?.startedAt ?? '?'}) holds ${path}; ` +
+          `nothing was written. Wait for it to finish; if that process is gone for good, delete ${path}`,
       );
     }
     tookOver = staleBecause;
     try { unlinkSync(path); } catch { /* removed by a concurrent taker; retry the exclusive create */ }
   }
-  throw new RangeError(`could not acquire ${path}: another process keeps taking it`);
+  throw new LockBusyError(`could not acquire ${path}: another process keeps taking it`);
 }
 
-/** null while the lock's holder looks alive; otherwise why it is stale. */
+/** null while the lock's holder may be alive; otherwise why it is provably gone. */
 export function staleReason(path: string): string | null {
   let mtimeMs: number;
   try {
@@ -59,12 +84,12 @@ export function staleReason(path: string): string | null {
   } catch {
     return 'lock vanished';
   }
-  const holder = readLockInfo(path);
-  if (holder && holder.host === hostname() && !processAlive(holder.pid)) return `run ${holder.runId} (pid ${holder.pid}) is no longer running`;
-  if (holder === null && Date.now() - mtimeMs > 5000) return 'unreadable lock file';
   const age = (Date.now() - mtimeMs) / 1000;
-  if (age > STALE_SECONDS) return `lock of run ${holder?.runId ?? '?'} not refreshed for ${age.toFixed(0)} s`;
-  return null;
+  const holder = readLockInfo(path);
+  if (holder === null) return age > 5 ? 'unreadable lock file' : null;
+  if (holder.host === hostname()) return processAlive(holder.pid) ? null : `run ${holder.runId} (pid ${holder.pid}) is no longer running`;
+  const lease = leaseSeconds();
+  return age > lease ? `lease of run ${holder.runId} on ${holder.host} expired (not renewed for ${age.toFixed(0)} s > ${lease} s)` : null;
 }
 
 export function readLockInfo(path: string): LockInfo | null {
@@ -73,6 +98,11 @@ export function readLockInfo(path: string): LockInfo | null {
   } catch {
     return null;
   }
+}
+
+/** Whether the lock at path is held by the live run runId. */
+export function heldBy(path: string, runId: string): boolean {
+  return readLockInfo(path)?.runId === runId && staleReason(path) === null;
 }
 
 function processAlive(pid: number): boolean {
@@ -85,20 +115,31 @@ function processAlive(pid: number): boolean {
 }
 
 function heldLock(path: string, info: LockInfo, tookOver: string | null): RunLock {
-  const timer = setInterval(() => {
+  let lost: string | null = null;
+  const check = () => {
+    if (lost) return;
+    const current = readLockInfo(path);
+    if (current?.runId !== info.runId) {
+      lost = current ? `run ${current.runId} (pid ${current.pid} on ${current.host}) took over ${path}` : `${path} was removed`;
+      return;
+    }
     const now = new Date();
-    try { utimesSync(path, now, now); } catch { /* lock removed under us: nothing to refresh */ }
-  }, HEARTBEAT_SECONDS * 1000);
+    try { utimesSync(path, now, now); } catch { lost = `cannot renew ${path}`; }
+  };
+  const timer = setInterval(check, (leaseSeconds() * 1000) / 12);
   timer.unref();
   let released = false;
   return {
     path, info, tookOver,
+    assertHeld() {
+      check();
+      if (lost) throw new LockLostError(`this run (${info.runId}) lost its lock: ${lost}; stopped without recording anything more (the other run continues the work)`);
+    },
     release() {
       if (released) return;
       released = true;
       clearInterval(timer);
-      const current = readLockInfo(path);
-      if (current && current.runId === info.runId) unlinkSync(path);
+      if (readLockInfo(path)?.runId === info.runId) unlinkSync(path);
     },
   };
 }

@@ -156,10 +156,18 @@ export const STAGES: ReadonlyMap<MeasurementName, StageDefinition> = new Map<Mea
 /** A sample failure, tagged with the stage it happened in. */
 export class StageError extends Error {
   readonly stage: string;
-  constructor(stage: string, message: string) {
+  /** The operating system's error code (ENOSPC, EIO, ...) when the stage failed on one. */
+  readonly code: string | undefined;
+  constructor(stage: string, message: string, cause?: unknown) {
     super(message);
     this.stage = stage;
+    this.code = errnoCode(cause);
   }
+}
+
+function errnoCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
 }
 
 /** Artefacts every finished sample of this campaign must have. */
@@ -191,7 +199,7 @@ export function runSample(task: SampleTask): SampleOutcome {
   try {
     prepared = prepareGlass({ ...def.protocol, Q: sample.Q, N: def.N, density: sample.density, seed: sample.seed });
   } catch (err) {
-    throw new StageError('prepare', errorMessage(err));
+    throw new StageError('prepare', errorMessage(err), err);
   }
   const summary = prepareSummary(prepared, sample.densityMode);
   if (!summary.converged) {
@@ -214,7 +222,7 @@ export function runSample(task: SampleTask): SampleOutcome {
     try {
       out = stage.run(ctx);
     } catch (err) {
-      throw new StageError(name, errorMessage(err));
+      throw new StageError(name, errorMessage(err), err);
     }
     if (out.converged === false) throw new StageError(name, out.problem ?? `${name} did not converge`);
     if (out.raw !== undefined) ctx.earlier.set(name, out.raw);
@@ -245,7 +253,7 @@ export type ToWorker = { type: 'run'; task: SampleTask };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; outcome: SampleOutcome }
-  | { type: 'failed'; error: string; stage: string | null; seconds: number };
+  | { type: 'failed'; error: string; stage: string | null; seconds: number; code?: string };
 
 /** Worker side: run each task posted to the port and answer with its outcome or failure. */
 export function serveSamples(port: MessagePort): void {
@@ -256,7 +264,8 @@ export function serveSamples(port: MessagePort): void {
       port.postMessage({ type: 'done', outcome } satisfies FromWorker);
     } catch (err) {
       const stage = err instanceof StageError ? err.stage : null;
-      port.postMessage({ type: 'failed', error: errorMessage(err), stage, seconds: (performance.now() - t0) / 1000 } satisfies FromWorker);
+      const code = err instanceof StageError ? err.code : errnoCode(err);
+      port.postMessage({ type: 'failed', error: errorMessage(err), stage, seconds: (performance.now() - t0) / 1000, code } satisfies FromWorker);
     }
   });
   port.postMessage({ type: 'ready' } satisfies FromWorker);

@@ -1,14 +1,20 @@
 /**
  * Running a campaign (or one shard of it) on worker threads.
  *
- * Start-up makes the catalog trustworthy again after any crash: take the catalog's lock, add the
+ * Start-up makes the catalog trustworthy again after any crash: take the catalog's lock, check the
+ * catalog file's integrity (a damaged one is refused, never replaced), add the
  * shard's planned samples not yet recorded, send samples left 'running' by a dead run back to
  * pending, check every finished sample's artefacts against the recorded size and SHA-256 (a missing,
  * truncated or altered file sends the sample back to pending), and delete half-written temporary
- * files of this shard's samples. Then pending samples (and failed ones the retry policy allows) are
- * computed in canonical order, one per worker at a time. The main thread is the catalog's only
- * writer: a worker writes the artefacts, reports back, and the main thread records the sample in
- * one transaction.
+ * files of this shard's samples, and copy in the samples other catalogs of the campaign (other
+ * shards, the unsharded one) already hold done. Then pending samples (and failed ones the retry
+ * policy allows) are computed in canonical order, one per worker at a time, each claimed first
+ * (claims.ts) so that concurrent runs of other catalogs never compute it too. The main thread is the
+ * catalog's only writer: a worker writes the artefacts, reports back, and the main thread records
+ * the sample in one transaction, after checking that it still holds the lock.
+ *
+ * A transient I/O failure (disk full, I/O error) leaves its sample pending, not failed, and stops
+ * the run with an OS error: the next run computes it once the disk is fixed.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
@@ -16,12 +22,14 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { definitionHash, readCampaign, SAMPLES_DIR, type CampaignDefinition } from './campaign.ts';
-import { Catalog, type ArtefactRecord, type CatalogSample, type SampleStatus } from './catalog.ts';
-import { acquireLock } from './lock.ts';
+import { Catalog, catalogError, type ArtefactRecord, type CatalogSample, type SampleStatus } from './catalog.ts';
+import { SampleClaims } from './claims.ts';
+import { acquireLock, type RunLock } from './lock.ts';
+import { SystemError } from '../util/errors.ts';
 import { expectedArtefacts, missingStages, sha256, type FromWorker, type SampleTask, type ToWorker } from './pipeline.ts';
-import { plannedSamples, sampleKey, type PlannedSample } from './seeds.ts';
+import { sampleKey, type PlannedSample } from './seeds.ts';
 import type { QStatus } from './export.ts';
-import { catalogFileName, inShard, shardLabel, type Shard } from './shard.ts';
+import { catalogFileName, shardLabel, shardSamples, type Shard } from './shard.ts';
 
 export interface RunOptions {
   /** Worker threads (default: all available cores). */
@@ -29,8 +37,11 @@ export interface RunOptions {
   shard?: Shard | null;
   /** A failed sample is attempted again while its failures ≤ retries (across runs). Default 0. */
   retries?: number;
-  /** How finished samples' artefacts are checked at start-up: size and SHA-256 (default), or size only. */
-  verify?: 'checksum' | 'size';
+  /**
+   * How finished samples' artefacts are checked at start-up: size and SHA-256 (default), size only,
+   * or (full) size and SHA-256 plus SQLite's full integrity_check of the catalog instead of quick_check.
+   */
+  verify?: 'checksum' | 'size' | 'full';
   onEvent?: (event: RunEvent) => void;
   /** Stop gracefully: no new samples, running ones abandoned and sent back to pending. */
   signal?: AbortSignal;
@@ -50,6 +61,8 @@ export interface Recovery {
   /** Finished samples whose artefacts failed the check, with the reason. */
   invalidated: Array<{ Q: number; index: number; reason: string }>;
   temporaryFilesRemoved: number;
+  /** Samples found done in another catalog of the campaign and copied in, not computed. */
+  imported: number;
   /** Why a stale lock was taken over (null: none). */
   staleLock: string | null;
 }
@@ -69,6 +82,8 @@ export interface RunSummary {
   recovery: Recovery;
   computed: number;
   failed: number;
+  /** Samples another catalog's run finished while this one ran (copied in, not computed). */
+  importedDuringRun: number;
   /** Failed samples left alone by the retry policy. */
   skippedFailed: number;
   aborted: boolean;
@@ -91,22 +106,46 @@ export async function runCampaign(dirArg: string, opts: RunOptions = {}): Promis
   const catalogPath = join(dir, catalogFileName(shard));
   const lock = acquireLock(`${catalogPath}.lock`, runId);
   let catalog: Catalog | null = null;
+  let claims: SampleClaims | null = null;
   try {
-    catalog = Catalog.open(catalogPath);
+    catalog = Catalog.open(catalogPath, opts.verify === 'full' ? 'full' : 'quick');
     catalog.bind(definitionHash(def), shardLabel(shard));
-    const planned = plannedSamples(def).filter((s) => inShard(s, shard));
+    claims = new SampleClaims(dir, runId, lock.path, catalogPath);
+    const planned = shardSamples(def, shard);
     catalog.plan(planned);
     const recovery: Recovery = {
       interrupted: catalog.requeueInterrupted(),
-      invalidated: verifyFinished(dir, def, catalog, opts.verify ?? 'checksum'),
-      temporaryFilesRemoved: removeTemporaryFiles(dir, def, shard),
+      invalidated: verifyFinished(dir, def, catalog, opts.verify === 'size' ? 'size' : 'checksum'),
+      temporaryFilesRemoved: removeTemporaryFiles(dir, planned, claims),
+      imported: importDoneElsewhere(catalog, planned, claims),
       staleLock: lock.tookOver,
     };
-    return await execute(dir, def, catalog, planned, { ...opts, retries, runId, shard, recovery });
+    return await execute(dir, def, catalog, planned, { ...opts, retries, runId, shard, recovery, lock, claims });
+  } catch (err) {
+    throw catalogError(catalogPath, err);
   } finally {
+    claims?.close();
     catalog?.close();
     lock.release();
   }
+}
+
+/** Copy in the records of this shard's unfinished samples that another catalog holds done. */
+function importDoneElsewhere(catalog: Catalog, planned: PlannedSample[], claims: SampleClaims): number {
+  const elsewhere = claims.allDoneElsewhere();
+  if (elsewhere.size === 0) return 0;
+  const mine = new Set(planned.map(sampleKey));
+  let imported = 0;
+  for (const s of catalog.samples()) {
+    const key = sampleKey(s);
+    if (s.status === 'done' || !mine.has(key) || !elsewhere.has(key)) continue;
+    const found = claims.doneElsewhere(s);
+    if (found) {
+      catalog.putContent(found.content);
+      imported++;
+    }
+  }
+  return imported;
 }
 
 /** Check every finished sample's results and artefacts; send the doubtful ones back to pending. */
@@ -146,18 +185,19 @@ export function checkArtefact(dir: string, a: ArtefactRecord, mode: 'checksum' |
   return null;
 }
 
-/** Temporary files of atomic writes interrupted by a crash: only this shard's samples, whose lock we hold. */
-function removeTemporaryFiles(dir: string, def: CampaignDefinition, shard: Shard | null): number {
+/** Temporary files of atomic writes interrupted by a crash: only this shard's samples that no live run of another catalog has claimed. */
+function removeTemporaryFiles(dir: string, planned: PlannedSample[], claims: SampleClaims): number {
   const root = join(dir, SAMPLES_DIR);
   if (!existsSync(root)) return 0;
-  const mine = new Set(plannedSamples(def).filter((s) => inShard(s, shard)).map(sampleKey));
+  const mine = new Set(planned.map(sampleKey));
   let removed = 0;
   for (const qDir of readdirSync(root)) {
     const Q = Number(qDir.slice(1));
     if (!qDir.startsWith('Q') || !Number.isFinite(Q)) continue;
     for (const f of readdirSync(join(root, qDir))) {
       const m = /^\.(\d+)-[^/]*\.tmp$/.exec(f);
-      if (m && mine.has(sampleKey({ Q, index: Number(m[1]) }))) {
+      const sample = m ? { Q, index: Number(m[1]) } : null;
+      if (sample && mine.has(sampleKey(sample)) && !claims.claimedByOther(sample)) {
         unlinkSync(join(root, qDir, f));
         removed++;
       }
@@ -166,11 +206,19 @@ function removeTemporaryFiles(dir: string, def: CampaignDefinition, shard: Shard
   return removed;
 }
 
+/** Errors of the file system that pass (disk full, I/O error, too many open files): the sample stays pending. */
+const TRANSIENT_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EAGAIN', 'EMFILE', 'ENFILE', 'ESTALE', 'ETIMEDOUT']);
+
+/** How long a sample another run is computing waits before it is looked at again. */
+const BUSY_RETRY_MS = 1000;
+
 interface ExecuteContext extends RunOptions {
   retries: number;
   runId: string;
   shard: Shard | null;
   recovery: Recovery;
+  lock: RunLock;
+  claims: SampleClaims;
 }
 
 async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, planned: PlannedSample[], ctx: ExecuteContext): Promise<RunSummary> {
@@ -185,44 +233,97 @@ async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, p
   const base = { runId: ctx.runId, shard: shardLabel(ctx.shard), catalog: catalog.path, workers: workerCount, recovery: ctx.recovery };
   ctx.onEvent?.({ type: 'start', ...base, queued: queue.length, skippedFailed, progress: tracker.snapshot() });
 
-  let computed = 0, failed = 0;
+  let computed = 0, failed = 0, importedDuringRun = 0;
+  const { lock, claims } = ctx;
   const aborted = await new Promise<boolean>((resolveRun, rejectRun) => {
     const inFlight = new Map<Worker, PlannedSample>();
     const workers = new Set<Worker>();
+    /** Samples claimed by a live run of another catalog: looked at again once the queue is empty. */
+    const busy: PlannedSample[] = [];
+    const waiting = new Set<Worker>();
+    let retryTimer: NodeJS.Timeout | null = null;
     let stopping = false;
     let fatal: Error | null = null;
+    const fail = (err: unknown) => { fatal ??= err instanceof Error ? err : new Error(String(err)); };
 
     const finishIfIdle = () => {
       if (inFlight.size > 0) return;
-      if (queue.length > 0 && !stopping && fatal === null) return;
+      if ((queue.length > 0 || busy.length > 0) && !stopping && fatal === null) return;
+      if (retryTimer) clearTimeout(retryTimer);
       for (const w of workers) void w.terminate();
       workers.clear();
       ctx.signal?.removeEventListener('abort', onAbort);
       if (fatal) rejectRun(fatal);
       else resolveRun(stopping);
     };
+    /** The next sample this run may compute, claimed; samples done elsewhere are copied in on the way. */
+    const nextSample = (): PlannedSample | undefined => {
+      while (queue.length > 0) {
+        const s = queue.shift()!;
+        const c = claims.claim(s);
+        if (c.kind === 'claimed') return s;
+        if (c.kind === 'busy') { busy.push(s); continue; }
+        lock.assertHeld();
+        catalog.putContent(c.content);
+        importedDuringRun++;
+        tracker.set(s, 'done');
+      }
+      return undefined;
+    };
     const dispatch = (w: Worker) => {
-      const next = stopping || fatal ? undefined : queue.shift();
+      let next: PlannedSample | undefined;
+      if (!stopping && !fatal) {
+        try {
+          next = nextSample();
+          if (next) {
+            lock.assertHeld();
+            catalog.markRunning(next.Q, next.index, ctx.runId);
+          }
+        } catch (err) {
+          if (next) claims.release(next);
+          next = undefined;
+          fail(err);
+        }
+      }
       if (!next) {
+        if (busy.length > 0 && !stopping && !fatal) {
+          waiting.add(w);
+          retryTimer ??= setTimeout(() => {
+            retryTimer = null;
+            queue.push(...busy.splice(0));
+            queue.sort((a, b) => a.ordinal - b.ordinal);
+            for (const v of [...waiting]) { waiting.delete(v); dispatch(v); }
+          }, BUSY_RETRY_MS);
+          return;
+        }
         workers.delete(w);
         void w.terminate();
         finishIfIdle();
         return;
       }
-      catalog.markRunning(next.Q, next.index, ctx.runId);
       tracker.set(next, 'running');
       inFlight.set(w, next);
       const task: SampleTask = { dir, definition: def, sample: next };
       w.postMessage({ type: 'run', task } satisfies ToWorker);
     };
     const recordFailure = (s: PlannedSample, error: string, stage: string | null, seconds: number | null) => {
+      lock.assertHeld();
       catalog.markFailed(s.Q, s.index, error, stage, seconds);
+      claims.release(s);
       failed++;
       const failures = catalog.sample(s.Q, s.index)?.failures ?? Infinity;
       const willRetry = failures <= ctx.retries;
       if (willRetry) queue.push(s);
       tracker.set(s, 'failed', true);
       ctx.onEvent?.({ type: 'sample', sample: s, status: 'failed', seconds: seconds ?? 0, error, stage, willRetry, progress: tracker.snapshot() });
+    };
+    /** A failure of the disk, not of the sample: it goes back to pending and the run stops. */
+    const recordTransient = (s: PlannedSample, error: string, code: string) => {
+      lock.assertHeld();
+      catalog.markPending(s.Q, s.index, `transient I/O error (${code}): ${error}`);
+      claims.release(s);
+      tracker.set(s, 'pending');
+      fail(new SystemError(`Q=${s.Q} #${s.index}: ${error}; the sample stays pending and the run stops: free space or fix the device, then run again`, code));
     };
     const spawn = () => {
       const w = new Worker(new URL('./worker.mjs', import.meta.url));
@@ -239,33 +340,38 @@ async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, p
         inFlight.delete(w);
         try {
           if (msg.type === 'done') {
+            lock.assertHeld();
             catalog.markDone(s.Q, s.index, msg.outcome);
+            claims.release(s);
             computed++;
             tracker.set(s, 'done', true);
             ctx.onEvent?.({ type: 'sample', sample: s, status: 'done', seconds: msg.outcome.seconds, willRetry: false, progress: tracker.snapshot() });
+          } else if (msg.code !== undefined && TRANSIENT_CODES.has(msg.code)) {
+            recordTransient(s, msg.error, msg.code);
           } else {
             recordFailure(s, msg.error, msg.stage, msg.seconds);
           }
         } catch (err) {
-          fatal = err as Error;
+          fail(err);
         }
         dispatch(w);
       });
       const onDeath = (reason: string) => {
         if (!workers.has(w)) return;
         workers.delete(w);
+        waiting.delete(w);
         const s = inFlight.get(w);
         inFlight.delete(w);
         if (!ready) {
           // A worker that cannot even start would fail every sample: stop the run instead.
-          fatal ??= new Error(`a worker thread failed to start: ${reason}`);
+          fail(new Error(`a worker thread failed to start: ${reason}`));
         } else if (s) {
           try {
             recordFailure(s, `the worker thread died: ${reason}`, null, null);
           } catch (err) {
-            fatal ??= err as Error;
+            fail(err);
           }
-          if (queue.length > 0 && !stopping && fatal === null) spawn();
+          if ((queue.length > 0 || busy.length > 0) && !stopping && fatal === null) spawn();
         }
         finishIfIdle();
       };
@@ -276,7 +382,13 @@ async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, p
     const onAbort = () => {
       stopping = true;
       for (const [w, s] of inFlight) {
-        catalog.markPending(s.Q, s.index, `stopped (run ${ctx.runId})`);
+        try {
+          lock.assertHeld();
+          catalog.markPending(s.Q, s.index, `stopped (run ${ctx.runId})`);
+          claims.release(s);
+        } catch (err) {
+          fail(err);
+        }
         tracker.set(s, 'pending');
         workers.delete(w);
         void w.terminate();
@@ -290,7 +402,7 @@ async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, p
     if (workerCount === 0 || stopping) finishIfIdle();
     else for (let i = 0; i < workerCount; i++) spawn();
   });
-  return { ...base, computed, failed, skippedFailed, aborted, seconds: (performance.now() - t0) / 1000, progress: tracker.snapshot() };
+  return { ...base, computed, failed, importedDuringRun, skippedFailed, aborted, seconds: (performance.now() - t0) / 1000, progress: tracker.snapshot() };
 }
 
 /** Per-Q counts of this shard's samples, and the rate and ETA of this run. */

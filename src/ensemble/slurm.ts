@@ -1,11 +1,12 @@
 /**
  * An sbatch script running a campaign as a Slurm job array: array task t runs shard
- * (t − first)/(count) into its own catalog file (SQLite must not be shared between nodes), and
+ * (t − first)/(number of tasks) into its own catalog file (SQLite must not be shared between nodes), and
  * resumes where it stopped if it is requeued or resubmitted. `campaign merge` unites the shards.
  */
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CampaignDefinition } from './campaign.ts';
+import { expectedSampleWork } from './shard.ts';
 
 export interface SlurmOptions {
   /** Contiguous array range "first-last", optionally with a throttle "%k" (e.g. 0-99%20). */
@@ -61,8 +62,8 @@ export function slurmScript(dirArg: string, def: CampaignDefinition, opts: Slurm
     `# qglass campaign ${dir}`,
     `#   Q = ${def.Q.join(', ')}; N = ${def.N}; ${def.samples} samples per Q (${total} in all); measure: ${def.measure.join(', ') || 'prepare only'}`,
     `#   ${tasks} array tasks, about ${perTask} samples each, ${cpus} worker threads per task.`,
-    '# Submit with `sbatch THIS_FILE`. Each task runs shard (SLURM_ARRAY_TASK_ID − first)/SLURM_ARRAY_TASK_COUNT',
-    '# into its own catalog file; a task that is killed, requeued or resubmitted resumes where it stopped.',
+    `# Submit with \`sbatch THIS_FILE\`. Task t runs shard (t − ${range.first})/${tasks} (balanced by expected work: \`qglass campaign plan DIR --shards ${tasks}\`)`,
+    '# into its own catalog file; a task that is killed, requeued or resubmitted (sbatch --array=t THIS_FILE) resumes where it stopped.',
     '# When all tasks have ended, unite the shards:',
     `#   node ${sh(QGLASS_BIN)} campaign merge ${sh(dir)}`,
     '# or submit that as a dependent job: sbatch --dependency=afterany:JOBID --wrap "node ... campaign merge ..."',
@@ -70,9 +71,47 @@ export function slurmScript(dirArg: string, def: CampaignDefinition, opts: Slurm
     '',
     'set -euo pipefail',
     `NODE=\${NODE:-${sh(process.execPath)}}`,
-    `"$NODE" ${sh(QGLASS_BIN)} campaign run ${sh(dir)} --workers "\${SLURM_CPUS_PER_TASK:-1}"${retries}`,
+    // The shard is spelled out rather than read from SLURM_ARRAY_TASK_COUNT, so that resubmitting
+    // some tasks alone (sbatch --array=3,7 THIS_FILE) runs the same shards again.
+    `SHARD="$((SLURM_ARRAY_TASK_ID - ${range.first}))/${tasks}"`,
+    `"$NODE" ${sh(QGLASS_BIN)} campaign run ${sh(dir)} --shard "$SHARD" --workers "\${SLURM_CPUS_PER_TASK:-1}"${retries}`,
     '',
   ].join('\n');
+}
+
+/** Seconds of one worker thread per unit of modelled work, from finished samples' wall times; null if none finished. */
+export function measuredSecondsPerWork(def: CampaignDefinition, done: ReadonlyArray<{ Q: number; seconds: number | null }>): number | null {
+  let seconds = 0, work = 0;
+  for (const s of done) {
+    if (s.seconds === null || !def.Q.includes(s.Q)) continue;
+    seconds += s.seconds;
+    work += expectedSampleWork(def, s.Q);
+  }
+  return work > 0 ? seconds / work : null;
+}
+
+/**
+ * Array tasks so that each finishes within targetSeconds: the campaign's remaining modelled work at
+ * the measured rate, spread over cpus worker threads per task, with 20% headroom (shards are
+ * balanced to a few per cent, sample times scatter more).
+ */
+export function suggestArraySize(def: CampaignDefinition, remainingWork: number, secondsPerWork: number, targetSeconds: number, cpus: number): number {
+  const taskSeconds = (remainingWork * secondsPerWork) / cpus;
+  const tasks = Math.ceil((1.2 * taskSeconds) / targetSeconds);
+  return Math.max(1, Math.min(tasks, def.Q.length * def.samples));
+}
+
+/** A Slurm time (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS) in seconds. */
+export function parseSlurmTime(text: string): number {
+  const m = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(text.trim());
+  if (!m) throw new RangeError(`a Slurm time looks like HH:MM:SS, D-HH:MM:SS, MM:SS or minutes; got '${text}'`);
+  const [days, x, y, z] = [m[1], m[2], m[3], m[4]].map((v) => (v === undefined ? undefined : Number(v)));
+  let seconds: number;
+  if (days !== undefined) seconds = days * 86400 + x! * 3600 + (y ?? 0) * 60 + (z ?? 0);
+  else if (z !== undefined) seconds = x! * 3600 + y! * 60 + z;
+  else seconds = x! * 60 + (y ?? 0);
+  if (!(seconds > 0)) throw new RangeError(`the time must be positive; got '${text}'`);
+  return seconds;
 }
 
 /** Single-quote for the shell when needed. */

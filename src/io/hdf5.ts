@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { assertReplaceable } from './atomic-write.ts';
 
 export type H5Attribute = string | number;
 
@@ -33,6 +34,7 @@ const DTYPE = { Float64Array: '<d', BigInt64Array: '<q', Int8Array: '<b' } as co
 export async function writeHdf5(path: string, root: H5Group): Promise<void> {
   const { default: h5wasm } = await import('h5wasm/node');
   await h5wasm.ready;
+  assertReplaceable(path, null);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const file = new h5wasm.File(tmp, 'w');
   try {
@@ -50,6 +52,7 @@ export async function writeHdf5(path: string, root: H5Group): Promise<void> {
     };
     write(file, root, null);
     file.close();
+    assertReplaceable(path, null);
     renameSync(tmp, path);
   } catch (err) {
     try { file.close(); } catch { /* already closed */ }

@@ -104,8 +104,18 @@ function formatMetaValue(key: string, value: MetaValue): string {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+/**
+ * Read a configuration to compute with: besides the format, atoms far outside the periodic cell are
+ * refused (the format itself may carry any coordinates; parseExtendedXyz keeps them exactly).
+ */
 export function readExtendedXyz(path: string): Configuration {
-  return parseExtendedXyz(readInputFile(path).toString('utf8'), path);
+  const conf = parseExtendedXyz(readInputFile(path).toString('utf8'), path);
+  const outside = firstFarOutside(conf.box, conf.positions);
+  if (outside >= 0) {
+    const [x, y, z] = conf.positions.subarray(3 * outside, 3 * outside + 3);
+    throw new FileFormatError(path, outside + 3, `atom ${outside + 1} at (${x}, ${y}, ${z}) lies more than ${FAR_OUTSIDE_CELLS} cell lengths outside the periodic cell (a corrupted file, or the output of a run that blew up?)`);
+  }
+  return conf;
 }
 
 interface Column {
@@ -129,6 +139,8 @@ export function parseExtendedXyz(text: string, source = '<string>'): Configurati
   const n = Number(countText);
   if (n === 0 || !Number.isSafeInteger(n)) fail(1, `the atom count must be a positive integer; found ${countText}`);
   if (lines.length < 2) fail(2, 'the file ends before the comment line (Lattice=..., Properties=...)');
+  // Checked before anything is allocated for n atoms.
+  if (n > lines.length - 2) fail(lines.length + 1, `the file ends after ${lines.length - 2} of the ${n} atoms declared on line 1 (truncated file, or a wrong atom count?)`);
 
   // Comment line: Lattice, Properties, pbc and metadata.
   const pairs = parseKeyValues(lines[1], (msg) => fail(2, msg));
@@ -204,6 +216,7 @@ export function parseExtendedXyz(text: string, source = '<string>'): Configurati
       const t = f[pos!.start + d];
       if (!FLOAT_RE.test(t)) fail(lineNo, `pos column ${d + 1} is not a number: '${clip(t)}'`);
       positions[3 * i + d] = Number(t);
+      if (!Number.isFinite(positions[3 * i + d])) fail(lineNo, `pos column ${d + 1} = ${clip(t)} is beyond the range of float64`);
     }
     let s = -1;
     if (labelColumn) {
@@ -229,6 +242,25 @@ export function parseExtendedXyz(text: string, source = '<string>'): Configurati
 
   const box = toUpperTriangular(lattice.map(Number), positions, (msg) => fail(2, msg));
   return { box, positions, species, meta };
+}
+
+/**
+ * Unwrapped coordinates (images of the cell) are fine, but not arbitrarily far ones: beyond this
+ * many cell lengths a position has lost the precision that resolves contacts, and such a file is
+ * almost always corrupted or the output of a diverged run.
+ */
+const FAR_OUTSIDE_CELLS = 100;
+
+/** Index of the first atom whose fractional coordinates lie beyond FAR_OUTSIDE_CELLS, or −1. */
+function firstFarOutside(box: Box, positions: Float64Array): number {
+  const { lx, ly, lz, xy, xz, yz } = box;
+  const lo = -FAR_OUTSIDE_CELLS, hi = 1 + FAR_OUTSIDE_CELLS;
+  for (let i = 0; i < positions.length / 3; i++) {
+    const x = positions[3 * i], y = positions[3 * i + 1], z = positions[3 * i + 2];
+    const sz = z / lz, sy = (y - yz * sz) / ly, sx = (x - xy * sy - xz * sz) / lx;
+    if (!(sx >= lo && sx <= hi && sy >= lo && sy <= hi && sz >= lo && sz <= hi)) return i;
+  }
+  return -1;
 }
 
 function blankFrom(lines: string[], from: number): boolean {

@@ -177,7 +177,7 @@ function lanczosRun(op: LinearOperator, opts: LanczosOptions & { blockSize: numb
   const m = Math.min(Math.max(mWanted, keepWanted + 2 * b), n - 3 - b);
   const keep = Math.min(keepWanted, m - 2 * b);
   if (k > keep || m < 2 * b) {
-    throw new RangeError(`count ${k} is too large for an operator of dimension ${n}: use a dense eigensolver (symmetricEigen)`);
+    throw new RangeError(`count ${k} with block size ${b} is too large for an operator of dimension ${n}: at most ${Math.max(0, n - 3 - 3 * b)}`);
   }
 
   const V = new Float64Array((m + b) * n);

@@ -3,12 +3,15 @@
  * with every ensemble number, and a self-contained index.html. A figure whose measurements are
  * missing is replaced by a note (in summary.json and the page) instead of failing the report.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-write.ts';
+import { checkOutputDirectory } from '../io/output-path.ts';
 import { join } from 'node:path';
 import { analyzeEnsemble, type AnalysisOptions, type EnsembleSummary, type NqleModeInput, type SampleInput } from '../analysis/ensemble.ts';
 import { VERSION } from '../util/version.ts';
 import { readCampaign } from '../ensemble/campaign.ts';
 import { loadCampaignSamples, type SampleRecord } from '../ensemble/export.ts';
+import { damagedSamples, damageWarning, type ArtefactVerify } from '../ensemble/verify.ts';
 import { buildFigures, isReady, type Row } from './figures.ts';
 import { renderHtml, type HtmlFigure } from './html.ts';
 import { NO_FONT_WARNING, renderSvg, svgToPng, textRenders } from './render.ts';
@@ -19,6 +22,8 @@ export interface ReportInput {
   parameters: Record<string, unknown> | null;
   /** Where the samples came from (shown on the page). */
   source: string;
+  /** Problems found while reading the samples (damaged artefacts), reported with the others. */
+  warnings?: string[];
 }
 
 export interface ReportOptions extends AnalysisOptions {
@@ -100,23 +105,30 @@ export function sampleInputFromRecord(r: SampleRecord): SampleInput {
 }
 
 /** Report of the campaign in DIR (default output: DIR/report). */
-export async function reportFromCampaign(dir: string, options: Omit<ReportOptions, 'outDir'> & { outDir?: string }): Promise<ReportResult> {
+export async function reportFromCampaign(
+  dir: string,
+  options: Omit<ReportOptions, 'outDir'> & { outDir?: string; verify?: ArtefactVerify },
+): Promise<ReportResult> {
   const parameters = readCampaign(dir) as unknown as Record<string, unknown>;
+  const outDir = options.outDir ?? join(dir, 'report');
+  checkOutputDirectory(outDir, '--out');
   const samples = loadCampaignSamples(dir).map(sampleInputFromRecord);
-  return writeReport({ samples, parameters, source: dir }, { ...options, outDir: options.outDir ?? join(dir, 'report') });
+  const warnings = damagedSamples(dir, options.verify ?? 'size').map(damageWarning);
+  return writeReport({ samples, parameters, source: dir, warnings }, { ...options, outDir });
 }
 
 export async function writeReport(input: ReportInput, options: ReportOptions): Promise<ReportResult> {
   const { outDir } = options;
   const png = options.png ?? true;
+  checkOutputDirectory(outDir, '--out');
   mkdirSync(outDir, { recursive: true });
   const summary = analyzeEnsemble(input.samples, options);
-  const warnings: string[] = [];
+  const warnings: string[] = [...(input.warnings ?? [])];
   if (input.samples.length === 0) warnings.push('the campaign has no samples yet: nothing to analyse');
   if (png && !textRenders()) warnings.push(NO_FONT_WARNING);
   const files: string[] = [];
   const write = (name: string, data: string | Buffer) => {
-    writeFileSync(join(outDir, name), data);
+    writeFileAtomic(join(outDir, name), data);
     files.push(name);
   };
 

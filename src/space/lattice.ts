@@ -1,6 +1,8 @@
+import { checkParticleCount } from '../model/limits.ts';
 /** FCC starting lattices: N = 4k³ particles in a cubic box of k³ conventional cells. */
 
 export function fccCellsFor(n: number): number {
+  checkParticleCount(n);
   const k = Math.round(Math.cbrt(n / 4));
   if (!Number.isInteger(n) || n <= 0 || 4 * k ** 3 !== n) {
     const lo = Math.max(1, Math.floor(Math.cbrt(n / 4)));

@@ -1,7 +1,8 @@
 /**
- * `qglass campaign init|run|status|merge|export|slurm`: ensembles of samples in a directory with a
+ * `qglass campaign init|run|status|plan|merge|export|slurm`: ensembles of samples in a directory with a
  * resumable, shardable SQLite catalog (src/ensemble).
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { DEFAULT_PREPARE } from '../../engine/prepare.ts';
@@ -12,19 +13,22 @@ import {
   campaignStatus, CSV_MAX_ARRAY, csvOmittedColumns, EXPORT_FORMATS, loadCampaignSamples, samplesToCsv, writeSamplesHdf5, writeSamplesParquet,
   type CampaignStatus,
 } from '../../ensemble/export.ts';
-import { writeFileAtomic } from '../../io/atomic-write.ts';
-import { checkOutputPath } from '../load.ts';
-import { mergeShards } from '../../ensemble/merge.ts';
 import { STAGES } from '../../ensemble/pipeline.ts';
 import { runCampaign, type QProgress, type RunEvent, type RunSummary } from '../../ensemble/runner.ts';
-import { parseShard, shardFromSlurm } from '../../ensemble/shard.ts';
-import { slurmScript } from '../../ensemble/slurm.ts';
+import { expectedSampleWork, FIXED_EVALUATIONS, parseShard, shardFromSlurm, shardPlan } from '../../ensemble/shard.ts';
+import { damagedSamples, damageWarning, parseArtefactVerify } from '../../ensemble/verify.ts';
+import { measuredSecondsPerWork, parseSlurmTime, slurmScript, suggestArraySize } from '../../ensemble/slurm.ts';
+import { mergeShards, unitedSamples } from '../../ensemble/merge.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { VERSION } from '../../util/version.ts';
+import { signalExitCode } from '../../util/exit-codes.ts';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
+import { checkOutputDirectory, checkOutputPath } from '../../io/output-path.ts';
+import { LIMITS } from '../../model/limits.ts';
 
 interface InitOptions {
   q: string; n: string; samples: string; seed: string; measure: string; modes: string; nqle: string; density: string;
-  t0: string; nveTime: string; ftol: string; dt?: string; maxCgIterations: string; relaxPressure?: boolean; json?: boolean;
+  t0: string; nveTime: string; ftol: string; dt?: string; maxCgIterations: string; relaxPressure?: boolean; json?: boolean; force?: boolean;
 }
 
 export function registerCampaign(program: Command): void {
@@ -52,8 +56,10 @@ export function registerCampaign(program: Command): void {
     .option('--dt <dt>', `NVE time step (default min(${DEFAULT_PREPARE.dtMax}, ${DEFAULT_PREPARE.dtFactor}/(Q·sqrt(T0))))`)
     .option('--max-cg-iterations <n>', 'iteration limit of the quench', String(DEFAULT_PREPARE.maxCgIterations))
     .option('--relax-pressure', 'relax each sample\'s box volume to p = 0 after the quench (|p|/K < 1e-6)')
+    .option('--force', `accept NVE runs of more than ${LIMITS.nveSteps.toLocaleString('en-US')} steps per sample`)
     .option('--json', 'print the definition as one JSON object on stdout')
     .action((dir: string, o: InitOptions) => {
+      checkOutputDirectory(dir, 'campaign directory');
       const def = defineCampaign({
         Q: parseList('--q', o.q).map((q) => parseNumber('--q', q)),
         N: parseInteger('--n', o.n),
@@ -70,6 +76,7 @@ export function registerCampaign(program: Command): void {
           relaxPressureTol: o.relaxPressure ? 1e-6 : 0,
         },
         createdBy: `qglass ${VERSION}`,
+        force: o.force,
       });
       const { created } = initCampaign(dir, def);
       if (o.json) process.stdout.write(JSON.stringify(def) + '\n');
@@ -87,20 +94,23 @@ export function registerCampaign(program: Command): void {
     .option('--workers <k>', 'worker threads (default: all cores)')
     .option('--shard <i/n>', 'run only shard i of n (default under a Slurm job array: the array task)')
     .option('--retries <r>', 'attempt a failed sample again while it has failed at most r times (also failures of earlier runs)', '0')
-    .option('--verify <how>', 'check of finished samples\' artefacts at start: checksum (size + SHA-256) or size', 'checksum')
+    .option('--verify <how>', 'check at start: checksum (artefacts\' size + SHA-256, catalog quick_check), size (artefacts\' size only), or full (checksum + the catalog\'s full integrity_check)', 'checksum')
     .option('--json', 'print the run summary as one JSON object on stdout')
     .action(async (dir: string, o: { workers?: string; shard?: string; retries: string; verify: string; json?: boolean }) => {
-      if (o.verify !== 'checksum' && o.verify !== 'size') throw new UserError(`--verify must be checksum or size; got '${o.verify}'`);
+      if (o.verify !== 'checksum' && o.verify !== 'size' && o.verify !== 'full') throw new UserError(`--verify must be checksum, size or full; got '${o.verify}'`);
       const shard = o.shard !== undefined ? parseShard(o.shard) : shardFromSlurm(process.env);
       const controller = new AbortController();
       let signals = 0;
+      let stopSignal: NodeJS.Signals = 'SIGINT';
       const onSignal = (sig: NodeJS.Signals) => {
-        if (++signals > 1) process.exit(sig === 'SIGINT' ? 130 : 143);
+        if (++signals > 1) process.exit(signalExitCode(sig));
+        stopSignal = sig;
         process.stderr.write(`\nqglass: ${sig}: stopping; samples in progress go back to pending (again to quit at once)\n`);
         controller.abort();
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      process.on('SIGHUP', onSignal);
       const display = createRunDisplay();
       let summary: RunSummary;
       try {
@@ -116,10 +126,11 @@ export function registerCampaign(program: Command): void {
         display.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        process.off('SIGHUP', onSignal);
       }
       if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
       else process.stderr.write(summaryText(summary) + '\n');
-      if (summary.aborted) process.exitCode = 130;
+      if (summary.aborted) process.exitCode = signalExitCode(stopSignal);
     });
 
   campaign
@@ -156,7 +167,9 @@ export function registerCampaign(program: Command): void {
     .requiredOption('--format <fmt>', 'json, csv, hdf5 or parquet')
     .option('--out <file>', 'write to a file instead of stdout (required for hdf5 and parquet)')
     .option('--status <list>', 'only samples with these states (e.g. done or done,failed)')
-    .action(async (dir: string, o: { format: string; out?: string; status?: string }) => {
+    .option('--verify <how>', 'check of the samples\' artefacts: size, or full (size and SHA-256); damaged samples are named on stderr', 'size')
+    .action(async (dir: string, o: { format: string; out?: string; status?: string; verify: string }) => {
+      const verify = parseArtefactVerify(o.verify);
       if (!(EXPORT_FORMATS as readonly string[]).includes(o.format)) throw new UserError(`--format must be one of ${EXPORT_FORMATS.join(', ')}; got '${o.format}'`);
       const binary = o.format === 'hdf5' || o.format === 'parquet';
       if (binary && o.out === undefined) throw new UserError(`--format ${o.format} writes a binary file: give it with --out FILE`);
@@ -168,6 +181,7 @@ export function registerCampaign(program: Command): void {
         if (bad.length > 0) throw new UserError(`--status takes pending, running, done, failed; got '${bad.join(',')}'`);
         records = records.filter((r) => wanted.includes(r.status));
       }
+      for (const d of damagedSamples(dir, verify)) process.stderr.write(`qglass: warning: ${damageWarning(d)}\n`);
       if (o.format === 'hdf5') { await writeSamplesHdf5(o.out!, records, readCampaign(dir)); return; }
       if (o.format === 'parquet') { await writeSamplesParquet(o.out!, records); return; }
       if (o.format === 'csv') {
@@ -184,21 +198,55 @@ export function registerCampaign(program: Command): void {
     });
 
   campaign
+    .command('plan')
+    .description('how `--shard i/n` divides the samples: per shard the sample count, modelled work and Q mix')
+    .argument('<dir>', 'campaign directory')
+    .requiredOption('--shards <n>', 'number of shards (array tasks)')
+    .option('--json', 'print {shards: [{index, samples, expectedWork, perQ: {Q: count}}]} on stdout')
+    .action((dir: string, o: { shards: string; json?: boolean }) => {
+      const def = readCampaign(dir);
+      const plan = shardPlan(def, parseInteger('--shards', o.shards));
+      if (o.json) { process.stdout.write(JSON.stringify(plan) + '\n'); return; }
+      const mean = plan.shards.reduce((t, x) => t + x.expectedWork, 0) / plan.shards.length;
+      const lines = [`${plan.shards.length} shard(s); expected work relative to the mean (model: NVE steps nveTime/dt(Q) + ${FIXED_EVALUATIONS} force evaluations, × N)`];
+      for (const x of plan.shards) {
+        lines.push(`  shard ${x.index}: ${x.samples} samples, work ${(x.expectedWork / mean).toFixed(3)}, Q mix ${Object.entries(x.perQ).map(([Q, c]) => `${Q}:${c}`).join(' ')}`);
+      }
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+
+  campaign
     .command('slurm')
     .description('print an sbatch script running the campaign as a Slurm job array (one shard per array task)')
     .addHelpText('after', '\nExample:\n  $ qglass campaign slurm runs/nu --array 0-99 --cpus-per-task 4 > job.sh && sbatch job.sh\n')
     .argument('<dir>', 'campaign directory')
-    .option('--array <range>', 'array task range first-last[%k] (default: 0-99, or one task per sample if fewer)')
+    .option('--array <range>', 'array task range first-last[%k] (default: from --target-time, else 0-99 or one task per sample if fewer)')
+    .option('--target-time <t>', 'wall time each array task should take (HH:MM:SS); sizes the array from the measured time of finished samples')
     .option('--cpus-per-task <c>', 'cores (worker threads) per array task', '4')
     .option('--time <t>', 'time limit per array task', '24:00:00')
     .option('--mem-per-cpu <m>', 'memory per core (e.g. 2G)')
     .option('--partition <p>', 'Slurm partition')
     .option('--account <a>', 'Slurm account')
     .option('--retries <r>', 'passed on to campaign run', '0')
-    .action((dir: string, o: { array?: string; cpusPerTask: string; time: string; memPerCpu?: string; partition?: string; account?: string; retries: string }) => {
+    .action((dir: string, o: { array?: string; targetTime?: string; cpusPerTask: string; time: string; memPerCpu?: string; partition?: string; account?: string; retries: string }) => {
       const def = readCampaign(dir);
+      const cpusPerTask = parseInteger('--cpus-per-task', o.cpusPerTask);
+      let array = o.array;
+      if (o.targetTime !== undefined) {
+        const target = parseSlurmTime(o.targetTime);
+        const united = unitedSamples(resolve(dir), def);
+        const rate = measuredSecondsPerWork(def, united.filter((u) => u.sample.status === 'done').map((u) => u.sample));
+        if (rate === null) {
+          throw new UserError(`--target-time needs the time of a few finished samples to size the array: run some first (e.g. qglass campaign run ${dir} --shard 0/${def.samples}), or give --array`);
+        }
+        const remaining = united.filter((u) => u.sample.status !== 'done').reduce((t, u) => t + expectedSampleWork(def, u.sample.Q), 0);
+        const tasks = suggestArraySize(def, remaining, rate, target, cpusPerTask);
+        process.stderr.write(`qglass: ${tasks} array task(s) of ${cpusPerTask} cores should each take about ${o.targetTime} ` +
+          `(${(remaining * rate / 3600).toFixed(1)} core-hours left at the measured rate)${array ? `; using the given --array ${array}` : ''}\n`);
+        array ??= `0-${tasks - 1}`;
+      }
       process.stdout.write(slurmScript(dir, def, {
-        array: o.array, cpusPerTask: parseInteger('--cpus-per-task', o.cpusPerTask), time: o.time, memPerCpu: o.memPerCpu,
+        array, cpusPerTask, time: o.time, memPerCpu: o.memPerCpu,
         partition: o.partition, account: o.account, retries: parseInteger('--retries', o.retries),
       }));
     });
@@ -255,6 +303,7 @@ function createRunDisplay(): { event: (e: RunEvent) => void; stop: () => void } 
     if (r.interrupted > 0) log(`  ${r.interrupted} sample(s) interrupted by an earlier run: recomputing`);
     for (const x of r.invalidated) log(`  Q=${x.Q} #${x.index}: ${x.reason}: recomputing`);
     if (r.temporaryFilesRemoved > 0) log(`  removed ${r.temporaryFilesRemoved} half-written temporary file(s)`);
+    if (r.imported > 0) log(`  ${r.imported} sample(s) already done in another catalog of the campaign: copied, not recomputed`);
     if (e.skippedFailed > 0) log(`  ${e.skippedFailed} failed sample(s) skipped by the retry policy (--retries to try again)`);
   };
   if (!process.stderr.isTTY || process.env.CI) {
@@ -297,6 +346,7 @@ function createRunDisplay(): { event: (e: RunEvent) => void; stop: () => void } 
 function summaryText(s: RunSummary): string {
   const lines = [
     `${s.aborted ? 'stopped' : 'finished'} run ${s.runId} (shard ${s.shard}) in ${formatDuration(s.seconds)}: ${s.computed} sample(s) computed, ${s.failed} failure(s)` +
+      (s.importedDuringRun > 0 ? `, ${s.importedDuringRun} finished meanwhile by another run (copied)` : '') +
       (s.skippedFailed > 0 ? `, ${s.skippedFailed} failed sample(s) skipped by the retry policy` : ''),
   ];
   for (const q of s.progress) lines.push(`  Q=${q.Q}: ${q.done}/${q.planned} done, ${q.failed} failed, ${q.pending + q.running} left`);
@@ -310,7 +360,10 @@ function statusText(s: CampaignStatus): string {
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const fmt = (cells: Array<string | number>) => cells.map((c, i) => String(c).padStart(width[i])).join('  ');
   const lines = [`campaign ${s.dir}: N = ${s.N}, ${s.samplesPerQ} samples per Q, measure: ${s.measure.join(', ') || 'none'}`, fmt(head), ...rows.map(fmt)];
-  for (const c of s.catalogs) lines.push(`catalog ${c.file} (shard ${c.shard ?? '?'})${c.activeRun ? `: run ${c.activeRun} in progress` : ''}`);
+  for (const c of s.catalogs) {
+    const mix = Object.entries(c.perQ).map(([Q, m]) => `${Q}:${m.done}/${m.samples}`).join(' ');
+    lines.push(`catalog ${c.file} (shard ${c.shard ?? '?'})${c.activeRun ? `: run ${c.activeRun} in progress` : ''}; Q mix (done/recorded) ${mix}`);
+  }
   if (s.catalogs.length === 0) lines.push('no catalog yet: qglass campaign run DIR');
   for (const f of s.failures) lines.push(`failed Q=${f.Q} #${f.index} (${f.stage ?? 'worker'}): ${f.error}`);
   return lines.join('\n') + '\n';

@@ -5,6 +5,8 @@ import { boxVolume } from '../../space/box.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { parseNumber, UserError } from '../errors.ts';
 import { loadGlass, Q_OPTION } from '../load.ts';
+import { checkOutputPath } from '../../io/output-path.ts';
+import { checkGrBins } from '../../model/limits.ts';
 import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
 interface GrCliOptions { bin: string; rmax: string; q?: string; json?: boolean; out?: string }
@@ -34,6 +36,8 @@ export function registerMeasureGr(measure: Command): void {
       const rmax = parseNumber('--rmax', o.rmax);
       if (!(binWidth > 0)) throw new UserError(`--bin must be a positive width in units of a₀; got ${o.bin}`);
       if (!(rmax > binWidth)) throw new UserError(`--rmax must exceed --bin (both in units of a₀); got --rmax ${o.rmax}, --bin ${o.bin}`);
+      checkGrBins(rmax, binWidth);
+      if (o.out) checkOutputPath(o.out, '--out');
       const { conf, model } = loadGlass(file, { q: o.q });
       const t0 = performance.now();
       let g: PairCorrelation;

@@ -49,8 +49,14 @@ export function registerMeasureModes(measure: Command): void {
       if (!(tol > 0 && tol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
       if (blockSize < 1) throw new UserError(`--block must be ≥ 1; got ${o.block}`);
       for (const path of [o.out, o.hessian]) if (path !== undefined) checkOutputPath(path, path === o.out ? '--out' : '--hessian');
+      if (o.out !== undefined) checkOutputPath(sidecarPath(o.out, 'omega2'));
       const { system, model, rattlers } = loadForMeasurement(file, { q: o.q });
       const N = system.species.length;
+      // The iterative eigensolver needs room beyond the wanted modes: a basis of a few blocks in 3N − 3 dimensions.
+      if (3 * blockSize > 3 * N - 6) throw new UserError(`--block ${blockSize} is too large for N = ${N}: at most ${Math.floor((3 * N - 6) / 3)}`);
+      if (count > 3 * N - 3 - 3 * blockSize) {
+        throw new UserError(`--count ${count} is too many modes for N = ${N} with --block ${blockSize}: at most ${3 * N - 3 - 3 * blockSize}; use a larger configuration`);
+      }
       const harmonic = harmonicOf(system); // one pair table and Hessian for the modes and the shear modulus
       let r: ModesResult;
       try {

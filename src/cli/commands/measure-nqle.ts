@@ -44,7 +44,7 @@ export function registerMeasureNqle(measure: Command): void {
       if (harmonicModes < 0 || dipoleStarts < 0) throw new UserError('--harmonic-modes and --dipole-starts must be ≥ 0');
       if (harmonicModes + dipoleStarts === 0) throw new UserError('no starts: give --harmonic-modes or --dipole-starts > 0');
       if (!(residualTol > 0 && residualTol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
-      if (o.out !== undefined) checkOutputPath(o.out);
+      if (o.out !== undefined) for (const path of [o.out, sidecarPath(o.out, 'omega2'), sidecarPath(o.out, 'kf')]) checkOutputPath(path);
       const { system, model, rattlers } = loadForMeasurement(file, { q: o.q });
       const N = system.species.length;
       const progress = createProgress({ quiet: o.json });

@@ -3,7 +3,6 @@
  * velocities at T with zero total momentum, velocity Verlet — and its speed (the run the LAMMPS
  * comparison times).
  */
-import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_DT_FACTOR, DEFAULT_DT_MAX, maxwellBoltzmannVelocities, runNve, timeStepFor } from '../../engine/dynamics.ts';
 import { particleCount, systemToConfiguration } from '../../engine/system.ts';
@@ -13,7 +12,7 @@ import { createRandom, validateSeed } from '../../util/random.ts';
 import { EXIT } from '../../util/exit-codes.ts';
 import { VERSION } from '../../util/version.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
-import { loadGlass, Q_OPTION } from '../load.ts';
+import { checkOutputPath, loadGlass, Q_OPTION } from '../load.ts';
 import { createProgress } from '../progress.ts';
 
 /** Runs longer than this many atom-steps (hours at a few million per second) need --force. */
@@ -48,9 +47,7 @@ export function registerNve(program: Command): void {
       if (!(steps >= 1)) throw new UserError(`--steps must be ≥ 1; got ${o.steps}`);
       const seed = parseInteger('--seed', o.seed);
       validateSeed(seed);
-      if (o.out !== undefined && existsSync(o.out) && !statSync(o.out).isFile()) {
-        throw new UserError(`--out '${o.out}' exists and is not a regular file; give a file path`);
-      }
+      if (o.out !== undefined) checkOutputPath(o.out);
       const kernels = kernelSet();
       const { system, model } = loadGlass(file, { q: o.q });
       const N = particleCount(system);

@@ -16,6 +16,7 @@ import { parseInteger, UserError } from '../errors.ts';
 import { VERSION } from '../../util/version.ts';
 import { formatDuration } from './campaign.ts';
 import { reportText } from './report.ts';
+import { checkOutputDirectory } from '../../io/output-path.ts';
 
 export const PAPER_Q = [10, 20, 40, 80, 160, 240];
 
@@ -78,6 +79,7 @@ export function registerPaper(program: Command): void {
       if (o.quick && o.full) throw new UserError('choose one of --quick and --full');
       const scale: Scale = o.full ? 'full' : 'quick';
       const dir = o.dir ?? PAPER_SCALES[scale].dir;
+      checkOutputDirectory(dir, '--dir');
       const t0 = performance.now();
       const { definition, notes } = paperCampaign(scale);
       let created: boolean;

@@ -4,7 +4,7 @@
  * at a target pressure (src/engine/packing.ts).
  */
 import type { Command } from 'commander';
-import { DEFAULT_PREPARE, prepareGlass, prepareSummary, type PrepareResult, type Stage } from '../../engine/prepare.ts';
+import { DEFAULT_PREPARE, nveSchedule, prepareGlass, validatePrepareOptions, prepareSummary, type PrepareResult, type Stage } from '../../engine/prepare.ts';
 import { systemToConfiguration } from '../../engine/system.ts';
 import { resolveDensity } from '../../model/presets.ts';
 import { validateQ } from '../../model/q-model.ts';
@@ -19,10 +19,12 @@ import { writeLammpsData } from '../../io/lammps-data.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 import { VERSION } from '../../util/version.ts';
+import { checkOutputPath } from '../../io/output-path.ts';
+import { checkNveSteps, LIMITS } from '../../model/limits.ts';
 
 interface PrepareCliOptions {
   model: string; q?: string; pressure?: string; n: string; seed: string; out: string; density: string; t0: string; nveTime: string;
-  ftol: string; dt?: string; relaxPressure?: boolean; lammps?: string; json?: boolean;
+  ftol: string; dt?: string; relaxPressure?: boolean; lammps?: string; json?: boolean; force?: boolean;
 }
 
 export function registerPrepare(program: Command): void {
@@ -42,6 +44,7 @@ export function registerPrepare(program: Command): void {
     .option('--dt <dt>', `NVE time step (default min(${DEFAULT_PREPARE.dtMax}, ${DEFAULT_PREPARE.dtFactor}/(Q·sqrt(T0))))`)
     .option('--relax-pressure', 'relax the box volume to p = 0 after the quench (|p|/K < 1e-6)')
     .option('--lammps <file>', 'also write a LAMMPS data file (atom_style atomic)')
+    .option('--force', `run even if the NVE run takes more than ${LIMITS.nveSteps.toLocaleString('en-US')} steps`)
     .option('--json', 'print one JSON object on stdout')
     .addHelpText('after', '\nExamples:\n  qglass prepare --q 240 --n 2048 --seed 7 --out glass.xyz\n  qglass prepare --model harmonic --pressure 1e-3 --n 1024 --seed 7 --out packing.xyz\n')
     .action((o: PrepareCliOptions) => {
@@ -58,15 +61,21 @@ export function registerPrepare(program: Command): void {
         throw new UserError(`repulsive-q has no zero-pressure or paper density (without attraction p > 0 at every density): pass --density as a number`);
       }
       const { density, mode } = resolveDensity(o.density, Q);
+      checkOutputPath(o.out, '--out');
+      if (o.lammps) checkOutputPath(o.lammps, '--lammps');
+      const options = {
+        ...DEFAULT_PREPARE, model: o.model === 'repulsive-q' ? 'repulsive-q' as const : 'q-model' as const, Q, N, density, seed,
+        t0: parseNumber('--t0', o.t0), nveTime: parseNumber('--nve-time', o.nveTime), ftol: parseNumber('--ftol', o.ftol),
+        dt: o.dt === undefined ? undefined : parseNumber('--dt', o.dt),
+        relaxPressureTol: o.relaxPressure ? 1e-6 : 0,
+      };
+      validatePrepareOptions(options);
+      const { dt, steps } = nveSchedule(options);
+      checkNveSteps(steps, `--q ${o.q} (dt = ${dt.toExponential(2)})`, o.force ?? false);
       const progress = createProgress({ quiet: false });
       let current: Stage | null = null;
       const result = prepareGlass(
-        {
-          ...DEFAULT_PREPARE, model: o.model === 'repulsive-q' ? 'repulsive-q' : 'q-model', Q, N, density, seed,
-          t0: parseNumber('--t0', o.t0), nveTime: parseNumber('--nve-time', o.nveTime), ftol: parseNumber('--ftol', o.ftol),
-          dt: o.dt === undefined ? undefined : parseNumber('--dt', o.dt),
-          relaxPressureTol: o.relaxPressure ? 1e-6 : 0,
-        },
+        options,
         ({ stage, fraction }) => {
           if (stage !== current) { progress.phase(stage, 1000); current = stage; }
           progress.update(Math.round(fraction * 1000));
@@ -117,6 +126,7 @@ function preparePackingCommand(law: PairLaw, o: PrepareCliOptions): void {
   const pressure = parseNumber('--pressure', o.pressure);
   const N = parseInteger('--n', o.n);
   const seed = parseInteger('--seed', o.seed);
+  checkOutputPath(o.out, '--out');
   let r: PackingResult;
   try {
     r = preparePacking({ law, N, pressure, seed });

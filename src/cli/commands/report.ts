@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { reportFromCampaign, type ReportResult } from '../../report/report.ts';
 import type { DosNormalization } from '../../analysis/dos.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
+import { parseArtefactVerify } from '../../ensemble/verify.ts';
 
 export interface ReportCliOptions {
   out?: string;
@@ -13,6 +14,7 @@ export interface ReportCliOptions {
   cutoffFraction: string;
   omega5Level: string;
   png: boolean;
+  verify: string;
   json?: boolean;
 }
 
@@ -29,6 +31,7 @@ export function registerReport(program: Command): void {
     .option('--cutoff-fraction <f>', 'A_g fit uses modes below f·ω₁ (ω₁ = 2π·c_s/L, the lowest shear band)', '1')
     .option('--omega5-level <alpha>', 'A_g fit range also ends where the cumulative count departs from ω⁵ (Kolmogorov–Smirnov test at this level; 0: off)', '0.05')
     .option('--no-png', 'write SVG figures only')
+    .option('--verify <how>', 'check of the samples\' artefacts: size, or full (size and SHA-256); damaged samples are named in the warnings', 'size')
     .option('--json', 'print one JSON object (output directory, figure status, warnings) on stdout')
     .action(async (dir: string, o: ReportCliOptions) => {
       const result = await reportFromCampaign(dir, parseReportOptions(o));
@@ -37,10 +40,13 @@ export function registerReport(program: Command): void {
     });
 }
 
-export function parseReportOptions(o: Omit<ReportCliOptions, 'json'>) {
+/** Bootstrap resamples: the error of an error estimate falls as 1/√(2B), so 1e5 is far more than enough. */
+export const MAX_BOOTSTRAP = 100_000;
+
+export function parseReportOptions(o: Omit<ReportCliOptions, 'json' | 'verify'> & { verify?: string }) {
   if (o.normalization !== 'particle' && o.normalization !== 'dof') throw new UserError(`--normalization must be particle or dof; got '${o.normalization}'`);
   const replicates = parseInteger('--bootstrap', o.bootstrap);
-  if (replicates < 2) throw new UserError(`--bootstrap needs at least 2 resamples; got ${replicates}`);
+  if (replicates < 2 || replicates > MAX_BOOTSTRAP) throw new UserError(`--bootstrap must be between 2 and ${MAX_BOOTSTRAP} resamples; got ${o.bootstrap}`);
   const cutoffFraction = parseNumber('--cutoff-fraction', o.cutoffFraction);
   if (!(cutoffFraction > 0)) throw new UserError(`--cutoff-fraction must be positive; got ${o.cutoffFraction}`);
   const omega5Level = parseNumber('--omega5-level', o.omega5Level);
@@ -52,6 +58,7 @@ export function parseReportOptions(o: Omit<ReportCliOptions, 'json'>) {
     omega5Level,
     bootstrap: { replicates, seed: parseInteger('--seed', o.seed) },
     png: o.png,
+    verify: parseArtefactVerify(o.verify ?? 'size'),
   };
 }
 

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import { minimizeCg } from '../src/engine/minimize.ts';
+import { minimize } from '../src/engine/minimize.ts';
 import { DEFAULT_PREPARE, prepareGlass } from '../src/engine/prepare.ts';
 import { systemFromConfiguration, type System } from '../src/engine/system.ts';
 import { readExtendedXyz, writeExtendedXyz } from '../src/io/xyz.ts';
@@ -52,7 +52,7 @@ function glass(Q: number, rho: number): { sys: System; prepareSeconds: number | 
   let quenchResumptions = 0;
   while (!quench.converged && quenchResumptions < 5) {
     process.stderr.write(`  Q = ${Q}: quench stopped (${quench.reason}, max |F| = ${quench.maxForce}); resuming\n`);
-    quench = minimizeCg(r.system, { ftol: DEFAULT_PREPARE.ftol });
+    quench = minimize(r.system, { ftol: DEFAULT_PREPARE.ftol });
     quenchResumptions++;
   }
   if (!quench.converged) throw new Error(`Q = ${Q}: quench did not converge (${JSON.stringify(quench)})`);

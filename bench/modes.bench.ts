@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeForces } from '../src/engine/forces.ts';
-import { minimizeCg } from '../src/engine/minimize.ts';
+import { minimize } from '../src/engine/minimize.ts';
 import { DEFAULT_PREPARE, prepareGlass } from '../src/engine/prepare.ts';
 import { systemFromConfiguration, type System } from '../src/engine/system.ts';
 import { writeHessianMatrixMarket } from '../src/io/matrix-market.ts';
@@ -46,7 +46,7 @@ function glass(N: number, rho: number): { sys: System; prepareSeconds: number | 
   let quench = r.quench;
   let quenchResumptions = 0;
   while (!quench.converged && quenchResumptions < 5) {
-    quench = minimizeCg(r.system, { ftol: DEFAULT_PREPARE.ftol });
+    quench = minimize(r.system, { ftol: DEFAULT_PREPARE.ftol });
     quenchResumptions++;
   }
   if (!quench.converged) throw new Error(`N = ${N}: quench did not converge (${JSON.stringify(quench)})`);

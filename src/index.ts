@@ -45,7 +45,7 @@ export {
 } from './engine/system.ts';
 export { computeForces, maxForceComponent } from './engine/forces.ts';
 export { buildPairTable, type PairTable } from './engine/pair-table.ts';
-export { minimizeCg, minimizeFire, type CgOptions, type FireOptions, type MinimizeResult } from './engine/minimize.ts';
+export { minimize, minimizeFire, type MinimizeOptions, type DescentMethod, type FireOptions, type MinimizeResult } from './engine/minimize.ts';
 export {
   runNve, timeStepFor, maxwellBoltzmannVelocities, kineticEnergy, kineticTemperature, type NveOptions, type NveResult,
 } from './engine/dynamics.ts';

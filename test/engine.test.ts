@@ -9,7 +9,7 @@ import { fccCellsFor, fccPositions } from '../src/space/lattice.ts';
 import { createSystem, sortSpatially, virialPressure, type System } from '../src/engine/system.ts';
 import { computeForces, maxForceComponent } from '../src/engine/forces.ts';
 import { kineticEnergy, maxwellBoltzmannVelocities, runNve, timeStepFor, totalMomentum } from '../src/engine/dynamics.ts';
-import { minimizeCg, minimizeFire } from '../src/engine/minimize.ts';
+import { minimize, minimizeFire } from '../src/engine/minimize.ts';
 import { DEFAULT_PREPARE, prepareGlass, randomSpecies } from '../src/engine/prepare.ts';
 import { createRandom } from '../src/util/random.ts';
 import { smallGlass } from './fixtures.ts';
@@ -204,7 +204,7 @@ test('a time step far too large is detected as divergence with a clear message',
 test('CG reaches max |F| < 1e-10 from a liquid configuration; FIRE converges too', () => {
   for (const Q of [10, 240]) {
     const sys = disordered(Q, 256, 0.6, 12);
-    const r = minimizeCg(sys, { ftol: 1e-10 });
+    const r = minimize(sys, { ftol: 1e-10 });
     assert.equal(r.converged, true, `Q=${Q}: ${JSON.stringify(r)}`);
     assert.ok(maxForceComponent(sys.forces) < 1e-10);
   }

@@ -224,7 +224,7 @@ test('qglass measure modes: --json contract, .npy outputs numpy-shaped, clear er
     [['--count', '0'], /--count must be ≥ 1/],
     [['--count', '2.5'], /--count must be an integer/],
     [['--tol', '2'], /--tol must be in \(0, 1\)/],
-    [['--count', '800'], /exceeds the 765 non-translational modes/],
+    [['--count', '800'], /--count 800 is too many modes for N = 256 with --block 1: at most/],
   ] as const) {
     const bad = qglass('measure', 'modes', file, '--no-elastic', ...args);
     assert.equal(bad.code, 2, bad.stderr);

@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   paper: async () => (await import('./commands/paper.ts')).registerPaper,
   quench: async () => (await import('./commands/quench.ts')).registerQuench,
   lammps: async () => (await import('./commands/lammps.ts')).registerLammps,
+  nve: async () => (await import('./commands/nve.ts')).registerNve,
 };
 /** Other names of listed commands (their registration declares the alias too). */
 const ALIASES: Record<string, string> = { start: 'paper' };

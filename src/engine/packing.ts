@@ -17,7 +17,7 @@ import { boxVolume, cubicBox, dilate } from '../space/box.ts';
 import { createRandom, validateSeed } from '../util/random.ts';
 import { computeForces } from './forces.ts';
 import { buildPairTable } from './pair-table.ts';
-import { minimizeCg, minimizeFire, type MinimizeResult } from './minimize.ts';
+import { minimize, minimizeFire, type MinimizeResult } from './minimize.ts';
 import { randomSpecies } from './prepare.ts';
 import { createSystem, particleCount, sortSpatially, virialPressure, type System } from './system.ts';
 
@@ -84,13 +84,13 @@ export function preparePacking(opts: PackingOptions): PackingResult {
   const sys = createSystem(opts.law, cubicBox(L), pos, species);
   let evaluations = 0;
   const quench = (): MinimizeResult => {
-    let r = minimizeCg(sys, { ftol });
+    let r = minimize(sys, { ftol });
     evaluations += r.forceEvaluations;
     if (!r.converged) {
       // harmonic contacts make φ″ jump at contact, which can stall CG's line search near jamming;
       // FIRE needs no line search, and CG then finishes from where it got
       evaluations += minimizeFire(sys, { ftol, maxIterations: 200000 }).forceEvaluations;
-      r = minimizeCg(sys, { ftol });
+      r = minimize(sys, { ftol });
       evaluations += r.forceEvaluations;
     }
     return r;

@@ -3,7 +3,7 @@
  *  1. FCC lattice in a cube of volume N/ρ, species assigned at random (exactly N/2 each).
  *  2. Overlap removal: FIRE with a per-particle step cap until E/N ≤ overlapEnergy.
  *  3. Maxwell–Boltzmann velocities at T₀, zero momentum, NVE velocity Verlet for nveTime.
- *  4. Instant quench: nonlinear CG (Polak–Ribière, force-based line search) to max |F| < ftol.
+ *  4. Instant quench: L-BFGS with a line search on the directional force, to max |F| < ftol.
  *  5. Optionally: relax the box volume to p = 0 (isotropic scaling, re-quenched each step).
  * Every open choice is a field of PrepareOptions with the default given here.
  */
@@ -13,7 +13,7 @@ import { fccCellsFor, fccPositions } from '../space/lattice.ts';
 import { createRandom } from '../util/random.ts';
 import { maxwellBoltzmannVelocities, runNve, timeStepFor, DEFAULT_DT_FACTOR, DEFAULT_DT_MAX, type NveResult } from './dynamics.ts';
 import { computeForces } from './forces.ts';
-import { minimizeCg, minimizeFire, type MinimizeResult } from './minimize.ts';
+import { minimize, minimizeFire, type MinimizeResult } from './minimize.ts';
 import { createSystem, particleCount, sortSpatially, virialPressure, type System } from './system.ts';
 import { checkDensity } from '../model/limits.ts';
 
@@ -103,7 +103,17 @@ export function validatePrepareOptions(o: PrepareOptions): void {
   if (o.dt !== undefined && !(o.dt > 0)) throw new RangeError(`dt must be > 0; got ${o.dt}`);
 }
 
-export function prepareGlass(opts: PrepareOptions, onProgress?: (p: PrepareProgress) => void): PrepareResult {
+/** The state just before the quench: the system at the end of the NVE run (steps 1–3). */
+export interface LiquidResult {
+  system: System;
+  dt: number;
+  nve: NveResult;
+  overlap: MinimizeResult;
+  timings: { overlap: number; nve: number };
+}
+
+/** Steps 1–3 of the protocol: lattice, overlap removal, NVE; the system is left mid-trajectory, unquenched. */
+export function prepareLiquid(opts: PrepareOptions, onProgress?: (p: PrepareProgress) => void): LiquidResult {
   validatePrepareOptions(opts);
   const model = makePairLaw(opts.model ?? 'q-model', { Q: opts.Q });
   const rng = createRandom(opts.seed);
@@ -130,24 +140,30 @@ export function prepareGlass(opts: PrepareOptions, onProgress?: (p: PrepareProgr
   });
   sortSpatially(sys);
   const t2 = clock();
+  return { system: sys, dt, nve, overlap, timings: { overlap: t1 - t0, nve: t2 - t1 } };
+}
 
-  const quench = quenchCg(sys, opts, (fraction) => onProgress?.({ stage: 'quench', fraction }));
+export function prepareGlass(opts: PrepareOptions, onProgress?: (p: PrepareProgress) => void): PrepareResult {
+  const { system: sys, dt, nve, overlap, timings } = prepareLiquid(opts, onProgress);
+  const clock = () => performance.now() / 1000;
+  const t2 = clock();
+  const quench = quenchToMinimum(sys, opts, (fraction) => onProgress?.({ stage: 'quench', fraction }));
   const t3 = clock();
   const relax = opts.relaxPressureTol > 0 ? relaxToZeroPressure(sys, opts, quench) : null;
   const t4 = clock();
   return {
     system: sys, options: opts, dt, nve, overlap, quench: relax ? relax.quench : quench,
     relax: relax ? { steps: relax.steps, bulkModulus: relax.bulkModulus } : null,
-    timings: { overlap: t1 - t0, nve: t2 - t1, quench: t3 - t2, relax: t4 - t3, total: t4 - t0 },
+    timings: { ...timings, quench: t3 - t2, relax: t4 - t3, total: timings.overlap + timings.nve + (t4 - t2) },
   };
 }
 
 /** The quench and box-relaxation settings (of PrepareOptions) that re-minimising a given configuration uses. */
 export type RelaxOptions = Pick<PrepareOptions, 'ftol' | 'relaxPressureTol' | 'maxCgIterations'>;
 
-function quenchCg(sys: System, opts: RelaxOptions, onFraction?: (f: number) => void): MinimizeResult {
+function quenchToMinimum(sys: System, opts: RelaxOptions, onFraction?: (f: number) => void): MinimizeResult {
   let fStart = 0;
-  return minimizeCg(sys, {
+  return minimize(sys, {
     ftol: opts.ftol, maxIterations: opts.maxCgIterations,
     onProgress: (_it, fmax) => {
       if (fStart === 0) fStart = fmax;
@@ -168,7 +184,7 @@ export function finiteDilationBulkModulus(sys: System, ftol: number, delta = 1e-
     const d = dilate(copy.box, copy.positions, 1 + sign * delta);
     copy.box = d.box;
     copy.positions.set(d.pos);
-    const r = minimizeCg(copy, { ftol });
+    const r = minimize(copy, { ftol });
     if (!r.converged) throw new Error(`re-minimisation after a dilation of ${sign * delta} did not converge (max |F| = ${r.maxForce})`);
     p.push(virialPressure(copy));
   }
@@ -192,7 +208,7 @@ export function relaxToZeroPressure(sys: System, opts: RelaxOptions, quenched: M
     const d = dilate(sys.box, sys.positions, 1 + p / (3 * K));
     sys.box = d.box;
     sys.positions.set(d.pos);
-    quench = quenchCg(sys, opts);
+    quench = quenchToMinimum(sys, opts);
     if (!quench.converged) throw new Error(`re-quench during pressure relaxation did not converge (max |F| = ${quench.maxForce})`);
   }
   throw new Error(`pressure relaxation did not reach |p|/K < ${opts.relaxPressureTol} in 50 steps (p = ${virialPressure(sys)}, V = ${boxVolume(sys.box)})`);

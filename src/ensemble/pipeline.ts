@@ -20,6 +20,7 @@ import { findNqles, type NqleResult } from '../measure/nqle.ts';
 import { formatNpy, readNpy } from '../io/npy.ts';
 import { aqsEventsCsv, aqsPathCsv, runAqs, type AqsResult } from '../measure/aqs.ts';
 import { cloneSystem } from '../engine/prepare.ts';
+import { harmonicOf, type Harmonic } from '../measure/harmonic.ts';
 import { pairCorrelation, type PairCorrelation } from '../measure/pair-correlation.ts';
 import { boxVolume } from '../space/box.ts';
 import { prepareSummary } from '../engine/prepare.ts';
@@ -50,6 +51,8 @@ export interface StageContext {
   system: System;
   /** Raw (non-JSON) results of earlier stages, e.g. mode vectors for NQLE starting points. */
   earlier: Map<MeasurementName, unknown>;
+  /** The glass's pair table and Hessian, built on first use and shared by every stage after. */
+  harmonic(): Harmonic;
   writeArtefact(kind: ArtefactKind, data: string | Uint8Array): void;
 }
 
@@ -95,8 +98,8 @@ export type NqleJson = ReturnType<typeof nqleJson>;
 const elasticStage: StageDefinition = {
   name: 'elastic',
   artefacts: [],
-  run({ task, system }) {
-    const r = measureElastic(system);
+  run({ task, system, harmonic }) {
+    const r = measureElastic(system, { harmonic: harmonic() });
     const problem = r.converged ? undefined : `${r.cgSolves.filter((x) => x.reason !== 'converged').length} of 6 CG solves did not converge (largest residual ${Math.max(...r.cgSolves.map((x) => x.residual)).toExponential(2)} > ${r.cgTolerance})`;
     return { value: elasticJson(task.sample.Q, r), converged: r.converged, problem, raw: r };
   },
@@ -105,14 +108,14 @@ const elasticStage: StageDefinition = {
 const modesStage: StageDefinition = {
   name: 'modes',
   artefacts: ['modes'],
-  run({ task, system, earlier, writeArtefact }) {
-    const r = measureModes(system, { count: task.definition.modes.count });
+  run({ task, system, earlier, harmonic, writeArtefact }) {
+    const r = measureModes(system, { count: task.definition.modes.count, harmonic: harmonic() });
     writeArtefact('modes', formatNpy(r.vectors, [r.count, system.species.length, 3]));
     // c_s, ω₀, ω₁ from this sample's elastic stage when the campaign measures it.
     const elastic = earlier.get('elastic') as ElasticResult | undefined;
     const value = modesJson(task.sample.Q, r, elastic ? soundScales(elastic.G, system) : null);
     const problem = r.converged ? undefined : `${r.pairConverged.filter((c) => !c).length} of ${r.count} modes did not reach ‖Hψ − ω²ψ‖ ≤ ${r.tolerance.toExponential(2)}`;
-    return { value, converged: r.converged, problem };
+    return { value, converged: r.converged, problem, raw: r };
   },
 };
 
@@ -130,8 +133,10 @@ const grStage: StageDefinition = {
 const nqleStage: StageDefinition = {
   name: 'nqle',
   artefacts: ['nqle'],
-  run({ task, system, writeArtefact }) {
-    const r = findNqles(system, { count: task.definition.nqle.count });
+  run({ task, system, earlier, harmonic, writeArtefact }) {
+    // starts from the modes stage's vectors when it ran (and found enough of them)
+    const modes = earlier.get('modes') as ModesResult | undefined;
+    const r = findNqles(system, { count: task.definition.nqle.count }, undefined, { harmonic: harmonic(), modes });
     const N = system.species.length;
     const data = new Float64Array(r.modes.length * 3 * N);
     r.modes.forEach((m, k) => data.set(m.vector, k * 3 * N));
@@ -240,13 +245,15 @@ export function runSample(task: SampleTask): SampleOutcome {
   if (!summary.converged) {
     throw new StageError(
       'prepare',
-      `the quench stopped (${prepared.quench.reason}) at max |F| = ${prepared.quench.maxForce.toExponential(3)} > ftol = ${def.protocol.ftol} after ${prepared.quench.iterations} CG iterations`,
+      `the quench stopped (${prepared.quench.reason}) at max |F| = ${prepared.quench.maxForce.toExponential(3)} > ftol = ${def.protocol.ftol} after ${prepared.quench.iterations} minimiser iterations`,
     );
   }
   stages.push({ stage: 'prepare', value: summary, seconds: clock() - tStart, converged: true });
   writeArtefact('glass', formatExtendedXyz(systemToConfiguration(prepared.system, glassMetadata(task, summary))));
 
-  const ctx: StageContext = { task, prepared, system: prepared.system, earlier: new Map(), writeArtefact };
+  let shared: Harmonic | undefined;
+  const harmonic = () => (shared ??= harmonicOf(prepared.system));
+  const ctx: StageContext = { task, prepared, system: prepared.system, earlier: new Map(), harmonic, writeArtefact };
   for (const name of def.measure) {
     const stage = STAGES.get(name);
     if (!stage) throw new StageError(name, `this qglass cannot measure '${name}' (available: ${[...STAGES.keys()].join(', ') || 'none'})`);

@@ -39,13 +39,41 @@ export interface CgResult {
 export const DEFAULT_CG_TOL = 1e-10;
 
 export function solveCg(op: LinearOperator, b: Float64Array, opts: CgOptions = {}): CgResult {
+  return solveCgMany(op, [b], opts)[0];
+}
+
+/**
+ * Several independent solves A·x_k = b_k advanced in lockstep: each keeps its own recurrence
+ * (results equal to solveCg's for each b_k, bit for bit), but the products of one round go to the
+ * operator together, so an operator with applyMany streams its matrix once per round for all of them.
+ */
+export function solveCgMany(op: LinearOperator, bs: readonly Float64Array[], opts: CgOptions = {}): CgResult[] {
   const n = op.dim;
-  if (b.length !== n) throw new RangeError(`solveCg: right-hand side has length ${b.length}, operator dimension ${n}`);
+  for (const b of bs) if (b.length !== n) throw new RangeError(`solveCg: right-hand side has length ${b.length}, operator dimension ${n}`);
   const tol = opts.tol ?? DEFAULT_CG_TOL;
   if (!(tol > 0)) throw new RangeError(`solveCg: tol must be > 0; got ${tol}`);
-  const maxIt = opts.maxIterations ?? Math.max(200, 2 * n);
   const project = opts.projectTranslations ?? true;
   if (project && n % 3 !== 0) throw new RangeError(`solveCg: projecting translations needs dim = 3N; got ${n}`);
+  const solves = bs.map((b) => cgRecurrence(op.dim, b, tol, opts));
+  const results: CgResult[] = new Array(bs.length);
+  let pending = solves.map((s) => s.next());
+  for (;;) {
+    const xs: Float64Array[] = [], ys: Float64Array[] = [], waiting: number[] = [];
+    pending.forEach((step, k) => {
+      if (step.done) results[k] = step.value;
+      else { xs.push(step.value.x); ys.push(step.value.y); waiting.push(k); }
+    });
+    if (waiting.length === 0) return results;
+    if (op.applyMany && xs.length > 1) op.applyMany(xs, ys);
+    else for (let k = 0; k < xs.length; k++) op.apply(xs[k], ys[k]);
+    pending = pending.map((step, k) => (waiting.includes(k) ? solves[k].next() : step));
+  }
+}
+
+/** One preconditioned CG solve as a coroutine: it yields each product y = A·x it needs and resumes once y holds it. */
+function* cgRecurrence(n: number, b: Float64Array, tol: number, opts: CgOptions): Generator<{ x: Float64Array; y: Float64Array }, CgResult, void> {
+  const maxIt = opts.maxIterations ?? Math.max(200, 2 * n);
+  const project = opts.projectTranslations ?? true;
   const P = project ? projectOutTranslations : (_v: Float64Array) => {};
   const M = opts.preconditioner;
 
@@ -58,12 +86,13 @@ export function solveCg(op: LinearOperator, b: Float64Array, opts: CgOptions = {
   P(x);
   const r = new Float64Array(n), q = new Float64Array(n), z = new Float64Array(n), p = new Float64Array(n);
 
-  const trueResidual = (): number => {
-    op.apply(x, q);
+  // r = b − A·x after a `yield* trueResidual()`
+  function* trueResidual(): Generator<{ x: Float64Array; y: Float64Array }, number, void> {
+    yield { x, y: q };
     P(q);
     for (let k = 0; k < n; k++) r[k] = bp[k] - q[k];
     return Math.sqrt(dot(r, r)) / bnorm;
-  };
+  }
   const precondition = (): number => {
     if (M) M.apply(r, z); else z.set(r);
     P(z);
@@ -73,7 +102,7 @@ export function solveCg(op: LinearOperator, b: Float64Array, opts: CgOptions = {
     x, converged: reason === 'converged', iterations, residual, reason,
   });
 
-  let residual = trueResidual();
+  let residual = yield* trueResidual();
   let it = 0;
   // Restarts happen only when the recurrence residual drifted below tol while the true one did not.
   for (let restart = 0; restart < 10; restart++) {
@@ -83,10 +112,10 @@ export function solveCg(op: LinearOperator, b: Float64Array, opts: CgOptions = {
     if (!(rz > 0)) return done(Number.isFinite(rz) ? 'breakdown' : 'non-finite', it, residual);
     p.set(z);
     while (it < maxIt) {
-      op.apply(p, q);
+      yield { x: p, y: q };
       P(q);
       const pq = dot(p, q);
-      if (!(pq > 0)) return done(Number.isFinite(pq) ? 'breakdown' : 'non-finite', it, trueResidual());
+      if (!(pq > 0)) return done(Number.isFinite(pq) ? 'breakdown' : 'non-finite', it, yield* trueResidual());
       const alpha = rz / pq;
       for (let k = 0; k < n; k++) { x[k] += alpha * p[k]; r[k] -= alpha * q[k]; }
       it++;
@@ -94,12 +123,12 @@ export function solveCg(op: LinearOperator, b: Float64Array, opts: CgOptions = {
       if (!Number.isFinite(rr)) return done('non-finite', it, rr);
       if (rr <= tol) break;
       const rzNew = precondition();
-      if (!(rzNew > 0)) return done(Number.isFinite(rzNew) ? 'breakdown' : 'non-finite', it, trueResidual());
+      if (!(rzNew > 0)) return done(Number.isFinite(rzNew) ? 'breakdown' : 'non-finite', it, yield* trueResidual());
       const beta = rzNew / rz;
       rz = rzNew;
       for (let k = 0; k < n; k++) p[k] = z[k] + beta * p[k];
     }
-    residual = trueResidual();
+    residual = yield* trueResidual();
   }
   return done(residual <= tol ? 'converged' : 'stagnated', it, residual);
 }

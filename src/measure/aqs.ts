@@ -20,7 +20,7 @@
  * λ_min ∝ (γ_c − γ)^½ of a saddle-node bifurcation.
  */
 import { computeForces, maxForceComponent } from '../engine/forces.ts';
-import { minimizeCg, minimizeFire } from '../engine/minimize.ts';
+import { minimize, minimizeFire } from '../engine/minimize.ts';
 import { cloneSystem } from '../engine/prepare.ts';
 import { buildPairTable } from '../engine/pair-table.ts';
 import type { System } from '../engine/system.ts';
@@ -334,12 +334,12 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
    * state is close to a minimum, else FIRE and CG once more; otherwise AqsConvergenceError.
    */
   const relax = (what: string): void => {
-    let m = minimizeCg(sys, { ftol: o.ftol });
+    let m = minimize(sys, { ftol: o.ftol });
     if (m.converged) return;
     computeForces(sys);
     if (newton()) return;
     minimizeFire(sys, { ftol: o.ftol, maxIterations: 20_000 });
-    m = minimizeCg(sys, { ftol: o.ftol });
+    m = minimize(sys, { ftol: o.ftol });
     if (!m.converged) throw new AqsConvergenceError(`minimisation after ${what} did not reach max|F| < ${o.ftol} (max|F| = ${m.maxForce.toExponential(3)}, ${m.reason})`);
   };
 
@@ -384,7 +384,7 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
       sys.positions.set(s.positions);
       strainBy(h);
     }
-    if (probe && !minimizeCg(sys, { ftol: o.ftol, maxIterations: PROBE_ITERATIONS }).converged) {
+    if (probe && !minimize(sys, { ftol: o.ftol, maxIterations: PROBE_ITERATIONS }).converged) {
       computeForces(sys);
       // the minimum continuing s lies within V·h·|σ| of U(s) + V·σ·h; the minimiser only goes down
       const sigma = s.stress[voigt];

@@ -34,15 +34,15 @@
  *   [(B11+B22+B33) − (B12+B13+B23) + 3(B44+B55+B66)]/15.
  * - ν = (3K − 2G)/(2(3K + G)), G/K, p = −tr(σ)/3, p/K.
  */
-import { computeForces, maxForceComponent } from '../engine/forces.ts';
-import { buildPairTable, type PairTable } from '../engine/pair-table.ts';
-import { minimizeCg } from '../engine/minimize.ts';
+import type { PairTable } from '../engine/pair-table.ts';
+import { minimize } from '../engine/minimize.ts';
 import { cloneSystem } from '../engine/prepare.ts';
 import type { System } from '../engine/system.ts';
-import { blockJacobiPreconditioner, DEFAULT_CG_TOL, solveCg, type CgResult } from '../linalg/cg.ts';
-import { assembleHessian, hessianBlockCount, hessianOperator } from '../linalg/hessian.ts';
+import { DEFAULT_CG_TOL, solveCgMany, type CgResult } from '../linalg/cg.ts';
+import { hessianBlockCount } from '../linalg/hessian.ts';
 import { dot } from '../linalg/operator.ts';
 import { boxVolume, deform } from '../space/box.ts';
+import { harmonicOf, type Harmonic } from './harmonic.ts';
 import { stressTensor, VOIGT_PAIRS } from './stress.ts';
 
 export interface ElasticOptions {
@@ -54,8 +54,10 @@ export interface ElasticOptions {
   allowUnrelaxed?: boolean;
   /** Largest accepted max|F| as a fraction of the rms pair force |φ′| (default 1e-6). */
   forceTolerance?: number;
-  /** Called after each of the six solves. */
+  /** Called once the six solves (run together) are done. */
   onProgress?: (solvesDone: number, solves: number) => void;
+  /** Pair table and Hessian of sys when the caller has them already (built here otherwise). */
+  harmonic?: Harmonic;
 }
 
 export const DEFAULT_FORCE_TOLERANCE = 1e-6;
@@ -188,9 +190,8 @@ export function measureElastic(sys: System, opts: ElasticOptions = {}): ElasticR
   const n = sys.species.length;
   const V = boxVolume(sys.box);
 
-  computeForces(sys);
-  const pairs = buildPairTable(sys);
-  const maxForce = maxForceComponent(sys.forces);
+  const shared = opts.harmonic ?? harmonicOf(sys);
+  const { pairs, hessian: H, maxForce } = shared;
   let f2 = 0;
   for (let p = 0; p < pairs.count; p++) f2 += pairs.dphiOverR[p] ** 2 * pairs.r2[p];
   const typicalPairForce = Math.sqrt(f2 / Math.max(1, pairs.count));
@@ -202,7 +203,6 @@ export function measureElastic(sys: System, opts: ElasticOptions = {}): ElasticR
       `minimise the configuration first (max |F| ≲ 1e-10), or set allowUnrelaxed to compute them anyway.`,
     );
   }
-  const H = assembleHessian(sys, pairs);
   const t1 = clock();
 
   const stress = stressTensor(sys, pairs);
@@ -210,19 +210,17 @@ export function measureElastic(sys: System, opts: ElasticOptions = {}): ElasticR
   let bornDilation = 0;
   for (let p = 0; p < pairs.count; p++) bornDilation += pairs.d2phi[p] * pairs.r2[p];
 
-  const op = hessianOperator(H);
-  const preconditioner = blockJacobiPreconditioner(H);
-  const xi: Float64Array[] = [], u: Float64Array[] = [];
-  const cgSolves: ElasticResult['cgSolves'] = [];
+  // the six solves in lockstep: one pass over the stored Hessian per round serves all of them
+  const xi: Float64Array[] = [];
   for (let J = 0; J < 6; J++) {
     const b = new Float64Array(3 * n);
     strainForceDerivative(pairs, voigtStrain(J), b);
-    const res = solveCg(op, b, { tol, maxIterations: opts.maxIterations, preconditioner });
     xi.push(b);
-    u.push(res.x);
-    cgSolves.push({ iterations: res.iterations, residual: res.residual, reason: res.reason });
-    opts.onProgress?.(J + 1, 6);
   }
+  const solved = solveCgMany(shared.operator, xi, { tol, maxIterations: opts.maxIterations, preconditioner: shared.preconditioner });
+  const u = solved.map((res) => res.x);
+  const cgSolves: ElasticResult['cgSolves'] = solved.map((res) => ({ iterations: res.iterations, residual: res.residual, reason: res.reason }));
+  opts.onProgress?.(6, 6);
   const t2 = clock();
 
   const nonaffine: number[][] = [];
@@ -282,7 +280,7 @@ export function finiteStrainStressResponse(sys: System, E: ArrayLike<number>, op
     const strained = deform(copy.box, copy.positions, e);
     copy.box = strained.box;
     copy.positions.set(strained.pos);
-    const r = minimizeCg(copy, { ftol });
+    const r = minimize(copy, { ftol });
     if (!r.converged) throw new Error(`re-minimisation after a strain of ${sign * delta} did not converge (max |F| = ${r.maxForce}, ${r.reason})`);
     sigma.push(stressTensor(copy));
   }

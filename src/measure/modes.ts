@@ -15,12 +15,11 @@
  * quasilocalized modes have e ≪ 1. ω₁ is the lowest transverse plane-wave band of a cubic box of
  * side L.
  */
-import { computeForces, maxForceComponent } from '../engine/forces.ts';
 import type { System } from '../engine/system.ts';
-import { assembleHessian, hessianOperator } from '../linalg/hessian.ts';
 import { LANCZOS_DEFAULTS, lanczosSmallest, type LanczosOptions } from '../linalg/lanczos.ts';
 import { projectOutTranslations } from '../linalg/operator.ts';
 import { boxVolume } from '../space/box.ts';
+import { harmonicOf, type Harmonic } from './harmonic.ts';
 
 export interface ModesOptions {
   /** Number of lowest non-zero modes (default 20). */
@@ -31,6 +30,8 @@ export interface ModesOptions {
   blockSize?: number;
   /** Eigensolver settings beyond these (basis size, restart, seed, matvec budget). */
   lanczos?: Partial<Omit<LanczosOptions, 'count' | 'tol' | 'blockSize' | 'project'>>;
+  /** Pair table and Hessian of sys when the caller has them already (built here otherwise). */
+  harmonic?: Harmonic;
 }
 
 export const DEFAULT_MODE_COUNT = 20;
@@ -78,11 +79,9 @@ export function measureModes(sys: System, opts: ModesOptions = {}): ModesResult 
   if (count > 3 * n - 3) throw new RangeError(`count ${count} exceeds the ${3 * n - 3} non-translational modes of N = ${n} particles`);
   const clock = () => performance.now() / 1000;
   const t0 = clock();
-  computeForces(sys);
-  const maxForce = maxForceComponent(sys.forces);
-  const H = assembleHessian(sys);
+  const { operator, maxForce } = opts.harmonic ?? harmonicOf(sys);
   const t1 = clock();
-  const r = lanczosSmallest(hessianOperator(H), { ...opts.lanczos, count, tol, blockSize, project: projectOutTranslations });
+  const r = lanczosSmallest(operator, { ...opts.lanczos, count, tol, blockSize, project: projectOutTranslations });
   const t2 = clock();
   const omega2 = Array.from(r.values);
   const participation: number[] = [];

@@ -21,15 +21,14 @@
  * random sample of interacting pairs. Results are deduplicated by overlap |π_a·π_b| > 0.9.
  */
 import { type System } from '../engine/system.ts';
-import { computeForces, maxForceComponent } from '../engine/forces.ts';
-import { buildPairTable } from '../engine/pair-table.ts';
-import { assembleHessian, hessianMultiply, hessianOperator, type BlockHessian } from '../linalg/hessian.ts';
-import { blockJacobiPreconditioner, solveCg } from '../linalg/cg.ts';
+import { hessianMultiply, type BlockHessian } from '../linalg/hessian.ts';
+import { solveCg } from '../linalg/cg.ts';
 import { dot, projectOutTranslations, type LinearOperator } from '../linalg/operator.ts';
 import { createRandom } from '../util/random.ts';
 import { buildContractionTable, modeContractions, type ContractionTable } from './contractions.ts';
 import { UnrelaxedConfigurationError } from './elastic.ts';
-import { measureModes, participationRatio } from './modes.ts';
+import { harmonicOf, type Harmonic } from './harmonic.ts';
+import { measureModes, participationRatio, type ModesResult } from './modes.ts';
 
 export interface NqleOptions {
   /** Number of NQLEs to report (the softest distinct ones found). */
@@ -102,13 +101,16 @@ export interface NqleContext {
   table: ContractionTable;
 }
 
-export function nqleContext(sys: System): NqleContext {
-  const pairs = buildPairTable(sys);
-  const hessian = assembleHessian(sys, pairs);
-  return {
-    n: sys.species.length, hessian, operator: hessianOperator(hessian),
-    preconditioner: blockJacobiPreconditioner(hessian), table: buildContractionTable(sys, pairs),
-  };
+export function nqleContext(sys: System, harmonic: Harmonic = harmonicOf(sys)): NqleContext {
+  const { pairs, hessian, operator, preconditioner } = harmonic;
+  return { n: sys.species.length, hessian, operator, preconditioner, table: buildContractionTable(sys, pairs) };
+}
+
+/** What a caller that measured the configuration already can hand to findNqles instead of recomputing. */
+export interface NqleShared {
+  harmonic?: Harmonic;
+  /** The lowest harmonic modes of sys; used for starts when they hold at least harmonicModes modes. */
+  modes?: Pick<ModesResult, 'count' | 'omega2' | 'participation' | 'vectors'>;
 }
 
 function normalise(v: Float64Array): number {
@@ -357,7 +359,7 @@ export interface NqleResult extends NqleSearch {
 export type NqleProgress = (stage: 'harmonic' | 'dipoles' | 'descents', done: number, total: number) => void;
 
 /** The softest NQLEs of a quenched configuration, from harmonic-mode and force-dipole starts. */
-export function findNqles(sys: System, options: Partial<NqleOptions> = {}, onProgress?: NqleProgress): NqleResult {
+export function findNqles(sys: System, options: Partial<NqleOptions> = {}, onProgress?: NqleProgress, shared: NqleShared = {}): NqleResult {
   const opts = { ...DEFAULT_NQLE, ...options };
   if (!(Number.isInteger(opts.count) && opts.count >= 1)) throw new RangeError(`count must be a positive integer; got ${opts.count}`);
   if (!(Number.isInteger(opts.harmonicModes) && opts.harmonicModes >= 0)) throw new RangeError(`harmonicModes must be an integer ≥ 0; got ${opts.harmonicModes}`);
@@ -365,24 +367,26 @@ export function findNqles(sys: System, options: Partial<NqleOptions> = {}, onPro
   if (opts.harmonicModes + opts.dipoleStarts === 0) throw new RangeError('no starts: harmonicModes and dipoleStarts are both 0');
   const clock = () => performance.now() / 1000;
   const t0 = clock();
-  computeForces(sys);
-  const maxForce = maxForceComponent(sys.forces);
+  const harmonicShared = shared.harmonic ?? harmonicOf(sys);
+  const maxForce = harmonicShared.maxForce;
   if (!(maxForce <= opts.maxForce)) {
     throw new UnrelaxedConfigurationError(
       `configuration is not at an energy minimum: max |F| = ${maxForce.toExponential(3)} > ${opts.maxForce.toExponential(1)} ε/λ; ` +
       'NQLEs expand the energy about a minimum — minimise the configuration first (max |F| ≲ 1e-10)',
     );
   }
-  const ctx = nqleContext(sys);
+  const ctx = nqleContext(sys, harmonicShared);
   const t1 = clock();
 
   const starts: NqleStart[] = [];
   const harmonic = { omega2: [] as number[], participation: [] as number[], used: 0 };
   if (opts.harmonicModes > 0) {
     onProgress?.('harmonic', 0, 1);
-    const modes = measureModes(sys, { count: opts.harmonicModes });
+    const modes = shared.modes && shared.modes.count >= opts.harmonicModes
+      ? shared.modes
+      : measureModes(sys, { count: opts.harmonicModes, harmonic: harmonicShared });
     const dim = 3 * ctx.n;
-    for (let k = 0; k < modes.omega2.length; k++) {
+    for (let k = 0; k < opts.harmonicModes; k++) {
       harmonic.omega2.push(modes.omega2[k]);
       harmonic.participation.push(modes.participation[k]);
       if (modes.participation[k] <= opts.maxStartParticipation) {

@@ -13,6 +13,7 @@ import { writeNpy } from '../../io/npy.ts';
 import { writeHessianMatrixMarket } from '../../io/matrix-market.ts';
 import { assembleHessian } from '../../linalg/hessian.ts';
 import { LANCZOS_DEFAULTS } from '../../linalg/lanczos.ts';
+import { harmonicOf } from '../../measure/harmonic.ts';
 import { measureElastic, UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { DEFAULT_MODE_COUNT, measureModes, soundScales, type ModesResult, type SoundScales } from '../../measure/modes.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
@@ -56,9 +57,10 @@ export function registerMeasureModes(measure: Command): void {
       if (count > 3 * N - 3 - 3 * blockSize) {
         throw new UserError(`--count ${count} is too many modes for N = ${N} with --block ${blockSize}: at most ${3 * N - 3 - 3 * blockSize}; use a larger configuration`);
       }
+      const harmonic = harmonicOf(system); // one pair table and Hessian for the modes and the shear modulus
       let r: ModesResult;
       try {
-        r = measureModes(system, { count, tol, blockSize });
+        r = measureModes(system, { count, tol, blockSize, harmonic });
       } catch (err) {
         if (err instanceof RangeError) throw new UserError(`${file}: ${err.message}`);
         throw err;
@@ -76,7 +78,7 @@ export function registerMeasureModes(measure: Command): void {
       if (o.elastic) {
         const t0 = performance.now();
         try {
-          const el = measureElastic(system);
+          const el = measureElastic(system, { harmonic });
           if (el.converged) scales = soundScales(el.G, system);
           else process.stderr.write('qglass: warning: the shear-modulus solves did not converge; c_s, ω₀, ω₁ are omitted\n');
         } catch (err) {

@@ -30,7 +30,7 @@ interface PrepareCliOptions {
 export function registerPrepare(program: Command): void {
   program
     .command('prepare')
-    .description('prepare one zero-temperature glass (FCC start, overlap removal, NVE at T0, CG quench), or a soft-sphere packing at a target pressure')
+    .description('prepare one zero-temperature glass (FCC start, overlap removal, NVE at T0, quench by L-BFGS), or a soft-sphere packing at a target pressure')
     .option('--model <law>', `pair law: ${LAW_NAMES.join(' | ')}`, 'q-model')
     .option('--q <Q>', 'repulsive stiffness Q (> 6; q-model and repulsive-q)')
     .option('--pressure <p>', 'target pressure of a soft-sphere packing (harmonic, hertzian; ε/σ³, e.g. 1e-3)')
@@ -109,7 +109,7 @@ function printSummary(s: ReturnType<typeof prepareSummary>, out: string): void {
     `glass written to ${out}`,
     `  Q = ${s.Q}, N = ${s.N}, density = ${s.finalDensity.toFixed(6)} λ⁻³ (${s.densityMode}), seed = ${s.seed}`,
     `  energy/N = ${s.energyPerParticle.toFixed(10)} ε, pressure = ${s.pressure.toExponential(6)} ε/λ³`,
-    `  max |F| = ${s.maxForce.toExponential(3)} (${s.converged ? 'converged' : 'NOT converged'}) after ${s.minimizerIterations} CG iterations`,
+    `  max |F| = ${s.maxForce.toExponential(3)} (${s.converged ? 'converged' : 'NOT converged'}) after ${s.minimizerIterations} minimiser iterations`,
     `  NVE: ${s.mdSteps} steps of dt = ${s.dt.toExponential(3)}, energy drift ${s.energyDrift.toExponential(2)} ε/particle, final T = ${s.nveFinalTemperature.toFixed(3)}`,
     `  time: overlap ${s.timings.overlap.toFixed(2)} s, NVE ${s.timings.nve.toFixed(2)} s, quench ${s.timings.quench.toFixed(2)} s` +
       (s.relax ? `, box relaxation ${s.timings.relax.toFixed(2)} s` : ''),

@@ -1,12 +1,12 @@
 /**
  * `qglass quench FILE --out FILE`: re-minimise a configuration from any source (ASE writes 8
- * decimals, LAMMPS and OVITO their own precision) to max |F| < ftol with the CG minimiser of
+ * decimals, LAMMPS and OVITO their own precision) to max |F| < ftol with the L-BFGS minimiser of
  * `prepare`, and optionally relax the box to p = 0 as `prepare --relax-pressure` does. Particle order
  * is kept. A configuration already at the tolerance (and at p = 0, if asked) is written unchanged.
  */
 import type { Command } from 'commander';
 import { computeForces, maxForceComponent } from '../../engine/forces.ts';
-import { minimizeCg } from '../../engine/minimize.ts';
+import { minimize } from '../../engine/minimize.ts';
 import { DEFAULT_PREPARE, relaxToZeroPressure } from '../../engine/prepare.ts';
 import { particleCount, systemToConfiguration, virialPressure, type System } from '../../engine/system.ts';
 import { boxVolume } from '../../space/box.ts';
@@ -58,7 +58,7 @@ export function registerQuench(program: Command): void {
       // like an unconverged quench: the state reached is written, marked converged: false.
       let relaxFailure: string | null = null;
       try {
-        quench = minimizeCg(system, { ftol, maxIterations: DEFAULT_PREPARE.maxCgIterations, onProgress });
+        quench = minimize(system, { ftol, maxIterations: DEFAULT_PREPARE.maxCgIterations, onProgress });
         if (o.relaxPressure && quench.converged) {
           progress.phase('relax', 1);
           try {
@@ -94,7 +94,7 @@ export function registerQuench(program: Command): void {
         `max |F| = ${s.maxForce.toExponential(3)} ε/λ, energy/N = ${s.energyPerParticle.toFixed(12)} ε, pressure = ${s.pressure.toExponential(8)} ε/λ³`;
       process.stdout.write(
         `${file}: ${lawLabel(model)}, N = ${out.N}\n  before: ${line(before)}\n  after:  ${line(after)}\n` +
-        `  ${iterations} CG iterations${relax ? `, box relaxed in ${relax.steps} steps (K = ${relax.bulkModulus.toFixed(4)}, density ${after.density.toFixed(8)} λ⁻³)` : ''}` +
+        `  ${iterations} minimiser iterations${relax ? `, box relaxed in ${relax.steps} steps (K = ${relax.bulkModulus.toFixed(4)}, density ${after.density.toFixed(8)} λ⁻³)` : ''}` +
         `${converged ? '' : ' — NOT CONVERGED'}; written to ${o.out}\n`,
       );
     });

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_PREPARE, prepareLiquid } from '../src/engine/prepare.ts';
+import { minimize, minimizeFire, type DescentMethod } from '../src/engine/minimize.ts';
+import { computeForces, maxForceComponent } from '../src/engine/forces.ts';
+import { createSystem, type System } from '../src/engine/system.ts';
+
+const liquids = new Map<number, System>();
+
+/** End-of-NVE state of the default protocol (short run), as a fresh copy each call. */
+function liquid(Q: number): System {
+  let s = liquids.get(Q);
+  if (!s) {
+    s = prepareLiquid({ ...DEFAULT_PREPARE, Q, N: 256, density: Q <= 20 ? 0.55 : 0.62, seed: 7, nveTime: 1 }).system;
+    liquids.set(Q, s);
+  }
+  return createSystem(s.model, s.box, s.positions.slice(), s.species.slice(), s.neighbors.skin);
+}
+
+test('the default quench (L-BFGS) reaches max |F| < 1e-10 from a liquid at Q = 10 and 240 with at most 1.5 force evaluations per iteration', () => {
+  for (const Q of [10, 240]) {
+    const sys = liquid(Q);
+    computeForces(sys);
+    const e0 = sys.energy;
+    const r = minimize(sys, { ftol: 1e-10 });
+    assert.ok(r.converged && r.reason === 'ftol', `Q=${Q}: ${JSON.stringify(r)}`);
+    // the reported force is that of the returned positions, re-evaluated from scratch
+    const check = createSystem(sys.model, sys.box, sys.positions.slice(), sys.species.slice());
+    computeForces(check);
+    assert.ok(maxForceComponent(check.forces) < 1e-10, `Q=${Q}: fresh max |F| = ${maxForceComponent(check.forces)}`);
+    assert.ok(Math.abs(check.energy - r.energy) <= 1e-12 * Math.abs(r.energy), `Q=${Q}: energy ${check.energy} vs ${r.energy}`);
+    assert.ok(r.energy < e0, `Q=${Q}: energy went from ${e0} to ${r.energy}`);
+    // one evaluation after the loop for energy and virial; the rest belong to iterations
+    assert.ok((r.forceEvaluations - 2) / r.iterations <= 1.5, `Q=${Q}: ${r.forceEvaluations} evaluations for ${r.iterations} iterations`);
+  }
+});
+
+test('every descent method (PR+ CG, Hager–Zhang CG, L-BFGS) reaches max |F| < 1e-10 at Q = 240', () => {
+  for (const method of ['cg-pr', 'cg-hz', 'lbfgs'] as DescentMethod[]) {
+    const sys = liquid(240);
+    const r = minimize(sys, { ftol: 1e-10, method, lineTol: method === 'lbfgs' ? 0.9 : 0.1 });
+    assert.ok(r.converged, `${method}: ${JSON.stringify(r)}`);
+    assert.ok(r.maxForce < 1e-10 && r.forceEvaluations >= r.iterations, `${method}: ${JSON.stringify(r)}`);
+  }
+});
+
+test('FIRE 2.0 converges on a small glass-forming liquid at Q = 10', () => {
+  const sys = liquid(10);
+  const r = minimizeFire(sys, { ftol: 1e-8, variant: 'fire2', maxStep: 0.1, dtMax: 0.05, maxIterations: 100_000 });
+  assert.ok(r.converged && r.maxForce < 1e-8, JSON.stringify(r));
+});
+
+test('quenches are bit-reproducible: the same start gives the same minimum bit for bit', () => {
+  const a = liquid(240), b = liquid(240);
+  const ra = minimize(a), rb = minimize(b);
+  assert.equal(ra.iterations, rb.iterations);
+  assert.equal(ra.energy, rb.energy);
+  assert.deepEqual(a.positions, b.positions);
+});
+
+test('a tolerance below the round-off floor or too few iterations ends with converged: false, never silently', () => {
+  const sys = liquid(10);
+  const few = minimize(sys, { ftol: 1e-10, maxIterations: 20 });
+  assert.equal(few.converged, false);
+  assert.equal(few.reason, 'max-iterations');
+  assert.ok(few.maxForce >= 1e-10);
+  const floor = minimize(sys, { ftol: 1e-18, stallIterations: 200 });
+  assert.equal(floor.converged, false);
+  assert.equal(floor.reason, 'stalled');
+  assert.ok(floor.maxForce < 1e-10, `the stalled search still ends at the best it reached: ${floor.maxForce}`);
+});

@@ -66,10 +66,8 @@ export function sortSpatially(sys: System, extra: Float64Array[] = []): Int32Arr
   wrapPositions(sys.box, sys.positions);
   buildNeighborList(sys.neighbors, sys.box, sys.positions, sys.species);
   const n = particleCount(sys);
-  const cellOf = sys.neighbors.cellOf;
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  perm.sort((a, b) => cellOf[a] - cellOf[b] || a - b);
+  // the build's counting sort by cell (index order within a cell)
+  const perm = sys.neighbors.cellOrder.slice();
   const permute3 = (a: Float64Array) => {
     const out = new Float64Array(a.length);
     for (let k = 0; k < n; k++) {

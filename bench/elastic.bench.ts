@@ -15,7 +15,7 @@ import { systemFromConfiguration, type System } from '../src/engine/system.ts';
 import { readExtendedXyz, writeExtendedXyz } from '../src/io/xyz.ts';
 import { assembleHessian, hessianBlockCount, hessianMatrixFree, hessianMultiply } from '../src/linalg/hessian.ts';
 import { buildPairTable } from '../src/engine/pair-table.ts';
-import { makePairModel } from '../src/model/potential.ts';
+import { qModel } from '../src/model/q-model.ts';
 import { resolveDensity } from '../src/model/presets.ts';
 import { measureElastic } from '../src/measure/elastic.ts';
 
@@ -44,7 +44,7 @@ function glass(Q: number, rho: number): { sys: System; prepareSeconds: number | 
   const path = join(cacheDir, `glass-Q${Q}-N${N}-seed${SEED}-rho${rho}.xyz`);
   if (existsSync(path)) {
     const conf = readExtendedXyz(path);
-    return { sys: systemFromConfiguration(conf, makePairModel(Q)), prepareSeconds: null, quenchResumptions: Number(conf.meta.quenchResumptions ?? 0) };
+    return { sys: systemFromConfiguration(conf, qModel(Q)), prepareSeconds: null, quenchResumptions: Number(conf.meta.quenchResumptions ?? 0) };
   }
   const t0 = performance.now();
   const r = prepareGlass({ ...DEFAULT_PREPARE, Q, N, density: rho, seed: SEED });

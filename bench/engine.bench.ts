@@ -13,7 +13,7 @@ import { DEFAULT_PREPARE, prepareGlass } from '../src/engine/prepare.ts';
 import { computeForces } from '../src/engine/forces.ts';
 import { dynamicsSkin, maxwellBoltzmannVelocities, runNve } from '../src/engine/dynamics.ts';
 import { systemFromConfiguration, systemToConfiguration, virialPressure, type System } from '../src/engine/system.ts';
-import { makePairModel } from '../src/model/potential.ts';
+import { qModel } from '../src/model/q-model.ts';
 import { resolveDensity } from '../src/model/presets.ts';
 import { readExtendedXyz, writeExtendedXyz } from '../src/io/xyz.ts';
 import { createRandom } from '../src/util/random.ts';
@@ -65,7 +65,7 @@ export async function run(): Promise<object> {
     const file = join(cache, `glass-Q${Q}-N${N}-seed1.xyz`);
     const prep = prepareGlass({ ...DEFAULT_PREPARE, Q, N, density, seed: 1 });
     writeExtendedXyz(file, systemToConfiguration(prep.system, { Q, density, densityMode: mode, seed: 1 }));
-    const sys = systemFromConfiguration(readExtendedXyz(file), makePairModel(Q));
+    const sys = systemFromConfiguration(readExtendedXyz(file), qModel(Q));
 
     // force evaluation on the quenched glass
     computeForces(sys);
@@ -85,7 +85,7 @@ export async function run(): Promise<object> {
     const lammpsRuns: number[] = [];
     let lammpsSkipped: string | null = null;
     for (let r = 0; r < repeats; r++) {
-      const sys = systemFromConfiguration(readExtendedXyz(file), makePairModel(Q));
+      const sys = systemFromConfiguration(readExtendedXyz(file), qModel(Q));
       const v = maxwellBoltzmannVelocities(N, 0.8, createRandom(4928459));
       t = performance.now();
       const nve = runNve(sys, v, { dt, steps });

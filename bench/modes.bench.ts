@@ -20,7 +20,7 @@ import { writeHessianMatrixMarket } from '../src/io/matrix-market.ts';
 import { readExtendedXyz, writeExtendedXyz } from '../src/io/xyz.ts';
 import { assembleHessian, hessianBlockCount } from '../src/linalg/hessian.ts';
 import { measureModes } from '../src/measure/modes.ts';
-import { makePairModel } from '../src/model/potential.ts';
+import { qModel } from '../src/model/q-model.ts';
 import { resolveDensity } from '../src/model/presets.ts';
 
 const Q = 240;
@@ -40,7 +40,7 @@ function density(): { density: number; source: string } {
 /** A cached or freshly prepared glass (a quench stopped as stalled is resumed, as in elastic.bench.ts). */
 function glass(N: number, rho: number): { sys: System; prepareSeconds: number | null } {
   const path = join(cacheDir, `glass-Q${Q}-N${N}-seed${SEED}-rho${rho}.xyz`);
-  if (existsSync(path)) return { sys: systemFromConfiguration(readExtendedXyz(path), makePairModel(Q)), prepareSeconds: null };
+  if (existsSync(path)) return { sys: systemFromConfiguration(readExtendedXyz(path), qModel(Q)), prepareSeconds: null };
   const t0 = performance.now();
   const r = prepareGlass({ ...DEFAULT_PREPARE, Q, N, density: rho, seed: SEED });
   let quench = r.quench;

@@ -22,7 +22,7 @@ import { slurmScript } from '../src/ensemble/slurm.ts';
 import { readExtendedXyz } from '../src/io/xyz.ts';
 import { computeForces, maxForceComponent } from '../src/engine/forces.ts';
 import { systemFromConfiguration } from '../src/engine/system.ts';
-import { makePairModel } from '../src/model/potential.ts';
+import { qModel } from '../src/model/q-model.ts';
 import { assembleHessian, hessianMultiply } from '../src/linalg/hessian.ts';
 import { dot } from '../src/linalg/operator.ts';
 import { readNpy } from '../src/io/npy.ts';
@@ -80,7 +80,7 @@ test('a small campaign runs to completion: every sample once, with its seed, num
     assert.equal(r.stages.elastic.converged, true);
     // The stored glass is the configuration the numbers describe: same energy, at a force minimum.
     const conf = readExtendedXyz(join(refDir, r.artefacts.glass!));
-    const sys = systemFromConfiguration(conf, makePairModel(r.Q));
+    const sys = systemFromConfiguration(conf, qModel(r.Q));
     computeForces(sys);
     assert.ok(Math.abs(sys.energy / 256 - r.energyPerParticle!) <= 1e-12 * Math.abs(r.energyPerParticle!), `${sys.energy / 256} vs ${r.energyPerParticle}`);
     assert.ok(maxForceComponent(sys.forces) < 1e-9);
@@ -115,7 +115,7 @@ test('the full pipeline: the stored mode and NQLE vectors are the ones the catal
   const modes = r.modes as { omega2: number[]; G: number; converged: boolean };
   const nqle = r.nqle as { modes: Array<{ omega2: number; converged: boolean }> };
   assert.equal(modes.G, r.G, 'sound scales from the sample\'s own shear modulus');
-  const sys = systemFromConfiguration(readExtendedXyz(join(dir, r.artefacts.glass!)), makePairModel(10));
+  const sys = systemFromConfiguration(readExtendedXyz(join(dir, r.artefacts.glass!)), qModel(10));
   computeForces(sys);
   const H = assembleHessian(sys);
   const rayleigh = (v: Float64Array) => {

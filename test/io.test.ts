@@ -12,7 +12,7 @@ import { smallGlass } from './fixtures.ts';
 import { computeForces } from '../src/engine/forces.ts';
 import { systemFromConfiguration, systemToConfiguration } from '../src/engine/system.ts';
 import type { Configuration } from '../src/model/configuration.ts';
-import { makePairModel } from '../src/model/potential.ts';
+import { qModel } from '../src/model/q-model.ts';
 import { deform, type Box } from '../src/space/box.ts';
 import { writeFileAtomic } from '../src/io/atomic-write.ts';
 import { FileFormatError } from '../src/io/format-error.ts';
@@ -42,7 +42,7 @@ function shearedConf(): Configuration {
 }
 
 function energyOf(conf: Configuration): number {
-  return computeForces(systemFromConfiguration(conf, makePairModel(Q)));
+  return computeForces(systemFromConfiguration(conf, qModel(Q)));
 }
 
 function assertBitExact(actual: Configuration, expected: Configuration): void {

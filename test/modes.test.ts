@@ -14,7 +14,7 @@ import { writeExtendedXyz } from '../src/io/xyz.ts';
 import { symmetricEigen } from '../src/linalg/eigen-tridiagonal.ts';
 import { assembleHessian, hessianMultiply, hessianToDense } from '../src/linalg/hessian.ts';
 import { measureModes, participationRatio, soundScales, type ModesResult } from '../src/measure/modes.ts';
-import { makePairModel } from '../src/model/potential.ts';
+import { qModel } from '../src/model/q-model.ts';
 import { cubicBox, boxVolume } from '../src/space/box.ts';
 import { fccPositions } from '../src/space/lattice.ts';
 
@@ -96,7 +96,7 @@ function shellWeights(pos: Float64Array, v: Float64Array, L: number, shell: numb
 test('perfect FCC crystal: the bottom of the spectrum has the plane-wave multiplicities of a cubic box', () => {
   // monatomic (all S) FCC at ρ = 1 with Q = 12: a force-balanced, stable state by symmetry
   const k = 4, N = 4 * k ** 3, L = Math.cbrt(N / 1.0);
-  const sys = createSystem(makePairModel(12), cubicBox(L), fccPositions(k, L), new Uint8Array(N));
+  const sys = createSystem(qModel(12), cubicBox(L), fccPositions(k, L), new Uint8Array(N));
   computeForces(sys);
   assert.ok(maxForceComponent(sys.forces) < 1e-12);
   const r = measureModes(sys, { count: 24 });

@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { Configuration } from '../model/configuration.ts';
-import { makePairModel, type PairModel } from '../model/potential.ts';
+import type { PairLaw } from '../model/pair-law.ts';
+import { qModel } from '../model/q-model.ts';
 import { readExtendedXyz } from '../io/xyz.ts';
 import { type System, systemFromConfiguration } from '../engine/system.ts';
 import { parseNumber, UserError } from './errors.ts';
@@ -14,7 +15,7 @@ export const Q_OPTION = ['--q <Q>', 'repulsive stiffness Q (default: Q=... from 
 
 export interface LoadedGlass {
   conf: Configuration;
-  model: PairModel;
+  model: PairLaw;
   system: System;
 }
 
@@ -28,6 +29,6 @@ export function loadGlass(path: string, opts: { q?: string } = {}): LoadedGlass 
   if (given === undefined && (fromFile === undefined || !Number.isFinite(Q))) {
     throw new UserError(`'${path}' has no Q=... in its metadata line: pass the model's stiffness with --q Q`);
   }
-  const model = makePairModel(Q);
+  const model = qModel(Q);
   return { conf, model, system: systemFromConfiguration(conf, model) };
 }

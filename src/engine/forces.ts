@@ -1,42 +1,44 @@
 /**
  * Energy, forces and virial in one pass over the half neighbor list — the hot loop of every
- * dynamics and minimisation step. Algebra in s = x⁻² = λ²/r² so that no square root is taken:
+ * dynamics and minimisation step — for any pair law (src/model/pair-law.ts). The law's kernel
+ * family picks the loop; each loop reads the law's coefficient block. These TypeScript loops are the
+ * reference implementation of the kernels.
  *
- *   φ      = s^(Q/2) − s³ + (c4·x² + c2)·x² + c0
- *   φ′/r   = [(−Q·s^(Q/2) + 6·s³)·s + 4·c4·x² + 2·c2] / λ²
- *
- * Force on i from j: F_i = (φ′/r)·(r_j − r_i); virial accumulates Σ r·φ′ = Σ (φ′/r)·r².
+ * Force on i from j: F_i = (φ′/r)·(r_j − r_i); the virial accumulates Σ r·φ′ = Σ (φ′/r)·r².
  */
-import type { PairModel } from '../model/potential.ts';
+import type { PairLaw } from '../model/pair-law.ts';
 import { type System, refreshNeighbors } from './system.ts';
 
+// Each loop applies the minimum image to the pairs flagged as periodic images, z then y then x
+// (tilts carried along), by loops because positions are not wrapped between spatial sorts (cheaper
+// than Math.round); it is written out in each loop since a shared function would return three numbers.
+
 /**
- * The pair loop. It is self-contained (everything arrives as arguments) so that it can be cloned per
- * Q: each clone's JIT feedback then sees a single repulsion function and inlines it; one shared copy
- * would see one per Q in a process that handles several and fall back to a call per pair.
- * Writes energy and virial into result[0], result[1] when withEnergy.
+ * `inverse-power` family. Algebra in s = x⁻² = λ²/r² so that no square root is taken:
+ *   φ = s^(Q/2) − B·s³ + (c4·x² + c2)·x² + c0,  φ′/r = [(6B·s³ − Q·s^(Q/2))·s + 4c4·x² + 2c2]/λ².
+ * Self-contained (everything arrives as arguments) so that it can be cloned per Q: each clone's JIT
+ * feedback then sees a single repulsion function and inlines it; one shared copy would see one per Q
+ * in a process that handles several and fall back to a call per pair.
  */
-function pairLoop(
+function inversePowerLoop(
   n: number, start: Int32Array, boundaryStart: Int32Array, pairs: Int32Array, pairType: Uint8Array,
-  pos: Float64Array, f: Float64Array, cell: Float64Array,
-  Q: number, c4: number, c2: number, c0: number, lambda2: Float64Array, invLambda2: Float64Array, cutoff2: Float64Array,
+  pos: Float64Array, f: Float64Array, cell: Float64Array, k: Float64Array,
   repulsion: (s: number) => number, withEnergy: boolean, result: Float64Array,
 ): void {
   const lx = cell[0], ly = cell[1], lz = cell[2], xy = cell[3], xz = cell[4], yz = cell[5];
   const hx = 0.5 * lx, hy = 0.5 * ly, hz = 0.5 * lz;
-  const fourC4 = 4 * c4, twoC2 = 2 * c2;
+  const Q = k[0], B = k[2], c4 = k[3], c2 = k[4], c0 = k[5];
+  const sixB = 6 * B, fourC4 = 4 * c4, twoC2 = 2 * c2;
   let energy = 0;
   let virial = 0;
   for (let i = 0; i < n; i++) {
     const xi = pos[3 * i], yi = pos[3 * i + 1], zi = pos[3 * i + 2];
     let fxi = 0, fyi = 0, fzi = 0;
     const crossing = boundaryStart[i];
-    for (let k = start[i], end = start[i + 1]; k < end; k++) {
-      const j = pairs[k];
+    for (let q = start[i], end = start[i + 1]; q < end; q++) {
+      const j = pairs[q];
       let dx = pos[3 * j] - xi, dy = pos[3 * j + 1] - yi, dz = pos[3 * j + 2] - zi;
-      if (k >= crossing) {
-        // minimum image, z then y then x (tilts carried along); loops because positions are not
-        // wrapped between spatial sorts (cheaper than Math.round)
+      if (q >= crossing) {
         while (dz > hz) { dz -= lz; dy -= yz; dx -= xz; }
         while (dz < -hz) { dz += lz; dy += yz; dx += xz; }
         while (dy > hy) { dy -= ly; dx -= xy; }
@@ -45,15 +47,15 @@ function pairLoop(
         while (dx < -hx) dx += lx;
       }
       const r2 = dx * dx + dy * dy + dz * dz;
-      const t = pairType[k];
-      if (r2 >= cutoff2[t]) continue;
-      const x2 = r2 * invLambda2[t];
-      const s = lambda2[t] / r2;
+      const t = pairType[q];
+      if (r2 >= k[12 + t]) continue;
+      const x2 = r2 * k[9 + t];
+      const s = k[6 + t] / r2;
       const xq = repulsion(s);
       const s3 = s * s * s;
-      const fr = ((6 * s3 - Q * xq) * s + fourC4 * x2 + twoC2) * invLambda2[t];
+      const fr = ((sixB * s3 - Q * xq) * s + fourC4 * x2 + twoC2) * k[9 + t];
       if (withEnergy) {
-        energy += xq - s3 + (c4 * x2 + c2) * x2 + c0;
+        energy += xq - B * s3 + (c4 * x2 + c2) * x2 + c0;
         virial += fr * r2;
       }
       const fx = fr * dx, fy = fr * dy, fz = fr * dz;
@@ -66,16 +68,140 @@ function pairLoop(
   result[1] = virial;
 }
 
-type PairLoop = typeof pairLoop;
-const loopsByQ = new Map<number, PairLoop>();
+/** `soft-sphere` family: h = 1 − r/σ, φ = (ε/α)·h^α, φ′/r = −(ε/σ)·h^(α−1)/r (one square root per contact). */
+function softSphereLoop(
+  n: number, start: Int32Array, boundaryStart: Int32Array, pairs: Int32Array, pairType: Uint8Array,
+  pos: Float64Array, f: Float64Array, cell: Float64Array, k: Float64Array,
+  withEnergy: boolean, result: Float64Array,
+): void {
+  const lx = cell[0], ly = cell[1], lz = cell[2], xy = cell[3], xz = cell[4], yz = cell[5];
+  const hx = 0.5 * lx, hy = 0.5 * ly, hz = 0.5 * lz;
+  const alpha = k[0], epsilon = k[1], harmonic = alpha === 2;
+  const energyScale = epsilon / alpha;
+  let energy = 0;
+  let virial = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = pos[3 * i], yi = pos[3 * i + 1], zi = pos[3 * i + 2];
+    let fxi = 0, fyi = 0, fzi = 0;
+    const crossing = boundaryStart[i];
+    for (let q = start[i], end = start[i + 1]; q < end; q++) {
+      const j = pairs[q];
+      let dx = pos[3 * j] - xi, dy = pos[3 * j + 1] - yi, dz = pos[3 * j + 2] - zi;
+      if (q >= crossing) {
+        while (dz > hz) { dz -= lz; dy -= yz; dx -= xz; }
+        while (dz < -hz) { dz += lz; dy += yz; dx += xz; }
+        while (dy > hy) { dy -= ly; dx -= xy; }
+        while (dy < -hy) { dy += ly; dx += xy; }
+        while (dx > hx) dx -= lx;
+        while (dx < -hx) dx += lx;
+      }
+      const r2 = dx * dx + dy * dy + dz * dz;
+      const t = pairType[q];
+      if (r2 >= k[12 + t]) continue;
+      const r = Math.sqrt(r2);
+      const is = k[5 + t];
+      const h = 1 - r * is;
+      const h1 = harmonic ? h : Math.pow(h, alpha - 1); // h^(α−1)
+      const fr = -epsilon * is * h1 / r;
+      if (withEnergy) {
+        energy += energyScale * h1 * h;
+        virial += fr * r2;
+      }
+      const fx = fr * dx, fy = fr * dy, fz = fr * dz;
+      fxi += fx; fyi += fy; fzi += fz;
+      f[3 * j] -= fx; f[3 * j + 1] -= fy; f[3 * j + 2] -= fz;
+    }
+    f[3 * i] += fxi; f[3 * i + 1] += fyi; f[3 * i + 2] += fzi;
+  }
+  result[0] = energy;
+  result[1] = virial;
+}
 
-function pairLoopFor(Q: number): PairLoop {
-  let loop = loopsByQ.get(Q);
+/** `generic` family: the law's own derivatives per pair (any law, no fast kernel). */
+function genericLoop(
+  n: number, start: Int32Array, boundaryStart: Int32Array, pairs: Int32Array, pairType: Uint8Array,
+  pos: Float64Array, f: Float64Array, cell: Float64Array, law: PairLaw, result: Float64Array,
+): void {
+  const lx = cell[0], ly = cell[1], lz = cell[2], xy = cell[3], xz = cell[4], yz = cell[5];
+  const hx = 0.5 * lx, hy = 0.5 * ly, hz = 0.5 * lz;
+  const der = derivativesScratch;
+  let energy = 0;
+  let virial = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = pos[3 * i], yi = pos[3 * i + 1], zi = pos[3 * i + 2];
+    const crossing = boundaryStart[i];
+    for (let q = start[i], end = start[i + 1]; q < end; q++) {
+      const j = pairs[q];
+      let dx = pos[3 * j] - xi, dy = pos[3 * j + 1] - yi, dz = pos[3 * j + 2] - zi;
+      if (q >= crossing) {
+        while (dz > hz) { dz -= lz; dy -= yz; dx -= xz; }
+        while (dz < -hz) { dz += lz; dy += yz; dx += xz; }
+        while (dy > hy) { dy -= ly; dx -= xy; }
+        while (dy < -hy) { dy += ly; dx += xy; }
+        while (dx > hx) dx -= lx;
+        while (dx < -hx) dx += lx;
+      }
+      const r2 = dx * dx + dy * dy + dz * dz;
+      law.derivatives(pairType[q], r2, der);
+      if (der[1] === 0 && der[0] === 0) continue;
+      const fr = der[1] / Math.sqrt(r2);
+      energy += der[0];
+      virial += fr * r2;
+      const fx = fr * dx, fy = fr * dy, fz = fr * dz;
+      f[3 * i] += fx; f[3 * i + 1] += fy; f[3 * i + 2] += fz;
+      f[3 * j] -= fx; f[3 * j + 1] -= fy; f[3 * j + 2] -= fz;
+    }
+  }
+  result[0] = energy;
+  result[1] = virial;
+}
+const derivativesScratch = new Float64Array(4);
+
+type InversePowerLoop = typeof inversePowerLoop;
+const inversePowerLoops = new Map<number, InversePowerLoop>();
+
+function inversePowerLoopFor(Q: number): InversePowerLoop {
+  let loop = inversePowerLoops.get(Q);
   if (!loop) {
-    loop = new Function(`return ${pairLoop.toString()}`)() as PairLoop;
-    loopsByQ.set(Q, loop);
+    loop = new Function(`return ${inversePowerLoop.toString()}`)() as InversePowerLoop;
+    inversePowerLoops.set(Q, loop);
   }
   return loop;
+}
+
+/**
+ * s ↦ s^(Q/2) as one straight line of multiplications (the squarings and products of intPow,
+ * unrolled for this exponent): a loop over the exponent's bits costs a third of the pair time.
+ * Same operations in the same order as intPow, so the same bits. One function object per Q keeps
+ * the pair loop's call monomorphic.
+ */
+const repulsionByQ = new Map<number, (s: number) => number>();
+
+function repulsionFor(Q: number, halfQ: number): (s: number) => number {
+  let fn = repulsionByQ.get(Q);
+  if (!fn) {
+    fn = halfQ === 0 ? generalPower(0.5 * Q) : unrolledPower(halfQ);
+    repulsionByQ.set(Q, fn);
+  }
+  return fn;
+}
+
+function generalPower(e: number): (s: number) => number {
+  return (s) => Math.pow(s, e);
+}
+
+function unrolledPower(n: number): (s: number) => number {
+  const lines: string[] = [];
+  let result = '';
+  let base = 's';
+  for (let k = 0; n > 0; n >>= 1, k++) {
+    if (n & 1) {
+      if (result === '') { lines.push(`let r = ${base};`); result = 'r'; }
+      else lines.push(`r = r * ${base};`);
+    }
+    if (n > 1) { lines.push(`const b${k + 1} = ${base} * ${base};`); base = `b${k + 1}`; }
+  }
+  return new Function('s', `${lines.join(' ')} return r;`) as (s: number) => number;
 }
 
 const cell = new Float64Array(6);
@@ -87,14 +213,23 @@ const result = new Float64Array(2);
  */
 export function computeForces(sys: System, withEnergy = true): number {
   refreshNeighbors(sys);
-  const { box, positions, forces, neighbors } = sys;
-  const m: PairModel = sys.model;
+  const { box, positions, forces, neighbors, model } = sys;
+  const n = sys.species.length;
+  const { start, boundaryStart, pairs, pairType } = neighbors;
   cell[0] = box.lx; cell[1] = box.ly; cell[2] = box.lz; cell[3] = box.xy; cell[4] = box.xz; cell[5] = box.yz;
   forces.fill(0);
-  pairLoopFor(m.Q)(
-    sys.species.length, neighbors.start, neighbors.boundaryStart, neighbors.pairs, neighbors.pairType,
-    positions, forces, cell, m.Q, m.c4, m.c2, m.c0, m.lambda2, m.invLambda2, m.cutoff2, m.repulsion, withEnergy, result,
-  );
+  const k = model.kernel.coefficients;
+  switch (model.kernel.family) {
+    case 'inverse-power':
+      inversePowerLoopFor(k[0])(n, start, boundaryStart, pairs, pairType, positions, forces, cell, k, repulsionFor(k[0], k[1]), withEnergy, result);
+      break;
+    case 'soft-sphere':
+      softSphereLoop(n, start, boundaryStart, pairs, pairType, positions, forces, cell, k, withEnergy, result);
+      break;
+    case 'generic':
+      genericLoop(n, start, boundaryStart, pairs, pairType, positions, forces, cell, model, result);
+      break;
+  }
   sys.energy = withEnergy ? result[0] : NaN;
   sys.virial = withEnergy ? result[1] : NaN;
   sys.forceEvaluations++;

@@ -4,7 +4,7 @@
  * affine moduli, stress tensor). Only pairs inside the potential's cutoff are kept; each pair once,
  * i < j, ordered by i (the neighbor list's order), with d = r_j − r_i (minimum image).
  */
-import { pairDerivatives, type PairModel } from '../model/potential.ts';
+import type { PairLaw } from '../model/pair-law.ts';
 import { minimumImage } from '../space/box.ts';
 import { type System, refreshNeighbors } from './system.ts';
 
@@ -22,8 +22,8 @@ export interface PairTable {
 }
 
 /** φ′/r and φ″ of pair type t at squared distance r2 < cutoff², into out[0], out[1]. */
-export function pairStiffness(model: PairModel, t: number, r2: number, out: Float64Array): void {
-  pairDerivatives(model, t, r2, derivatives);
+export function pairStiffness(model: PairLaw, t: number, r2: number, out: Float64Array): void {
+  model.derivatives(t, r2, derivatives);
   out[0] = derivatives[1] / Math.sqrt(r2);
   out[1] = derivatives[2];
 }

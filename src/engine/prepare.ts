@@ -7,7 +7,7 @@
  *  5. Optionally: relax the box volume to p = 0 (isotropic scaling, re-quenched each step).
  * Every open choice is a field of PrepareOptions with the default given here.
  */
-import { makePairModel, type PairModel } from '../model/potential.ts';
+import { qModel } from '../model/q-model.ts';
 import { cubicBox, dilate, boxVolume } from '../space/box.ts';
 import { fccCellsFor, fccPositions } from '../space/lattice.ts';
 import { createRandom } from '../util/random.ts';
@@ -95,7 +95,7 @@ export function validatePrepareOptions(o: PrepareOptions): void {
 
 export function prepareGlass(opts: PrepareOptions, onProgress?: (p: PrepareProgress) => void): PrepareResult {
   validatePrepareOptions(opts);
-  const model: PairModel = makePairModel(opts.Q);
+  const model = qModel(opts.Q);
   const rng = createRandom(opts.seed);
   const k = fccCellsFor(opts.N);
   const length = Math.cbrt(opts.N / opts.density);

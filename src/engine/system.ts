@@ -2,22 +2,14 @@
  * The state every engine routine works on: model, box, per-particle arrays (interleaved x,y,z in
  * Float64Array, species in Uint8Array) and the neighbor list. Plain data; functions transform it.
  */
-import { type PairModel, PAIR_LAMBDA, X_CUTOFF } from '../model/potential.ts';
+import type { PairLaw } from '../model/pair-law.ts';
 import { type Box, boxVolume, wrapPositions } from '../space/box.ts';
 import type { Configuration } from '../model/configuration.ts';
 import { type NeighborList, buildNeighborList, createNeighborList, needsRebuild } from '../space/neighbors.ts';
 
-/**
- * Default neighbor skin (λ) outside dynamics: minimiser steps shrink as the repulsion stiffens, so
- * the skin that balances pair work against rebuilds does too. From the cost per force evaluation of
- * CG quenches at N = 10976: 0.3 is best at Q = 10, 0.1 at Q = 240.
- */
-export function defaultSkin(Q: number): number {
-  return Math.min(0.3, Math.max(0.1, 3 / Q));
-}
-
 export interface System {
-  readonly model: PairModel;
+  /** The pair law. */
+  readonly model: PairLaw;
   box: Box;
   positions: Float64Array;
   species: Uint8Array;
@@ -30,14 +22,13 @@ export interface System {
   forceEvaluations: number;
 }
 
-export function createSystem(model: PairModel, box: Box, positions: Float64Array, species: Uint8Array, skin = defaultSkin(model.Q)): System {
+export function createSystem(model: PairLaw, box: Box, positions: Float64Array, species: Uint8Array, skin = model.defaultSkin): System {
   const n = species.length;
   if (positions.length !== 3 * n) throw new RangeError(`positions hold ${positions.length / 3} particles but species ${n}`);
   for (let i = 0; i < n; i++) if (species[i] > 1) throw new RangeError(`species must be 0 (S) or 1 (L); particle ${i} has ${species[i]}`);
-  const pairCutoffs = PAIR_LAMBDA.map((l) => X_CUTOFF * l);
   return {
     model, box, positions, species, forces: new Float64Array(3 * n),
-    neighbors: createNeighborList(n, pairCutoffs, skin), energy: NaN, virial: NaN, forceEvaluations: 0,
+    neighbors: createNeighborList(n, model.cutoff, skin), energy: NaN, virial: NaN, forceEvaluations: 0,
   };
 }
 
@@ -87,7 +78,7 @@ export function sortSpatially(sys: System, extra: Float64Array[] = []): Int32Arr
 }
 
 /** Engine state for a configuration read from a file (the box must hold the interaction range). */
-export function systemFromConfiguration(conf: { box: Box; positions: Float64Array; species: Uint8Array }, model: PairModel, skin = defaultSkin(model.Q)): System {
+export function systemFromConfiguration(conf: { box: Box; positions: Float64Array; species: Uint8Array }, model: PairLaw, skin = model.defaultSkin): System {
   return createSystem(model, conf.box, conf.positions.slice(), conf.species.slice(), skin);
 }
 

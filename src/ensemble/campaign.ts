@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PREPARE, type PrepareOptions } from '../engine/prepare.ts';
 import { resolveDensity, type DensityChoice } from '../model/presets.ts';
-import { validateQ } from '../model/potential.ts';
+import { validateQ } from '../model/q-model.ts';
 import { fccCellsFor } from '../space/lattice.ts';
 import { validateSeed } from '../util/random.ts';
 import { DEFAULT_PAIR_CORRELATION } from '../measure/pair-correlation.ts';

@@ -13,11 +13,9 @@
  * src/linalg/hessian.ts.
  *
  * The engine's pair table (src/engine/pair-table.ts: d, r², φ′/r, φ″) is extended once per
- * configuration with r and φ‴, so the repeated contractions of an iterative solver are plain loops
- * over typed arrays. The table is plain data: any other pair law (e.g. a purely repulsive reference
- * model in tests) enters by overwriting its φ′/r, φ″ and φ‴ columns.
+ * configuration with r and φ‴ from the system's pair law, so the repeated contractions of an
+ * iterative solver are plain loops over typed arrays.
  */
-import { pairDerivatives } from '../model/potential.ts';
 import { type System } from '../engine/system.ts';
 import { buildPairTable, type PairTable } from '../engine/pair-table.ts';
 
@@ -37,7 +35,7 @@ export function buildContractionTable(sys: System, pairs: PairTable = buildPairT
   const r = new Float64Array(pairs.count), d3phi = new Float64Array(pairs.count);
   const der = new Float64Array(4);
   for (let p = 0; p < pairs.count; p++) {
-    pairDerivatives(model, sp[pairs.i[p]] + sp[pairs.j[p]], pairs.r2[p], der);
+    model.derivatives(sp[pairs.i[p]] + sp[pairs.j[p]], pairs.r2[p], der);
     r[p] = Math.sqrt(pairs.r2[p]);
     d3phi[p] = der[3];
   }

@@ -8,7 +8,7 @@ import type { Estimate } from '../analysis/statistics.ts';
 import { fitPrefactor } from '../analysis/statistics.ts';
 import type { EnsembleSummary, QSummary } from '../analysis/ensemble.ts';
 import { CHI_FIGURE_CONVENTION } from '../analysis/disorder.ts';
-import { makePairModel, pairDerivatives } from '../model/potential.ts';
+import { qModel } from '../model/q-model.ts';
 
 export type Row = Record<string, number | string | null>;
 export type VlSpec = Record<string, unknown>;
@@ -215,11 +215,11 @@ function figure1(s: EnsembleSummary, ctx: Context): Figure {
   const points: Row[] = qs.map((q) => ({ Q: q.Q, ...withBar('nu', q.elastic!.nu) }));
   const potential: Row[] = [];
   for (const Q of ctx.Qs) {
-    const model = makePairModel(Q);
+    const model = qModel(Q);
     const out = new Float64Array(4);
     for (let k = 0; k <= 220; k++) {
       const x = 0.9 + (k * 1.15) / 220;
-      pairDerivatives(model, 0, x * x, out);
+      model.derivatives(0, x * x, out);
       if (out[0] <= 1.5) potential.push({ Q, x, phi: out[0] });
     }
   }

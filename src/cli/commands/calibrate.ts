@@ -1,7 +1,7 @@
 /** `qglass calibrate`: the zero-pressure density of the preparation protocol for one (Q, N). */
 import type { Command } from 'commander';
 import { calibrateDensity } from '../../ensemble/calibrate.ts';
-import { validateQ } from '../../model/potential.ts';
+import { validateQ } from '../../model/q-model.ts';
 import { fccCellsFor } from '../../space/lattice.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 

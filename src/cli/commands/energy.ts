@@ -4,6 +4,7 @@ import { computeForces, maxForceComponent } from '../../engine/forces.ts';
 import { particleCount, virialPressure } from '../../engine/system.ts';
 import { boxVolume } from '../../space/box.ts';
 import { loadGlass, Q_OPTION } from '../load.ts';
+import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
 export function registerEnergy(program: Command): void {
   program
@@ -17,13 +18,13 @@ export function registerEnergy(program: Command): void {
       computeForces(system);
       const N = particleCount(system);
       const out = {
-        Q: model.Q, N, density: N / boxVolume(system.box), energyPerParticle: system.energy / N,
+        ...lawMetadata(model), N, density: N / boxVolume(system.box), energyPerParticle: system.energy / N,
         pressure: virialPressure(system), maxForce: maxForceComponent(system.forces),
       };
       if (o.json) process.stdout.write(JSON.stringify(out) + '\n');
       else {
         process.stdout.write(
-          `${file}: Q = ${out.Q}, N = ${N}, density = ${out.density.toFixed(6)} λ⁻³\n` +
+          `${file}: ${lawLabel(model)}, N = ${N}, density = ${out.density.toFixed(6)} λ⁻³\n` +
           `  energy/N = ${out.energyPerParticle.toFixed(12)} ε, pressure = ${out.pressure.toExponential(8)} ε/λ³, max |F| = ${out.maxForce.toExponential(3)} ε/λ\n`,
         );
       }

@@ -6,6 +6,7 @@ import { VOIGT_LABELS } from '../../measure/stress.ts';
 import { parseNumber, UserError } from '../errors.ts';
 import { loadGlass, Q_OPTION } from '../load.ts';
 import { createProgress } from '../progress.ts';
+import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
 interface ElasticCliOptions { q?: string; json?: boolean; tol: string; allowUnrelaxed?: boolean }
 
@@ -39,13 +40,13 @@ export function registerMeasureElastic(measure: Command): void {
         process.exitCode = 1;
       }
       if (o.json) {
-        process.stdout.write(JSON.stringify({ file, Q: model.Q, ...r }) + '\n');
+        process.stdout.write(JSON.stringify({ file, ...lawMetadata(model), ...r }) + '\n');
         return;
       }
       const f = (x: number, d = 6) => x.toFixed(d);
       const row = (v: number[]) => v.map((x) => x.toFixed(5).padStart(12)).join('');
       process.stdout.write(
-        `${file}: Q = ${model.Q}, N = ${r.N}, density = ${f(r.density)} λ⁻³\n` +
+        `${file}: ${lawLabel(model)}, N = ${r.N}, density = ${f(r.density)} λ⁻³\n` +
         `  K  = ${f(r.K)}   G = ${f(r.G)}   (μ_xy ${f(r.shear.xy)}, μ_xz ${f(r.shear.xz)}, μ_yz ${f(r.shear.yz)})   Gvoigt = ${f(r.Gvoigt)}   [ε/λ³]\n` +
         `  ν  = ${f(r.nu)}   (with Gvoigt ${f(r.nuVoigt)})   G/K = ${f(r.GOverK)}\n` +
         `  p  = ${r.pressure.toExponential(6)} ε/λ³   p/K = ${r.pOverK.toExponential(4)}\n` +

@@ -5,6 +5,7 @@ import { boxVolume } from '../../space/box.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { parseNumber, UserError } from '../errors.ts';
 import { loadGlass, Q_OPTION } from '../load.ts';
+import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
 interface GrCliOptions { bin: string; rmax: string; q?: string; json?: boolean; out?: string }
 
@@ -48,7 +49,7 @@ export function registerMeasureGr(measure: Command): void {
       if (o.json) {
         const arr = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
         process.stdout.write(JSON.stringify({
-          file, Q: model.Q, N, nS: g.nS, nL: g.nL, density, a0: g.a0, binWidth: g.binWidth, rmax: g.rmax, units: 'r/a0',
+          file, ...lawMetadata(model), N, nS: g.nS, nL: g.nL, density, a0: g.a0, binWidth: g.binWidth, rmax: g.rmax, units: 'r/a0',
           firstPeak: g.firstPeak, r: arr(g.r), gLL: arr(g.gLL), gSL: arr(g.gSL), gSS: arr(g.gSS),
           timings: { total: seconds }, ...(o.out ? { out: o.out } : {}),
         }) + '\n');
@@ -56,7 +57,7 @@ export function registerMeasureGr(measure: Command): void {
       }
       const p = g.firstPeak;
       process.stdout.write(
-        `${file}: Q = ${model.Q}, N = ${N} (${g.nS} S, ${g.nL} L), density = ${density.toFixed(6)} λ⁻³, a₀ = ${g.a0.toFixed(6)} λ\n` +
+        `${file}: ${lawLabel(model)}, N = ${N} (${g.nS} S, ${g.nL} L), density = ${density.toFixed(6)} λ⁻³, a₀ = ${g.a0.toFixed(6)} λ\n` +
         `  ${g.r.length} bins of ${g.binWidth} a₀ up to ${g.rmax} a₀\n` +
         (p
           ? `  first g_LL peak: height ${p.height.toFixed(4)} at r/a₀ = ${p.position.toFixed(4)}` +

@@ -13,6 +13,7 @@ import { measureElastic, UnrelaxedConfigurationError } from '../../measure/elast
 import { DEFAULT_MODE_COUNT, measureModes, soundScales, type ModesResult, type SoundScales } from '../../measure/modes.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { loadGlass, Q_OPTION } from '../load.ts';
+import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
 interface ModesCliOptions { count: string; tol: string; block: string; q?: string; out?: string; elastic: boolean; json?: boolean }
 
@@ -77,7 +78,7 @@ export function registerMeasureModes(measure: Command): void {
       if (o.json) {
         const { vectors: _vectors, timings: _t, ...summary } = r;
         process.stdout.write(JSON.stringify({
-          file, Q: model.Q, ...summary, timings,
+          file, ...lawMetadata(model), ...summary, timings,
           G: scales?.G ?? null, cs: scales?.cs ?? null, a0: scales?.a0 ?? null, omega0: scales?.omega0 ?? null, omega1: scales?.omega1 ?? null,
           out: outputs,
         }) + '\n');
@@ -85,7 +86,7 @@ export function registerMeasureModes(measure: Command): void {
       }
       const e = (x: number, d = 6) => x.toExponential(d).padStart(d + 9);
       process.stdout.write(
-        `${file}: Q = ${model.Q}, N = ${N}; lowest ${count} modes above the 3 translations\n` +
+        `${file}: ${lawLabel(model)}, N = ${N}; lowest ${count} modes above the 3 translations\n` +
         `   #          ω²               ω          e     residual  conv\n` +
         r.omega2.map((w2, k) =>
           `  ${String(k).padStart(2)} ${e(w2)} ${e(r.omega[k])}  ${r.participation[k].toFixed(4)} ${r.residual[k].toExponential(1).padStart(9)}  ${r.pairConverged[k] ? 'yes' : 'NO'}\n`).join('') +

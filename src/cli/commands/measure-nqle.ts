@@ -6,6 +6,7 @@ import { writeNpy } from '../../io/npy.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { loadGlass, Q_OPTION } from '../load.ts';
 import { createProgress } from '../progress.ts';
+import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
 interface NqleCliOptions {
   count: string; harmonicModes: string; dipoleStarts: string; seed: string; tol: string;
@@ -65,14 +66,14 @@ export function registerMeasureNqle(measure: Command): void {
       const modes = r.modes.map(({ vector: _vector, ...m }) => ({ ...m, kMinusOverFMinus: m.kMinus / m.fMinus }));
       if (o.json) {
         process.stdout.write(JSON.stringify({
-          file, Q: model.Q, N, modes, descents: r.descents, harmonic: r.harmonic, maxForce: r.maxForce, timings: r.timings,
+          file, ...lawMetadata(model), N, modes, descents: r.descents, harmonic: r.harmonic, maxForce: r.maxForce, timings: r.timings,
           ...(o.out ? { out: o.out, outShape: [r.modes.length, N, 3] } : {}),
         }) + '\n');
         return;
       }
       const e = (x: number, d = 4) => x.toExponential(d).padStart(d + 8);
       process.stdout.write(
-        `${file}: Q = ${model.Q}, N = ${N}; ${r.descents.total} descents (${r.harmonic.used} harmonic, ` +
+        `${file}: ${lawLabel(model)}, N = ${N}; ${r.descents.total} descents (${r.harmonic.used} harmonic, ` +
         `${r.descents.total - r.harmonic.used} dipole): ${r.descents.converged} distinct converged, ${r.descents.duplicates} duplicates, ` +
         `${r.descents.unconverged} unconverged\n` +
         `   #          ω²        k₊          k₋          f₊          f₋      k₋/f₋      e     barrier    residual  conv  start\n` +

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_PREPARE, prepareGlass, prepareSummary, type PrepareResult, type Stage } from '../../engine/prepare.ts';
 import { systemToConfiguration } from '../../engine/system.ts';
 import { resolveDensity } from '../../model/presets.ts';
-import { validateQ } from '../../model/potential.ts';
+import { validateQ } from '../../model/q-model.ts';
 import { fccCellsFor } from '../../space/lattice.ts';
 import { validateSeed } from '../../util/random.ts';
 import { writeExtendedXyz } from '../../io/xyz.ts';

@@ -5,13 +5,13 @@
  * rebuilt once any particle has moved more than skin/2 since the last build (needsRebuild).
  */
 import { type Box, perpendicularWidths } from './box.ts';
-import { kernelArray, kernelCopy, kernelSet, wasmKernels } from '../util/kernels.ts';
+import { inKernelMemory, kernelArray, kernelCopy, kernelSet, wasmKernels } from '../util/kernels.ts';
 
 /**
- * Half stencils over cell offsets −reach..reach: the cell itself first, then the offsets that are
+ * Half stencil over cell offsets −reach..reach: the cell itself first, then the offsets that are
  * lexicographically positive, so every pair of cells within reach is visited once. Cells at least
- * half the list radius wide need reach 2 (and ≥ 5 cells per dimension, so that no two offsets wrap
- * onto the same cell); cells a full radius wide reach 1 (≥ 3 cells).
+ * half the list radius wide need reach 2, and ≥ 5 cells per dimension so that no two offsets wrap
+ * onto the same cell.
  */
 function halfStencil(reach: number): Int32Array {
   const out: number[] = [0, 0, 0];
@@ -20,7 +20,8 @@ function halfStencil(reach: number): Int32Array {
   }
   return Int32Array.from(out);
 }
-const STENCILS = [Int32Array.of(0, 0, 0), halfStencil(1), halfStencil(2)];
+/** Index 0: one cell holding everything (pairs by minimum image); 1: half-width cells. */
+const STENCILS = [Int32Array.of(0, 0, 0), halfStencil(2)];
 
 export interface NeighborList {
   skin: number;
@@ -113,21 +114,22 @@ export function needsRebuild(list: NeighborList, box: Box, pos: Float64Array): b
   return false;
 }
 
-/** Cells per dimension and the stencil reach (0: one cell, every pair by minimum image). */
-function cellGrid(box: Box, maxR: number): { cx: number; cy: number; cz: number; reach: number } {
-  const w = perpendicularWidths(box);
-  const half = w.map((x) => Math.floor(x / (0.5 * maxR)));
-  if (half.every((c) => c >= 5)) return { cx: half[0], cy: half[1], cz: half[2], reach: 2 };
-  const full = w.map((x) => Math.floor(x / maxR));
-  if (full.every((c) => c >= 3)) return { cx: full[0], cy: full[1], cz: full[2], reach: 1 };
-  return { cx: 1, cy: 1, cz: 1, reach: 0 };
+/**
+ * Cells per dimension, half the list radius wide or a little more (stencil 1), or, in boxes too
+ * small for 5 such cells per dimension (narrower than 2.5 list radii, where cells a full radius
+ * wide would not reach the 3 per dimension they need either), one cell (stencil 0).
+ */
+function cellGrid(box: Box, maxR: number): { cx: number; cy: number; cz: number; stencil: number } {
+  const half = perpendicularWidths(box).map((x) => Math.floor(x / (0.5 * maxR)));
+  if (half.every((c) => c >= 5)) return { cx: half[0], cy: half[1], cz: half[2], stencil: 1 };
+  return { cx: 1, cy: 1, cz: 1, stencil: 0 };
 }
 
 /**
  * Rebuild the list from scratch for positions pos (any image) and species.
  *
  * Particles are wrapped into the box (with their image counts), binned into cells half the list
- * radius wide (a full radius, or one cell, in small boxes) and counting-sorted by cell; pairs are
+ * radius wide (one cell in small boxes) and counting-sorted by cell; pairs are
  * found over the half stencil with the periodic shift of each neighbor cell known in advance, so no
  * pair needs a minimum-image search. Each pair is then stored in the row of its lower index (the
  * i < j order the linear-response code relies on), pairs that are images of each other in the raw
@@ -137,7 +139,7 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
   const n = species.length;
   const maxR = Math.sqrt(Math.max(...list.listCutoff2));
   checkBoxFitsCutoff(box, maxR);
-  const { cx, cy, cz, reach } = cellGrid(box, maxR);
+  const { cx, cy, cz, stencil: which } = cellGrid(box, maxR);
   const ncell = cx * cy * cz;
   const w = list.work;
   if (w.cellStart.length < ncell + 1) { w.cellStart = kernelArray(Int32Array, ncell + 1); w.fill = new Int32Array(ncell); }
@@ -178,8 +180,8 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
   const cell = w.cell;
   cell[0] = lx; cell[1] = ly; cell[2] = lz; cell[3] = xy; cell[4] = xz; cell[5] = yz;
 
-  const useWasm = kernelSet() === 'wasm';
-  const stencil = w.stencils[reach];
+  const useWasm = kernelSet() === 'wasm' && inKernelMemory(list.start) && inKernelMemory(w.wx);
+  const stencil = w.stencils[which];
   let m = useWasm ? pairsWasm(list, ncell, cy, cz, stencil) : findPairs(list, ncell, cy, cz, stencil);
   if (m > w.first.length) {
     // the workspace was too small: grow it to what was found and search again

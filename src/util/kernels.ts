@@ -76,24 +76,32 @@ export function kernelSet(): KernelSet {
     throw new Error(`QGLASS_KERNELS must be "js" or "wasm"; got "${asked}"`);
   }
   if (asked === 'js') return (selected = 'js');
-  const path = kernelsWasmPath();
-  if (!existsSync(path)) {
-    if (asked === 'wasm') {
-      throw new Error(`QGLASS_KERNELS=wasm but ${path} does not exist: run \`npm run build:kernels\` (or set QGLASS_KERNELS=js)`);
-    }
-    process.emitWarning(`${path} is missing, so the slower JavaScript kernels run: build it with \`npm run build:kernels\``);
+  if (!existsSync(kernelsWasmPath()) && asked === '') {
+    process.emitWarning(`${kernelsWasmPath()} is missing, so the slower JavaScript kernels run: build it with \`npm run build:kernels\``);
     return (selected = 'js');
   }
-  instantiate(path);
+  loadWasm();
   return (selected = 'wasm');
 }
 
-function instantiate(path: string): void {
+/**
+ * Switch the kernel set for the rest of the process (tests and benchmarks compare the two in one
+ * process). Arrays allocated before stay where they are: the JS kernels work on kernel-memory
+ * arrays too, the wasm kernels only on arrays allocated while wasm was in use.
+ */
+export function useKernels(set: KernelSet): void {
+  if (set === 'wasm') loadWasm();
+  selected = set;
+}
+
+function loadWasm(): void {
+  if (wasm) return;
+  const path = kernelsWasmPath();
+  if (!existsSync(path)) throw new Error(`the WebAssembly kernels are not built (${path} is missing): run \`npm run build:kernels\`, or set QGLASS_KERNELS=js`);
   memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
   const module = new WebAssembly.Module(readFileSync(path));
   wasm = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WasmKernels;
   heapTop = align(wasm.heapBase());
-  freeBlocks.length = 0;
 }
 
 /** The wasm kernels; only valid when kernelSet() is 'wasm'. */
@@ -160,24 +168,31 @@ function freeBlock(offset: number): void {
   else freeBlocks.splice(lo, 0, [start, end - start]);
 }
 
-type KernelArray = Float64Array | Int32Array | Uint8Array;
-interface KernelArrayType<T extends KernelArray> {
+export type KernelArray = Float64Array | Int32Array | Uint8Array;
+export interface KernelArrayType<T extends KernelArray> {
   new (length: number): T;
   new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
   readonly BYTES_PER_ELEMENT: number;
 }
 
 /**
- * A zeroed array of `length` elements: a view into the kernel memory when the wasm kernels are in
- * use, an ordinary typed array otherwise.
+ * A zeroed array of `length` elements: a view into the kernel memory once the wasm kernels are
+ * loaded (also while useKernels('js') is in force, so that arrays made then stay usable by both
+ * sets), an ordinary typed array in a process that runs the JS kernels only.
  */
 export function kernelArray<T extends KernelArray>(type: KernelArrayType<T>, length: number): T {
-  if (kernelSet() !== 'wasm') return new type(length);
+  if (!kernelMemoryActive()) return new type(length);
   const offset = allocate(length * type.BYTES_PER_ELEMENT);
   const view = new type(currentBuffer(), offset, length);
   view.fill(0);
   finalizer.register(view, offset, view);
   return view;
+}
+
+/** Whether kernelArray allocates in the kernel memory (the wasm kernels are loaded). */
+export function kernelMemoryActive(): boolean {
+  kernelSet();
+  return wasm !== null;
 }
 
 /** A kernel-memory copy of `source` (see kernelArray). */

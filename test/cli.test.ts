@@ -62,3 +62,30 @@ test('bad input gets a clear error and exit code 2', () => {
   assert.notEqual(unknown.code, 0);
   assert.match(unknown.stderr, /unknown option '--frobnicate'/);
 });
+
+test('prepare --model harmonic --pressure writes a packing whose law the measurements read from the file; rattlers are excluded', () => {
+  const out = join(dir, 'packing.xyz');
+  const r = qglass('prepare', '--model', 'harmonic', '--pressure', '1e-2', '--n', '128', '--seed', '5', '--out', out, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.model, 'harmonic');
+  assert.ok(Math.abs(s.pressure / 1e-2 - 1) <= 1e-3 && s.converged);
+  const e = qglass('measure', 'elastic', out, '--json');
+  assert.equal(e.code, 0, e.stderr);
+  const m = JSON.parse(e.stdout);
+  assert.equal(m.model, 'harmonic');
+  assert.equal(m.rattlers, s.rattlers);
+  assert.equal(m.N, 128 - s.rattlers);
+  assert.ok(Math.abs(m.Z - s.Z) < 1e-12 && m.Z > 6);
+  for (const [args, message] of [
+    [['--model', 'harmonic', '--n', '128'], /pass --pressure/],
+    [['--model', 'harmonic', '--pressure', '1e-3', '--q', '40', '--n', '128'], /--q is a parameter of the Q-models/],
+    [['--model', 'repulsive-q', '--q', '40', '--n', '256'], /pass --density as a number/],
+    [['--model', 'lj', '--n', '256'], /unknown pair law 'lj'/],
+    [['--q', '40', '--n', '256', '--pressure', '1e-3'], /--pressure is for soft-sphere packings/],
+  ] as const) {
+    const bad = qglass('prepare', ...args, '--out', join(dir, 'bad.xyz'));
+    assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
+    assert.match(bad.stderr, message);
+  }
+});

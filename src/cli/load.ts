@@ -1,11 +1,13 @@
 /**
- * Load a configuration file for a measurement: the model's Q comes from the file's metadata
- * (`Q=...`) unless given explicitly (the commands' --q option, Q_OPTION); anything else is a clear error.
+ * Load a configuration file for a measurement: the pair law and its parameters come from the file's
+ * metadata (`model="harmonic"`; `Q=...`, default model q-model) unless given explicitly (the commands'
+ * --q option, Q_OPTION); anything else is a clear error.
  */
 import { existsSync } from 'node:fs';
 import type { Configuration } from '../model/configuration.ts';
 import type { PairLaw } from '../model/pair-law.ts';
-import { qModel } from '../model/q-model.ts';
+import { lawFromMetadata } from '../model/laws.ts';
+import { mechanicalBackbone, type RattlerAnalysis } from '../measure/rattlers.ts';
 import { readExtendedXyz } from '../io/xyz.ts';
 import { type System, systemFromConfiguration } from '../engine/system.ts';
 import { parseNumber, UserError } from './errors.ts';
@@ -23,12 +25,22 @@ export interface LoadedGlass {
 export function loadGlass(path: string, opts: { q?: string } = {}): LoadedGlass {
   if (!existsSync(path)) throw new UserError(`cannot read '${path}': no such file`);
   const conf = readExtendedXyz(path);
-  const fromFile = conf.meta.Q;
-  const given = opts.q === undefined ? undefined : parseNumber('--q', opts.q);
-  const Q = given ?? (typeof fromFile === 'number' ? fromFile : Number(fromFile));
-  if (given === undefined && (fromFile === undefined || !Number.isFinite(Q))) {
-    throw new UserError(`'${path}' has no Q=... in its metadata line: pass the model's stiffness with --q Q`);
+  const Q = opts.q === undefined ? undefined : parseNumber('--q', opts.q);
+  let model: PairLaw;
+  try {
+    model = lawFromMetadata(conf.meta, { Q });
+  } catch (err) {
+    throw new UserError(`'${path}': ${(err as Error).message}`);
   }
-  const model = qModel(Q);
   return { conf, model, system: systemFromConfiguration(conf, model) };
+}
+
+/**
+ * A configuration for the mechanical measurements (moduli, modes, NQLEs): packings of contact laws
+ * without their rattlers (`rattlers` says how many and Z), any other system whole (`rattlers` null).
+ */
+export function loadForMeasurement(path: string, opts: { q?: string } = {}): LoadedGlass & { rattlers: RattlerAnalysis | null } {
+  const loaded = loadGlass(path, opts);
+  const { system, rattlers } = mechanicalBackbone(loaded.system);
+  return { ...loaded, system, rattlers };
 }

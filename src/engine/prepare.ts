@@ -7,7 +7,7 @@
  *  5. Optionally: relax the box volume to p = 0 (isotropic scaling, re-quenched each step).
  * Every open choice is a field of PrepareOptions with the default given here.
  */
-import { qModel } from '../model/q-model.ts';
+import { makePairLaw } from '../model/laws.ts';
 import { cubicBox, dilate, boxVolume } from '../space/box.ts';
 import { fccCellsFor, fccPositions } from '../space/lattice.ts';
 import { createRandom } from '../util/random.ts';
@@ -17,6 +17,8 @@ import { minimizeCg, minimizeFire, type MinimizeResult } from './minimize.ts';
 import { createSystem, particleCount, sortSpatially, virialPressure, type System } from './system.ts';
 
 export interface PrepareOptions {
+  /** The pair law: the Q-model (default) or its purely repulsive variant. */
+  model?: 'q-model' | 'repulsive-q';
   Q: number;
   N: number;
   density: number;
@@ -95,7 +97,7 @@ export function validatePrepareOptions(o: PrepareOptions): void {
 
 export function prepareGlass(opts: PrepareOptions, onProgress?: (p: PrepareProgress) => void): PrepareResult {
   validatePrepareOptions(opts);
-  const model = qModel(opts.Q);
+  const model = makePairLaw(opts.model ?? 'q-model', { Q: opts.Q });
   const rng = createRandom(opts.seed);
   const k = fccCellsFor(opts.N);
   const length = Math.cbrt(opts.N / opts.density);
@@ -191,7 +193,7 @@ export function prepareSummary(r: PrepareResult, densityMode: string) {
   const sys = r.system;
   const N = particleCount(sys);
   return {
-    Q: r.options.Q, N, density: r.options.density, densityMode, seed: r.options.seed,
+    model: sys.model.name, Q: r.options.Q, N, density: r.options.density, densityMode, seed: r.options.seed,
     finalDensity: N / (sys.box.lx * sys.box.ly * sys.box.lz),
     energyPerParticle: sys.energy / N, pressure: virialPressure(sys), maxForce: r.quench.maxForce,
     converged: r.quench.converged, minimizerIterations: r.quench.iterations,

@@ -50,3 +50,20 @@ export function lawLabel(law: PairLaw): string {
   const p = Object.entries(law.parameters).filter(([k]) => !(k === 'alpha' && law.kernel.family === 'soft-sphere'));
   return p.length === 0 ? law.name : `${law.name}, ${p.map(([k, v]) => `${k} = ${v}`).join(', ')}`;
 }
+
+/**
+ * The law recorded in a file's metadata: `model` (default q-model, what files without it hold) and
+ * its parameters, each overridable (e.g. Q from the command line).
+ */
+export function lawFromMetadata(meta: Readonly<Record<string, unknown>>, overrides: Readonly<Record<string, number | undefined>> = {}): PairLaw {
+  const name = typeof meta.model === 'string' ? meta.model : 'q-model';
+  const entry = PAIR_LAWS[name];
+  if (!entry) throw new RangeError(`the file's model '${name}' is not a known pair law (${LAW_NAMES.join(', ')})`);
+  const p: Record<string, number | undefined> = {};
+  for (const key of entry.parameters) {
+    const v = overrides[key] ?? (typeof meta[key] === 'number' ? meta[key] : undefined);
+    if (v === undefined) throw new RangeError(`no ${key}=... in the file's metadata: pass the ${name} law's ${key} with --${key.toLowerCase()} ${key}`);
+    p[key] = v;
+  }
+  return makePairLaw(name, p);
+}

@@ -49,6 +49,11 @@ export interface PairLaw {
    * balance depends on how far particles move per step, which the law's stiffness sets.
    */
   readonly defaultSkin: number;
+  /**
+   * Whether particles interact only when they overlap (contact laws such as soft spheres): their
+   * packings can hold rattlers, which the measurements then exclude (src/measure/rattlers.ts).
+   */
+  readonly contactLaw: boolean;
   /** φ, φ′, φ″, φ‴ at squared distance r2 for pair type t into out[0..3]; zeros at and beyond the cutoff. */
   derivatives(t: number, r2: number, out: Float64Array): void;
   readonly kernel: PairLawKernel;

@@ -102,6 +102,7 @@ function inversePowerLaw(name: string, Q: number, B: number): PairLaw {
     // minimiser steps shrink as the repulsion stiffens: from the cost per force evaluation of CG
     // quenches at N = 10976, 0.3 is best at Q = 10, 0.1 at Q = 240
     defaultSkin: Math.min(0.3, Math.max(0.1, 3 / Q)),
+    contactLaw: false,
     derivatives, kernel: { family: 'inverse-power', coefficients },
   };
 }

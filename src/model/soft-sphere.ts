@@ -47,6 +47,7 @@ export function softSpheres(name: string, alpha: number, epsilon = 1): PairLaw {
     name, parameters: { alpha }, ...cut,
     // overlaps are small fractions of σ and minimiser steps smaller still
     defaultSkin: 0.2,
+    contactLaw: true,
     derivatives, kernel: { family: 'soft-sphere', coefficients },
   };
 }

@@ -4,7 +4,7 @@ import { measureElastic, UnrelaxedConfigurationError, type ElasticResult } from 
 import { DEFAULT_CG_TOL } from '../../linalg/cg.ts';
 import { VOIGT_LABELS } from '../../measure/stress.ts';
 import { parseNumber, UserError } from '../errors.ts';
-import { loadGlass, Q_OPTION } from '../load.ts';
+import { loadForMeasurement, Q_OPTION } from '../load.ts';
 import { createProgress } from '../progress.ts';
 import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
@@ -22,7 +22,7 @@ export function registerMeasureElastic(measure: Command): void {
     .action((file: string, o: ElasticCliOptions) => {
       const tol = parseNumber('--tol', o.tol);
       if (!(tol > 0 && tol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
-      const { system, model } = loadGlass(file, { q: o.q });
+      const { system, model, rattlers } = loadForMeasurement(file, { q: o.q });
       const progress = createProgress({ quiet: o.json });
       progress.phase('CG solves', 6);
       let r: ElasticResult;
@@ -40,13 +40,14 @@ export function registerMeasureElastic(measure: Command): void {
         process.exitCode = 1;
       }
       if (o.json) {
-        process.stdout.write(JSON.stringify({ file, ...lawMetadata(model), ...r }) + '\n');
+        process.stdout.write(JSON.stringify({ file, ...lawMetadata(model), ...r, rattlers: rattlers?.rattlers ?? null, Z: rattlers?.Z ?? null }) + '\n');
         return;
       }
       const f = (x: number, d = 6) => x.toFixed(d);
       const row = (v: number[]) => v.map((x) => x.toFixed(5).padStart(12)).join('');
       process.stdout.write(
         `${file}: ${lawLabel(model)}, N = ${r.N}, density = ${f(r.density)} λ⁻³\n` +
+          (rattlers ? `  ${rattlers.rattlers} rattlers excluded; Z = ${rattlers.Z.toFixed(4)} contacts per non-rattler\n` : '') +
         `  K  = ${f(r.K)}   G = ${f(r.G)}   (μ_xy ${f(r.shear.xy)}, μ_xz ${f(r.shear.xz)}, μ_yz ${f(r.shear.yz)})   Gvoigt = ${f(r.Gvoigt)}   [ε/λ³]\n` +
         `  ν  = ${f(r.nu)}   (with Gvoigt ${f(r.nuVoigt)})   G/K = ${f(r.GOverK)}\n` +
         `  p  = ${r.pressure.toExponential(6)} ε/λ³   p/K = ${r.pOverK.toExponential(4)}\n` +

@@ -12,7 +12,7 @@ import { LANCZOS_DEFAULTS } from '../../linalg/lanczos.ts';
 import { measureElastic, UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { DEFAULT_MODE_COUNT, measureModes, soundScales, type ModesResult, type SoundScales } from '../../measure/modes.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
-import { loadGlass, Q_OPTION } from '../load.ts';
+import { loadForMeasurement, Q_OPTION } from '../load.ts';
 import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
 interface ModesCliOptions { count: string; tol: string; block: string; q?: string; out?: string; elastic: boolean; json?: boolean }
@@ -41,7 +41,7 @@ export function registerMeasureModes(measure: Command): void {
       if (count < 1) throw new UserError(`--count must be ≥ 1; got ${o.count}`);
       if (!(tol > 0 && tol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
       if (blockSize < 1) throw new UserError(`--block must be ≥ 1; got ${o.block}`);
-      const { system, model } = loadGlass(file, { q: o.q });
+      const { system, model, rattlers } = loadForMeasurement(file, { q: o.q });
       const N = system.species.length;
       let r: ModesResult;
       try {
@@ -78,7 +78,7 @@ export function registerMeasureModes(measure: Command): void {
       if (o.json) {
         const { vectors: _vectors, timings: _t, ...summary } = r;
         process.stdout.write(JSON.stringify({
-          file, ...lawMetadata(model), ...summary, timings,
+          file, ...lawMetadata(model), rattlers: rattlers?.rattlers ?? null, ...summary, timings,
           G: scales?.G ?? null, cs: scales?.cs ?? null, a0: scales?.a0 ?? null, omega0: scales?.omega0 ?? null, omega1: scales?.omega1 ?? null,
           out: outputs,
         }) + '\n');

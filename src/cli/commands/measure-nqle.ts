@@ -4,7 +4,7 @@ import { DEFAULT_NQLE, findNqles, type NqleResult } from '../../measure/nqle.ts'
 import { UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { writeNpy } from '../../io/npy.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
-import { loadGlass, Q_OPTION } from '../load.ts';
+import { loadForMeasurement, Q_OPTION } from '../load.ts';
 import { createProgress } from '../progress.ts';
 import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
@@ -36,7 +36,7 @@ export function registerMeasureNqle(measure: Command): void {
       if (harmonicModes < 0 || dipoleStarts < 0) throw new UserError('--harmonic-modes and --dipole-starts must be ≥ 0');
       if (harmonicModes + dipoleStarts === 0) throw new UserError('no starts: give --harmonic-modes or --dipole-starts > 0');
       if (!(residualTol > 0 && residualTol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
-      const { system, model } = loadGlass(file, { q: o.q });
+      const { system, model, rattlers } = loadForMeasurement(file, { q: o.q });
       const N = system.species.length;
       const progress = createProgress({ quiet: o.json });
       let stage = '';
@@ -66,7 +66,7 @@ export function registerMeasureNqle(measure: Command): void {
       const modes = r.modes.map(({ vector: _vector, ...m }) => ({ ...m, kMinusOverFMinus: m.kMinus / m.fMinus }));
       if (o.json) {
         process.stdout.write(JSON.stringify({
-          file, ...lawMetadata(model), N, modes, descents: r.descents, harmonic: r.harmonic, maxForce: r.maxForce, timings: r.timings,
+          file, ...lawMetadata(model), rattlers: rattlers?.rattlers ?? null, N, modes, descents: r.descents, harmonic: r.harmonic, maxForce: r.maxForce, timings: r.timings,
           ...(o.out ? { out: o.out, outShape: [r.modes.length, N, 3] } : {}),
         }) + '\n');
         return;

@@ -1,28 +1,38 @@
-/** `qglass prepare`: one zero-temperature glass by the protocol of SPEC.md §2. */
+/**
+ * `qglass prepare`: one zero-temperature glass of the Q-model (or its repulsive variant) by the
+ * preparation protocol of src/engine/prepare.ts, or one soft-sphere packing at a target pressure
+ * (src/engine/packing.ts).
+ */
 import type { Command } from 'commander';
 import { DEFAULT_PREPARE, prepareGlass, prepareSummary, type PrepareResult, type Stage } from '../../engine/prepare.ts';
 import { systemToConfiguration } from '../../engine/system.ts';
 import { resolveDensity } from '../../model/presets.ts';
 import { validateQ } from '../../model/q-model.ts';
+import { LAW_NAMES, lawMetadata, makePairLaw } from '../../model/laws.ts';
+import type { PairLaw } from '../../model/pair-law.ts';
+import { preparePacking, type PackingResult } from '../../engine/packing.ts';
+import { findRattlers } from '../../measure/rattlers.ts';
 import { fccCellsFor } from '../../space/lattice.ts';
 import { validateSeed } from '../../util/random.ts';
 import { writeExtendedXyz } from '../../io/xyz.ts';
 import { writeLammpsData } from '../../io/lammps-data.ts';
-import { parseInteger, parseNumber } from '../errors.ts';
+import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
 import { VERSION } from '../../util/version.ts';
 
 interface PrepareCliOptions {
-  q: string; n: string; seed: string; out: string; density: string; t0: string; nveTime: string;
+  model: string; q?: string; pressure?: string; n: string; seed: string; out: string; density: string; t0: string; nveTime: string;
   ftol: string; dt?: string; relaxPressure?: boolean; lammps?: string; json?: boolean;
 }
 
 export function registerPrepare(program: Command): void {
   program
     .command('prepare')
-    .description('prepare one zero-temperature glass (FCC start, overlap removal, NVE at T0, CG quench)')
-    .requiredOption('--q <Q>', 'repulsive stiffness Q (> 6)')
-    .requiredOption('--n <N>', 'number of particles, 4·k³ (e.g. 2048, 10976)')
+    .description('prepare one zero-temperature glass (FCC start, overlap removal, NVE at T0, CG quench), or a soft-sphere packing at a target pressure')
+    .option('--model <law>', `pair law: ${LAW_NAMES.join(' | ')}`, 'q-model')
+    .option('--q <Q>', 'repulsive stiffness Q (> 6; q-model and repulsive-q)')
+    .option('--pressure <p>', 'target pressure of a soft-sphere packing (harmonic, hertzian; ε/σ³, e.g. 1e-3)')
+    .requiredOption('--n <N>', 'number of particles: 4·k³ for glasses (e.g. 2048, 10976), any even N ≥ 64 for packings')
     .option('--seed <seed>', 'random seed (integer 0 … 2^32−1)', '1')
     .option('--out <file>', 'output extended XYZ file', 'glass.xyz')
     .option('--density <rho>', 'zero-pressure | paper | a number (λ⁻³)', 'zero-pressure')
@@ -33,19 +43,26 @@ export function registerPrepare(program: Command): void {
     .option('--relax-pressure', 'relax the box volume to p = 0 after the quench (|p|/K < 1e-6)')
     .option('--lammps <file>', 'also write a LAMMPS data file (atom_style atomic)')
     .option('--json', 'print one JSON object on stdout')
+    .addHelpText('after', '\nExamples:\n  qglass prepare --q 240 --n 2048 --seed 7 --out glass.xyz\n  qglass prepare --model harmonic --pressure 1e-3 --n 1024 --seed 7 --out packing.xyz\n')
     .action((o: PrepareCliOptions) => {
-      const Q = parseNumber('--q', o.q);
+      const law = makePairLaw(o.model, { Q: o.q === undefined ? undefined : parseNumber('--q', o.q) });
+      if (law.kernel.family === 'soft-sphere') return preparePackingCommand(law, o);
+      if (o.pressure !== undefined) throw new UserError(`--pressure is for soft-sphere packings; the ${o.model} glass is prepared at a density (--density)`);
+      const Q = law.parameters.Q;
       validateQ(Q);
       const N = parseInteger('--n', o.n);
       fccCellsFor(N);
       const seed = parseInteger('--seed', o.seed);
       validateSeed(seed);
+      if (o.model === 'repulsive-q' && !Number.isFinite(Number(o.density))) {
+        throw new UserError(`repulsive-q has no zero-pressure or paper density (without attraction p > 0 at every density): pass --density as a number`);
+      }
       const { density, mode } = resolveDensity(o.density, Q);
       const progress = createProgress({ quiet: false });
       let current: Stage | null = null;
       const result = prepareGlass(
         {
-          ...DEFAULT_PREPARE, Q, N, density, seed,
+          ...DEFAULT_PREPARE, model: o.model === 'repulsive-q' ? 'repulsive-q' : 'q-model', Q, N, density, seed,
           t0: parseNumber('--t0', o.t0), nveTime: parseNumber('--nve-time', o.nveTime), ftol: parseNumber('--ftol', o.ftol),
           dt: o.dt === undefined ? undefined : parseNumber('--dt', o.dt),
           relaxPressureTol: o.relaxPressure ? 1e-6 : 0,
@@ -72,7 +89,7 @@ export function registerPrepare(program: Command): void {
 function glassMetadata(r: PrepareResult, densityMode: string) {
   const s = prepareSummary(r, densityMode);
   return {
-    Q: s.Q, density: s.finalDensity, densityMode, seed: s.seed, t0: r.options.t0, nveTime: r.options.nveTime, dt: r.dt,
+    ...lawMetadata(r.system.model), density: s.finalDensity, densityMode, seed: s.seed, t0: r.options.t0, nveTime: r.options.nveTime, dt: r.dt,
     ftol: r.options.ftol, energyPerParticle: s.energyPerParticle, pressure: s.pressure, maxForce: s.maxForce,
     converged: s.converged, qglass: VERSION,
   };
@@ -92,3 +109,38 @@ function printSummary(s: ReturnType<typeof prepareSummary>, out: string): void {
 }
 
 
+
+/** The soft-sphere branch: a packing at the target pressure, with its rattlers and contact number. */
+function preparePackingCommand(law: PairLaw, o: PrepareCliOptions): void {
+  if (o.pressure === undefined) throw new UserError(`a ${law.name} packing is prepared at a target pressure: pass --pressure (ε/σ³, e.g. 1e-3)`);
+  if (o.q !== undefined) throw new UserError(`--q is a parameter of the Q-models; the ${law.name} law has none`);
+  const pressure = parseNumber('--pressure', o.pressure);
+  const N = parseInteger('--n', o.n);
+  const seed = parseInteger('--seed', o.seed);
+  let r: PackingResult;
+  try {
+    r = preparePacking({ law, N, pressure, seed });
+  } catch (err) {
+    if (err instanceof RangeError) throw new UserError(err.message);
+    throw err;
+  }
+  const rattlers = findRattlers(r.system);
+  const N0 = r.system.species.length;
+  const summary = {
+    ...lawMetadata(law), N: N0, seed, targetPressure: pressure, pressure: r.pressure, packingFraction: r.packingFraction,
+    density: N0 / (r.system.box.lx * r.system.box.ly * r.system.box.lz), energyPerParticle: r.system.energy / N0,
+    rattlers: rattlers.rattlers, Z: rattlers.Z, maxForce: r.quench.maxForce, converged: r.converged,
+    volumeSteps: r.steps, forceEvaluations: r.forceEvaluations, seconds: r.seconds,
+  };
+  const { seconds: _, forceEvaluations: __, ...meta } = summary;
+  writeExtendedXyz(o.out, systemToConfiguration(r.system, { ...meta, qglass: VERSION }));
+  if (o.lammps) process.stderr.write('qglass: warning: --lammps is written for the Q-model only; skipped\n');
+  if (o.json) process.stdout.write(JSON.stringify({ ...summary, out: o.out }) + '\n');
+  else {
+    process.stdout.write(
+      `packing written to ${o.out}\n  ${law.name}, N = ${N0}, p = ${r.pressure.toExponential(4)} (target ${pressure}), packing fraction ${r.packingFraction.toFixed(5)}\n` +
+      `  ${rattlers.rattlers} rattlers, Z = ${rattlers.Z.toFixed(4)} contacts per non-rattler; max |F| = ${r.quench.maxForce.toExponential(3)} (${r.converged ? 'converged' : 'NOT converged'}), ${r.steps} volume steps, ${r.seconds.toFixed(1)} s\n`,
+    );
+  }
+  if (!r.converged) process.exitCode = 3;
+}

@@ -204,8 +204,8 @@ test('refusing an unrelaxed configuration', () => {
 });
 
 test('the NQLE grown from a very soft quasilocalized harmonic mode overlaps it almost entirely; findNqles returns distinct converged modes, softest first', () => {
-  // N = 256, Q = 40, seed 1: the lowest mode has ω² ≈ 2.24 and participation ≈ 0.04; the next is at ≈ 4.06
-  const sys = smallGlass(40, 256, 1).system;
+  // N = 256, Q = 40, seed 5: the lowest mode has ω² ≈ 2.05 and participation ≈ 0.04; the next is at ≈ 4.36
+  const sys = smallGlass(40, 256, 5).system;
   const modes = measureModes(sys, { count: 3 });
   const dim = sys.positions.length;
   const psi = modes.vectors.slice(0, dim);

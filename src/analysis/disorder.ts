@@ -1,6 +1,6 @@
 /**
  * Mechanical disorder χ = sqrt(N)·std(G)/mean(G) over the samples of one ensemble
- * (METHODS.md "Mechanical disorder"), in its two conventions:
+ * (docs/methods.md §12), in its two conventions:
  *  - pooledPlanes: the single-plane shear moduli μ_xy, μ_xz, μ_yz of every sample pooled (3M values);
  *  - planeAverage: one value per sample, the mean of its three plane moduli (M values).
  * Averaging three partly independent planes narrows the distribution, so planeAverage is smaller,

@@ -1,5 +1,5 @@
 /**
- * The low-frequency density of states (METHODS.md "Low-frequency spectrum").
+ * The low-frequency density of states (docs/methods.md §8).
  *
  * D(ω) = A_g·ω⁴ below the lowest shear-wave band ω₁ = 2π·c_s/L. A_g is fitted on the cumulative
  * count over M samples, C(ω) = #{modes with frequency < ω}/(M·N_norm) = A_g·ω⁵/5, by least squares

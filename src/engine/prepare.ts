@@ -1,5 +1,5 @@
 /**
- * The glass preparation protocol of SPEC.md §2, one sample:
+ * The glass preparation protocol (docs/methods.md §3), one sample:
  *  1. FCC lattice in a cube of volume N/ρ, species assigned at random (exactly N/2 each).
  *  2. Overlap removal: FIRE with a per-particle step cap until E/N ≤ overlapEnergy.
  *  3. Maxwell–Boltzmann velocities at T₀, zero momentum, NVE velocity Verlet for nveTime.
@@ -135,7 +135,10 @@ export function prepareGlass(opts: PrepareOptions, onProgress?: (p: PrepareProgr
   };
 }
 
-function quenchCg(sys: System, opts: PrepareOptions, onFraction?: (f: number) => void): MinimizeResult {
+/** The quench and box-relaxation settings (of PrepareOptions) that re-minimising a given configuration uses. */
+export type RelaxOptions = Pick<PrepareOptions, 'ftol' | 'relaxPressureTol' | 'maxCgIterations'>;
+
+function quenchCg(sys: System, opts: RelaxOptions, onFraction?: (f: number) => void): MinimizeResult {
   let fStart = 0;
   return minimizeCg(sys, {
     ftol: opts.ftol, maxIterations: opts.maxCgIterations,
@@ -173,7 +176,7 @@ export function cloneSystem(sys: System): System {
 }
 
 /** Newton iteration on the volume: scale by (1 + p/(3K)), re-quench, until |p|/K < tol. */
-function relaxToZeroPressure(sys: System, opts: PrepareOptions, quenched: MinimizeResult): { steps: number; bulkModulus: number; quench: MinimizeResult } {
+export function relaxToZeroPressure(sys: System, opts: RelaxOptions, quenched: MinimizeResult): { steps: number; bulkModulus: number; quench: MinimizeResult } {
   let quench = quenched;
   for (let step = 0; step <= 50; step++) {
     const K = finiteDilationBulkModulus(sys, opts.ftol);

@@ -1,5 +1,5 @@
 /**
- * Zero-pressure density calibration (SPEC.md §1 "Density"): find ρ at which the ensemble-mean p/K
+ * Zero-pressure density calibration (docs/methods.md §3): find ρ at which the ensemble-mean p/K
  * of glasses made by the preparation protocol is within tolerance of 0.
  *
  * Without a starting density, round 1 prepares S samples at a rough guess and relaxes each

@@ -204,9 +204,9 @@ export function readCampaign(dir: string): CampaignDefinition {
   return validateDefinition(raw, file);
 }
 
-export type ArtefactKind = 'glass' | 'modes' | 'nqle';
+export type ArtefactKind = 'glass' | 'modes' | 'nqle' | 'nqleOmega2';
 
-const ARTEFACT_FILE: Record<ArtefactKind, string> = { glass: 'glass.xyz', modes: 'modes.npy', nqle: 'nqle.npy' };
+const ARTEFACT_FILE: Record<ArtefactKind, string> = { glass: 'glass.xyz', modes: 'modes.npy', nqle: 'nqle.npy', nqleOmega2: 'nqle-omega2.npy' };
 
 /** Path of a sample's artefact relative to the campaign directory: samples/Q<Q>/<index>-<file>. */
 export function artefactPath(def: CampaignDefinition, Q: number, index: number, kind: ArtefactKind): string {

@@ -14,6 +14,9 @@ import { sampleKey } from './seeds.ts';
 import type { DensityMode } from '../model/presets.ts';
 import type { prepareSummary } from '../engine/prepare.ts';
 import type { ElasticJson, GrJson, ModesJson, NqleJson } from './pipeline.ts';
+import { h5Group, writeHdf5, type H5Dataset, type H5Group } from '../io/hdf5.ts';
+import { VERSION } from '../util/version.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
 
 /** The `prepare --json` numbers kept at top level (identity fields come from the catalog row). */
 export type PrepareNumbers = Pick<
@@ -156,32 +159,214 @@ export function campaignStatus(dirArg: string): CampaignStatus {
   return { dir, N: def.N, samplesPerQ: def.samples, measure: def.measure, perQ: [...perQ.values()], total, catalogs, failures };
 }
 
+/** Arrays with more elements than this (g(r) curves) are left out of CSV and Parquet: they are in the HDF5 and JSON exports. */
+export const CSV_MAX_ARRAY = 256;
+
+export const EXPORT_FORMATS = ['json', 'csv', 'hdf5', 'parquet'] as const;
+
 /**
  * CSV of the same records: nested objects flattened to dotted column names (shear.xy,
- * modes.converged, stages.elastic.seconds), arrays JSON-encoded in one cell (modes.omega2, voigt),
- * columns in order of first appearance.
+ * modes.converged, stages.elastic.seconds); arrays flattened into one column per element with
+ * 1-based indices (modes.omega2_1, voigt_11 … voigt_66, nqle.modes_1.omega2); arrays longer than
+ * CSV_MAX_ARRAY left out (see csvOmittedColumns). Columns in order of first appearance.
  */
 export function samplesToCsv(records: readonly SampleRecord[]): string {
-  const rows = records.map((r) => flatten(r as Record<string, unknown>));
-  const columns: string[] = [];
-  const seen = new Set<string>();
-  for (const row of rows) for (const k of row.keys()) if (!seen.has(k)) { seen.add(k); columns.push(k); }
+  const { columns, rows } = flatTable(records);
   const lines = [columns.map(csvCell).join(',')];
-  for (const row of rows) lines.push(columns.map((c) => csvCell(row.get(c) ?? '')).join(','));
+  for (const row of rows) lines.push(columns.map((c) => csvCell(String(row.get(c) ?? ''))).join(','));
   return lines.join('\n') + '\n';
 }
 
-function flatten(obj: Record<string, unknown>, prefix = '', out = new Map<string, string>()): Map<string, string> {
-  for (const [k, v] of Object.entries(obj)) {
-    const name = prefix + k;
-    if (v === null || v === undefined) out.set(name, '');
-    else if (Array.isArray(v)) out.set(name, JSON.stringify(v));
-    else if (typeof v === 'object') flatten(v as Record<string, unknown>, `${name}.`, out);
-    else out.set(name, String(v));
-  }
-  return out;
+/** Array fields too long for CSV columns in these records (dotted names). */
+export function csvOmittedColumns(records: readonly SampleRecord[]): string[] {
+  const names = new Set<string>();
+  for (const r of records) for (const n of flattenRecord(r as Record<string, unknown>).omitted) names.add(n);
+  return [...names];
+}
+
+/** The CSV columns as a Parquet file: numbers DOUBLE, flags BOOLEAN, text STRING, missing values null. */
+export async function writeSamplesParquet(path: string, records: readonly SampleRecord[]): Promise<void> {
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  const { columns, rows } = flatTable(records);
+  const columnData = columns.map((name) => {
+    const data = rows.map((r) => r.get(name) ?? null);
+    const present = data.filter((v) => v !== null);
+    const type = present.every((v) => typeof v === 'number') ? 'DOUBLE' as const
+      : present.every((v) => typeof v === 'boolean') ? 'BOOLEAN' as const : 'STRING' as const;
+    return { name, type, data: type === 'STRING' ? data.map((v) => (v === null ? null : String(v))) : data };
+  });
+  writeFileAtomic(path, new Uint8Array(parquetWriteBuffer({ columnData, createdBy: `qglass ${VERSION}` })));
+}
+
+function flatTable(records: readonly SampleRecord[]): { columns: string[]; rows: Map<string, Leaf>[] } {
+  const rows = records.map((r) => flattenRecord(r as Record<string, unknown>).cells);
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) for (const k of row.keys()) if (!seen.has(k)) { seen.add(k); columns.push(k); }
+  return { columns, rows };
+}
+
+function flattenRecord(obj: Record<string, unknown>): { cells: Map<string, Leaf>; omitted: string[] } {
+  const cells = new Map<string, Leaf>();
+  const omitted: string[] = [];
+  const visit = (v: unknown, name: string): void => {
+    if (v === null || v === undefined) cells.set(name, null);
+    else if (Array.isArray(v)) {
+      if (countElements(v) > CSV_MAX_ARRAY) { omitted.push(name); return; }
+      // one digit per index reads as voigt_11; wider arrays need a separator between indices
+      const sep = v.length > 9 || v.some((e) => Array.isArray(e) && e.length > 9) ? '_' : '';
+      v.forEach((e, k) => {
+        if (Array.isArray(e)) e.forEach((x, j) => visit(x, `${name}_${k + 1}${sep}${j + 1}`));
+        else visit(e, `${name}_${k + 1}`);
+      });
+    } else if (typeof v === 'object') {
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) visit(x, name === '' ? k : `${name}.${k}`);
+    } else cells.set(name, v as Leaf);
+  };
+  visit(obj, '');
+  return { cells, omitted };
+}
+
+function countElements(v: unknown[]): number {
+  let n = 0;
+  for (const e of v) n += Array.isArray(e) ? countElements(e) : e !== null && typeof e === 'object' ? Object.keys(e).length : 1;
+  return n;
 }
 
 function csvCell(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HDF5: columns per field
+
+/**
+ * Units of exported fields by dotted path (reduced units: energy ε, length λ = λ_SS, mass m, time
+ * τ = λ·√(m/ε)); wall times (…seconds, …timings.*) are in s.
+ */
+export const FIELD_UNITS: Readonly<Record<string, string>> = (() => {
+  const u: Record<string, string> = {};
+  const set = (unit: string, ...paths: string[]) => { for (const p of paths) u[p] = unit; };
+  set('λ⁻³', 'density', 'finalDensity', 'gr.density');
+  set('ε', 'energyPerParticle', 'energyDrift', 'nqle.modes.barrier');
+  set('ε/λ³', 'pressure', 'K', 'G', 'Gvoigt', 'shear.xy', 'shear.xz', 'shear.yz', 'voigt', 'stress', 'modes.G',
+    'stages.elastic.affine', 'stages.elastic.nonaffine', 'nqle.modes.tau');
+  set('ε/λ', 'maxForce', 'modes.maxForce', 'nqle.maxForce', 'stages.elastic.maxForce', 'stages.elastic.typicalPairForce');
+  set('τ', 'dt');
+  set('ε/k_B', 'nveFinalTemperature');
+  set('s', 'seconds');
+  set('λ³', 'stages.elastic.volume');
+  set('1/τ²', 'modes.omega2', 'modes.hessianNorm', 'nqle.modes.omega2', 'nqle.harmonic.omega2',
+    'nqle.modes.kPlus', 'nqle.modes.kMinus', 'nqle.modes.fPlus', 'nqle.modes.fMinus');
+  set('1/τ', 'modes.omega', 'modes.omega0', 'modes.omega1');
+  set('λ/τ', 'modes.cs');
+  set('λ', 'modes.a0', 'gr.a0');
+  set('a0', 'gr.r', 'gr.binWidth', 'gr.rmax', 'gr.firstPeak.position', 'gr.firstPeak.width', 'gr.firstPeak.window');
+  set('1', 'nu', 'nuVoigt', 'GOverK', 'pOverK', 'modes.participation', 'nqle.modes.participation', 'nqle.harmonic.participation',
+    'gr.gLL', 'gr.gSL', 'gr.gSS', 'gr.firstPeak.height');
+  return u;
+})();
+
+type Leaf = number | boolean | string | null;
+
+/**
+ * The records as one HDF5 tree, a column per field: under /samples every scalar field is a dataset
+ * of length n (one entry per sample, in the order of the records), a numeric array field of length L
+ * a dataset (n, L), a matrix field (n, a, b) (NaN where a sample lacks the value or has a shorter
+ * array), nested objects are groups (/samples/modes/omega2, /samples/gr/gLL, a future
+ * /samples/aqs/... the same way), and an array of records (NQLEs, the CG solves) is a table: a group
+ * with a column per field plus `sample`, the row of its sample. Booleans are int8 (1, 0, −1 missing),
+ * strings variable-length UTF-8 ('' missing), integers int64 when
+ * every sample has the field. Each dataset with known units has a `units` attribute;
+ * the root carries the campaign definition (JSON) and its protocol fields as attributes.
+ */
+export function samplesToHdf5Tree(records: readonly SampleRecord[], def: CampaignDefinition): H5Group {
+  const root = h5Group({
+    format: 'qglass-campaign-export', formatVersion: 1, qglass: VERSION, samples: records.length,
+    campaign: JSON.stringify(def), units: 'reduced: energy ε, length λ (λ_SS), mass m, time τ = λ·sqrt(m/ε)',
+    ...Object.fromEntries(Object.entries(def.protocol).map(([k, v]) => [`protocol.${k}`, v])),
+  });
+  const samples = h5Group();
+  root.children.set('samples', samples);
+  fillColumns(samples, records as readonly unknown[] as readonly Record<string, unknown>[], null, '');
+  return root;
+}
+
+/**
+ * Columns of the objects `rows` into group g; sampleOf[i] is the sample row of rows[i] (tables), or
+ * null at the top level (rows are the samples).
+ */
+function fillColumns(g: H5Group, rows: readonly (Record<string, unknown> | undefined)[], sampleOf: number[] | null, path: string): void {
+  if (sampleOf) g.children.set('sample', { kind: 'dataset', data: BigInt64Array.from(sampleOf, (i) => BigInt(i)), shape: [sampleOf.length] });
+  const fields: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r ?? {})) if (!fields.includes(k)) fields.push(k);
+  for (const field of fields) {
+    const name = path === '' ? field : `${path}.${field}`;
+    const values = rows.map((r) => r?.[field] ?? null);
+    const present = values.filter((v) => v !== null);
+    if (present.length === 0) continue;
+    let node: H5Group | H5Dataset;
+    if (present.every((v) => typeof v === 'object' && !Array.isArray(v))) {
+      node = h5Group();
+      fillColumns(node, values as (Record<string, unknown> | null)[] as (Record<string, unknown> | undefined)[], null, name);
+    } else if (present.every((v) => Array.isArray(v) && v.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e)))) {
+      const flat: Record<string, unknown>[] = [];
+      const owner: number[] = [];
+      values.forEach((v, i) => { for (const e of (v ?? []) as Record<string, unknown>[]) { flat.push(e); owner.push(sampleOf ? sampleOf[i] : i); } });
+      node = h5Group();
+      fillColumns(node, flat, owner, name);
+    } else {
+      // a field whose values mix kinds (never so in qglass's own outputs) is kept as JSON text
+      node = arrayDataset(values) ?? {
+        kind: 'dataset', data: values.map((v) => (v === null ? '' : JSON.stringify(v))), shape: [values.length], attributes: { encoding: 'json' },
+      };
+    }
+    const units = FIELD_UNITS[name] ?? (/(^|\.)(seconds|timings\.\w+)$/.test(name) ? 's' : undefined);
+    if (units !== undefined && node.kind === 'dataset') node.attributes = { units };
+    g.children.set(field, node);
+  }
+}
+
+/** Scalars → (n), arrays → (n, L), matrices → (n, a, b); null when the values mix kinds. */
+function arrayDataset(values: unknown[]): H5Dataset | null {
+  const n = values.length;
+  const shape = [n];
+  const leaves: Leaf[][] = values.map((v) => (v === null ? [] : [v as Leaf]));
+  const isArr = (v: unknown) => Array.isArray(v);
+  const present = values.filter((v) => v !== null);
+  if (present.every(isArr)) {
+    const arrays = present as unknown[][];
+    const L = Math.max(...arrays.map((a) => a.length));
+    if (arrays.every((a) => a.every(isArr))) {
+      const B = Math.max(0, ...arrays.flatMap((a) => (a as unknown[][]).map((e) => e.length)));
+      shape.push(L, B);
+      values.forEach((v, i) => { leaves[i] = []; (v as unknown[][] | null)?.forEach((row, j) => row.forEach((x, k) => { leaves[i][j * B + k] = x as Leaf; })); });
+    } else if (arrays.every((a) => a.every((e) => !isArr(e) && (e === null || typeof e !== 'object')))) {
+      shape.push(L);
+      values.forEach((v, i) => { leaves[i] = (v as Leaf[] | null) ?? []; });
+    } else return null;
+  } else if (present.some(isArr) || present.some((v) => typeof v === 'object')) return null;
+  const width = shape.slice(1).reduce((a, b) => a * b, 1);
+  const all = leaves.flat().filter((x) => x !== null && x !== undefined);
+  if (all.every((x) => typeof x === 'number')) {
+    if (all.length === n * width && all.every((x) => Number.isSafeInteger(x))) {
+      return { kind: 'dataset', data: BigInt64Array.from(leaves.flat() as number[], (x) => BigInt(x)), shape };
+    }
+    const data = new Float64Array(n * width).fill(NaN);
+    leaves.forEach((row, i) => row.forEach((x, k) => { if (typeof x === 'number') data[i * width + k] = x; }));
+    return { kind: 'dataset', data, shape };
+  }
+  if (all.every((x) => typeof x === 'boolean')) {
+    const data = new Int8Array(n * width).fill(-1);
+    leaves.forEach((row, i) => row.forEach((x, k) => { if (typeof x === 'boolean') data[i * width + k] = x ? 1 : 0; }));
+    return { kind: 'dataset', data, shape };
+  }
+  const data = new Array<string>(n * width).fill('');
+  leaves.forEach((row, i) => row.forEach((x, k) => { if (x !== null && x !== undefined) data[i * width + k] = String(x); }));
+  return { kind: 'dataset', data, shape };
+}
+
+/** Write the campaign's records (as from loadCampaignSamples) to an HDF5 file. */
+export async function writeSamplesHdf5(path: string, records: readonly SampleRecord[], def: CampaignDefinition): Promise<void> {
+  await writeHdf5(path, samplesToHdf5Tree(records, def));
 }

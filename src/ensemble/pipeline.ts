@@ -134,6 +134,9 @@ const nqleStage: StageDefinition = {
     const data = new Float64Array(r.modes.length * 3 * N);
     r.modes.forEach((m, k) => data.set(m.vector, k * 3 * N));
     writeArtefact('nqle', formatNpy(data, [r.modes.length, N, 3]));
+    // ω² beside the vectors, row for row. Recorded but not in `artefacts`: samples finished before
+    // it existed stay valid rather than being recomputed for it.
+    writeArtefact('nqleOmega2', formatNpy(Float64Array.from(r.modes, (m) => m.omega2), [r.modes.length]));
     // Each mode carries its own converged flag; the stage fails only when no descent converged.
     const converged = r.descents.converged > 0;
     return { value: nqleJson(task.sample.Q, N, r), converged, problem: converged ? undefined : `none of ${r.descents.total} NQLE descents converged` };

@@ -1,5 +1,5 @@
 /**
- * Extended XYZ (the configuration format, SPEC §6).
+ * Extended XYZ, the configuration format (docs/file-formats.md).
  *
  * Written:
  *   N
@@ -241,7 +241,7 @@ function clip(s: string): string {
 }
 
 /** Unquoted metadata: numbers (also Python's nan/inf), T/F booleans, anything else a string. */
-function inferValue(v: string): MetaValue {
+export function inferValue(v: string): MetaValue {
   if (FLOAT_RE.test(v)) return Number(v);
   const lower = v.toLowerCase();
   if (lower === 'nan' || lower === '+nan' || lower === '-nan') return NaN;

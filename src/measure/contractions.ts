@@ -1,6 +1,6 @@
 /**
  * Matrix-free contractions of the second- and third-order energy derivatives with a vector z
- * (METHODS.md "Matrix-free contractions", "Stiffness/force decomposition of a mode"). Per pair
+ * (docs/methods.md §9 and §11). Per pair
  * ⟨ij⟩: z_ij = z_j − z_i, a = n·z_ij, b² = |z_ij − a·n|², C = φ″/r − φ′/r²,
  *
  *   κ = z·H·z  = Σ [φ″·a² + (φ′/r)·b²]           (stiffness terms + force terms)

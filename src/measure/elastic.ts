@@ -1,5 +1,5 @@
 /**
- * Athermal elastic moduli with non-affine relaxation (SPEC.md §3.1, METHODS.md "Elastic moduli").
+ * Athermal elastic moduli with non-affine relaxation (docs/methods.md §5).
  *
  * A homogeneous deformation x → (I + η·E)·x of box and particles (E a 3×3 displacement gradient)
  * followed by relaxation changes the virial stress σ (src/measure/stress.ts, tensile positive) by
@@ -11,8 +11,8 @@
  *
  * The last term is the change of 1/V. Ξ_αβ is Ξ of the symmetric strain of plane αβ (at a minimum
  * it is also ∂σ_αβ·V/∂x; the two differ by terms proportional to the net forces, which vanish at
- * mechanical equilibrium — also why METHODS.md's per-pair forms of Ξ, which differ from these by
- * such terms, give the same vectors there). Ξ is linear in E, so six solves H·u_J = Ξ_J (one per
+ * mechanical equilibrium — also why the per-pair forms of Ξ in docs/methods.md §5, which differ from
+ * these by such terms, give the same vectors there). Ξ is linear in E, so six solves H·u_J = Ξ_J (one per
  * symmetric strain) give the response to every homogeneous strain.
  *
  * Convention of the 6×6 tensor (`voigt`): stress–strain coefficients B_IJ = dσ_I/dε_J, the
@@ -21,7 +21,7 @@
  * (ε_4 = 2ε_yz, …). All pre-stress terms are included, because B is the derivative of the actual
  * stress: for an isotropic state at pressure p, B_ijkl = C_ijkl − p·(δ_ik δ_jl + δ_il δ_jk − δ_ij δ_kl)
  * with C the energy-expansion tensor in Lagrangian strain, i.e. B11 = C11 − p, B12 = C12 + p,
- * B44 = C44 − p (METHODS.md pitfall: C itself is not the stress–strain tensor at p ≠ 0). With a
+ * B44 = C44 − p (C itself is not the stress–strain tensor at p ≠ 0). With a
  * non-hydrostatic residual stress B need not be exactly symmetric; combinations below use
  * (B_IJ + B_JI)/2.
  *

@@ -1,5 +1,5 @@
 /**
- * Low-frequency vibrational modes (SPEC.md §3.3, METHODS.md "Low-frequency spectrum"): the lowest
+ * Low-frequency vibrational modes (docs/methods.md §7): the lowest
  * eigenpairs ω², ψ of the Hessian H (unit masses) above the three rigid translations, each with
  * its participation ratio, and the sound-speed scales the spectrum is read against.
  *

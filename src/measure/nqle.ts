@@ -1,5 +1,5 @@
 /**
- * Nonlinear quasilocalized excitations (METHODS.md "Nonlinear quasilocalized excitations"): local
+ * Nonlinear quasilocalized excitations (docs/methods.md §10): local
  * minima over directions z of the cubic barrier cost
  *
  *   b(z) = κ³/τ²,   κ = z·H·z,   τ = U‴⋮zzz,   ∇b = (6κ²/τ²)·[H·z − (κ/τ)·U‴:zz]
@@ -74,7 +74,7 @@ export interface Nqle {
   omega2: number;
   /** τ = U‴⋮πππ (< 0 by the sign convention). */
   tau: number;
-  /** The k±/f± split of ω² (METHODS.md "Stiffness/force decomposition of a mode"). */
+  /** The k±/f± split of ω² (docs/methods.md §11). */
   kPlus: number;
   kMinus: number;
   fPlus: number;

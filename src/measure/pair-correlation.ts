@@ -1,5 +1,5 @@
 /**
- * Partial pair correlations g_LL, g_SL, g_SS (SPEC.md §3.2) versus r/a₀, a₀ = (V/N)^(1/3).
+ * Partial pair correlations g_LL, g_SL, g_SS (docs/methods.md §6) versus r/a₀, a₀ = (V/N)^(1/3).
  *
  * Bin width, rmax and the peak-smoothing width are all in units of a₀. Pairs are found with the
  * cell-based neighbor list of src/space (built with radius rmax·a₀ and no skin), so the cost is

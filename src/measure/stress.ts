@@ -4,7 +4,7 @@
  *
  *   σ_αβ = (1/V)·Σ_pairs (φ′/r)·d_α·d_β ,   d = r_j − r_i
  *
- * and p = −tr(σ)/3 = −(1/(3V))·Σ r·φ′ (METHODS.md "Pressure"). The pressure tensor is −σ.
+ * and p = −tr(σ)/3 = −(1/(3V))·Σ r·φ′ (docs/methods.md §2). The pressure tensor is −σ.
  * Components in Voigt order xx, yy, zz, yz, xz, xy.
  */
 import type { System } from '../engine/system.ts';

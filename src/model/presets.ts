@@ -1,5 +1,5 @@
 /**
- * Number densities (λ⁻³) per Q. Pressure is the controlled quantity (SPEC.md §1 "Density"):
+ * Number densities (λ⁻³) per Q. Pressure is the controlled quantity (docs/methods.md §3):
  * - `zero-pressure` (default): densities at which the ensemble-mean p/K of glasses made by the
  *   default protocol is ≤ 1e-3 in magnitude, found by `qglass calibrate`; each entry records how.
  * - `paper`: the densities printed in the paper (strongly compressed glasses with this formula).

@@ -1,5 +1,5 @@
 /**
- * The paper's figures (SPEC.md §4) as Vega-Lite specs built from an ensemble summary, each with the
+ * The paper's figures (listed in docs/cli.md, `report`) as Vega-Lite specs built from an ensemble summary, each with the
  * tables it is drawn from. Insets are drawn as a second panel to the right ("(b) inset: …"): true
  * insets would hide data at unknown positions. Error bars are ±1 bootstrap standard error. Guides
  * (power laws) are fitted in their prefactor only, on the log axes they are drawn on.

@@ -10,8 +10,8 @@
  * pushes long rotated axis titles outside their panels and misaligns panel titles; we give it the
  * advance widths of DejaVu Sans instead (the font the figures are drawn in).
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type * as Vega from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import type { VlSpec } from './figures.ts';
 
@@ -47,8 +47,17 @@ export function textWidth(item: { fontSize?: number; fontWeight?: string | numbe
   return em * (item.fontSize ?? 11) * (bold ? 1.1 : 1);
 }
 
-// vega re-exports vega-scenegraph's textMetrics (not in its type declarations); a user width function is supported.
-(vega as unknown as { textMetrics: { width: typeof textWidth } }).textMetrics.width = textWidth;
+let renderer: Promise<{ vega: typeof Vega; compile: typeof import('vega-lite').compile }> | null = null;
+
+/** vega and vega-lite take about a second to load: loaded on the first figure, not with the CLI or the library. */
+function loadRenderer() {
+  renderer ??= Promise.all([import('vega'), import('vega-lite')]).then(([vega, vl]) => {
+    // vega re-exports vega-scenegraph's textMetrics (not in its type declarations); a user width function is supported.
+    (vega as unknown as { textMetrics: { width: typeof textWidth } }).textMetrics.width = textWidth;
+    return { vega, compile: vl.compile };
+  });
+  return renderer;
+}
 
 export interface RenderedSvg {
   svg: string;
@@ -58,6 +67,7 @@ export interface RenderedSvg {
 
 /** Compile a Vega-Lite spec and render it to an SVG string. */
 export async function renderSvg(spec: VlSpec): Promise<RenderedSvg> {
+  const { vega, compile } = await loadRenderer();
   const warnings: string[] = [];
   const record = (...args: unknown[]) => warnings.push(args.map(String).join(' '));
   const logger = {

@@ -9,6 +9,7 @@ export function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
     .description('find the density at which the ensemble-mean p/K of prepared glasses vanishes (|p/K| ≤ tol)')
+    .addHelpText('after', '\nExample:\n  $ qglass calibrate --q 240 --n 2048 --samples 8\n')
     .requiredOption('--q <Q>', 'repulsive stiffness Q (> 6)')
     .requiredOption('--n <N>', 'number of particles, 4·k³')
     .option('--samples <S>', 'independent samples per round (≥ 2)', '8')

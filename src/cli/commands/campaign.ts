@@ -2,14 +2,18 @@
  * `qglass campaign init|run|status|merge|export|slurm`: ensembles of samples in a directory with a
  * resumable, shardable SQLite catalog (src/ensemble).
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { DEFAULT_PREPARE } from '../../engine/prepare.ts';
 import { DEFAULT_MODE_COUNT } from '../../measure/modes.ts';
 import { DEFAULT_NQLE } from '../../measure/nqle.ts';
 import { defineCampaign, initCampaign, MEASUREMENTS, readCampaign, type CampaignDefinition, type MeasurementName } from '../../ensemble/campaign.ts';
-import { campaignStatus, loadCampaignSamples, samplesToCsv, type CampaignStatus } from '../../ensemble/export.ts';
+import {
+  campaignStatus, CSV_MAX_ARRAY, csvOmittedColumns, EXPORT_FORMATS, loadCampaignSamples, samplesToCsv, writeSamplesHdf5, writeSamplesParquet,
+  type CampaignStatus,
+} from '../../ensemble/export.ts';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
+import { checkOutputPath } from '../load.ts';
 import { mergeShards } from '../../ensemble/merge.ts';
 import { STAGES } from '../../ensemble/pipeline.ts';
 import { runCampaign, type QProgress, type RunEvent, type RunSummary } from '../../ensemble/runner.ts';
@@ -26,11 +30,13 @@ interface InitOptions {
 export function registerCampaign(program: Command): void {
   const campaign = program
     .command('campaign')
-    .description('ensembles of samples: define, run (all cores, resumable, shardable), inspect, merge, export');
+    .description('ensembles of samples: define, run (all cores, resumable, shardable), inspect, merge, export')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign init runs/nu --q 10,240 --n 2048 --samples 100 --seed 1 && qglass campaign run runs/nu\n');
 
   campaign
     .command('init')
     .description('create a campaign directory holding its definition (campaign.json)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign init runs/nu --q 10,240 --n 2048 --samples 100 --seed 1 --measure elastic,modes\n')
     .argument('<dir>', 'campaign directory')
     .requiredOption('--q <list>', 'Q values, comma-separated (e.g. 10,20,40,80,160,240)')
     .requiredOption('--n <N>', 'particles per sample, 4·k³ (e.g. 2048, 10976)')
@@ -76,6 +82,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('run')
     .description('compute the pending samples on worker threads; resumes any interrupted run')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign run runs/nu --workers 8\n')
     .argument('<dir>', 'campaign directory')
     .option('--workers <k>', 'worker threads (default: all cores)')
     .option('--shard <i/n>', 'run only shard i of n (default under a Slurm job array: the array task)')
@@ -118,6 +125,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('status')
     .description('samples planned, done, failed, running per Q (over all catalogs, merged or not)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign status runs/nu --json\n')
     .argument('<dir>', 'campaign directory')
     .option('--json', 'print one JSON object on stdout')
     .action((dir: string, o: { json?: boolean }) => {
@@ -128,6 +136,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('merge')
     .description('unite the shard catalogs into catalog.sqlite (idempotent)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign merge runs/nu\n')
     .argument('<dir>', 'campaign directory')
     .option('--json', 'print one JSON object on stdout')
     .action((dir: string, o: { json?: boolean }) => {
@@ -141,13 +150,17 @@ export function registerCampaign(program: Command): void {
 
   campaign
     .command('export')
-    .description('one record per sample: prepare and elastic numbers at top level, modes/gr/nqle nested (CSV: flattened, arrays JSON-encoded)')
+    .description('one record per sample: json (nested), csv (flat, arrays one column per element), hdf5 (a dataset per field), parquet (the csv columns)')
+    .addHelpText('after', '\nExamples:\n  $ qglass campaign export runs/nu --format csv --out nu.csv\n  $ qglass campaign export runs/nu --format hdf5 --out nu.h5\n')
     .argument('<dir>', 'campaign directory')
-    .requiredOption('--format <fmt>', 'csv or json')
-    .option('--out <file>', 'write to a file instead of stdout')
+    .requiredOption('--format <fmt>', 'json, csv, hdf5 or parquet')
+    .option('--out <file>', 'write to a file instead of stdout (required for hdf5 and parquet)')
     .option('--status <list>', 'only samples with these states (e.g. done or done,failed)')
-    .action((dir: string, o: { format: string; out?: string; status?: string }) => {
-      if (o.format !== 'csv' && o.format !== 'json') throw new UserError(`--format must be csv or json; got '${o.format}'`);
+    .action(async (dir: string, o: { format: string; out?: string; status?: string }) => {
+      if (!(EXPORT_FORMATS as readonly string[]).includes(o.format)) throw new UserError(`--format must be one of ${EXPORT_FORMATS.join(', ')}; got '${o.format}'`);
+      const binary = o.format === 'hdf5' || o.format === 'parquet';
+      if (binary && o.out === undefined) throw new UserError(`--format ${o.format} writes a binary file: give it with --out FILE`);
+      if (o.out !== undefined) checkOutputPath(o.out);
       let records = loadCampaignSamples(dir);
       if (o.status !== undefined) {
         const wanted = parseList('--status', o.status);
@@ -155,8 +168,14 @@ export function registerCampaign(program: Command): void {
         if (bad.length > 0) throw new UserError(`--status takes pending, running, done, failed; got '${bad.join(',')}'`);
         records = records.filter((r) => wanted.includes(r.status));
       }
+      if (o.format === 'hdf5') { await writeSamplesHdf5(o.out!, records, readCampaign(dir)); return; }
+      if (o.format === 'parquet') { await writeSamplesParquet(o.out!, records); return; }
+      if (o.format === 'csv') {
+        const omitted = csvOmittedColumns(records);
+        if (omitted.length > 0) process.stderr.write(`qglass: note: arrays longer than ${CSV_MAX_ARRAY} elements are not CSV columns (${omitted.join(', ')}); they are in --format hdf5 and json\n`);
+      }
       const text = o.format === 'csv' ? samplesToCsv(records) : `[\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
-      if (o.out) writeFileSync(o.out, text);
+      if (o.out) writeFileAtomic(o.out, text);
       else {
         // A reader that stops early (| head) is not an error.
         process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); else throw err; });
@@ -167,6 +186,7 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('slurm')
     .description('print an sbatch script running the campaign as a Slurm job array (one shard per array task)')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign slurm runs/nu --array 0-99 --cpus-per-task 4 > job.sh && sbatch job.sh\n')
     .argument('<dir>', 'campaign directory')
     .option('--array <range>', 'array task range first-last[%k] (default: 0-99, or one task per sample if fewer)')
     .option('--cpus-per-task <c>', 'cores (worker threads) per array task', '4')

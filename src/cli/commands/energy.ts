@@ -10,6 +10,7 @@ export function registerEnergy(program: Command): void {
   program
     .command('energy')
     .description('energy, pressure and max force of a configuration (extended XYZ)')
+    .addHelpText('after', '\nExample:\n  $ qglass energy glass.xyz --json\n')
     .argument('<file>', 'extended XYZ file')
     .option(...Q_OPTION)
     .option('--json', 'print one JSON object on stdout')

@@ -1,4 +1,5 @@
 /** `qglass measure elastic FILE`: athermal moduli by linear response (src/measure/elastic.ts). */
+import { EXIT } from '../../util/exit-codes.ts';
 import type { Command } from 'commander';
 import { measureElastic, UnrelaxedConfigurationError, type ElasticResult } from '../../measure/elastic.ts';
 import { DEFAULT_CG_TOL } from '../../linalg/cg.ts';
@@ -14,6 +15,7 @@ export function registerMeasureElastic(measure: Command): void {
   measure
     .command('elastic')
     .description('bulk and shear moduli, Poisson ratio and the 6×6 stress–strain tensor (Hessian + CG, non-affine relaxation included)')
+    .addHelpText('after', '\nExample:\n  $ qglass measure elastic glass.xyz --json > elastic.json\n')
     .argument('<file>', 'extended XYZ file of a quenched configuration')
     .option(...Q_OPTION)
     .option('--tol <tol>', 'relative residual of the CG solves', String(DEFAULT_CG_TOL))
@@ -37,7 +39,7 @@ export function registerMeasureElastic(measure: Command): void {
       if (!r.converged) {
         const bad = r.cgSolves.filter((s) => s.reason !== 'converged').map((s) => `${s.reason} at residual ${s.residual.toExponential(2)}`);
         process.stderr.write(`qglass: warning: ${bad.length} of 6 CG solves did not reach --tol ${tol} (${bad.join('; ')}); the moduli are not reliable\n`);
-        process.exitCode = 1;
+        process.exitCode = EXIT.notConverged;
       }
       if (o.json) {
         process.stdout.write(JSON.stringify({ file, ...lawMetadata(model), ...r, rattlers: rattlers?.rattlers ?? null, Z: rattlers?.Z ?? null }) + '\n');

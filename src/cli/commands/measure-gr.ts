@@ -22,6 +22,7 @@ export function registerMeasureGr(measure: Command): void {
   measure
     .command('gr')
     .description('partial pair correlations g_LL, g_SL, g_SS versus r/a₀, a₀ = (V/N)^(1/3), and the first g_LL peak')
+    .addHelpText('after', '\nExample:\n  $ qglass measure gr glass.xyz --rmax 4 --out gr.csv\n')
     .argument('<file>', 'extended XYZ file of a configuration')
     .option('--bin <width>', 'bin width in units of a₀', String(DEFAULT_PAIR_CORRELATION.binWidth))
     .option('--rmax <r>', 'largest distance in units of a₀ (below half the box width)', String(DEFAULT_PAIR_CORRELATION.rmax))

@@ -4,34 +4,40 @@
  * src/measure/elastic.ts unless --no-elastic).
  *
  * --out modes.npy writes the eigenvectors as float64 (count, N, 3) and the eigenvalues ω² beside
- * it as modes-omega2.npy, float64 (count,), both in ascending ω².
+ * it as modes-omega2.npy, float64 (count,), both in ascending ω². --hessian H.mtx writes the 3N×3N
+ * Hessian (unit masses, so its eigenvalues are ω²) as a symmetric Matrix Market file.
  */
+import { EXIT } from '../../util/exit-codes.ts';
 import type { Command } from 'commander';
 import { writeNpy } from '../../io/npy.ts';
+import { writeHessianMatrixMarket } from '../../io/matrix-market.ts';
+import { assembleHessian } from '../../linalg/hessian.ts';
 import { LANCZOS_DEFAULTS } from '../../linalg/lanczos.ts';
 import { measureElastic, UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { DEFAULT_MODE_COUNT, measureModes, soundScales, type ModesResult, type SoundScales } from '../../measure/modes.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
-import { loadForMeasurement, Q_OPTION } from '../load.ts';
+import { checkOutputPath, loadForMeasurement, Q_OPTION } from '../load.ts';
 import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
-interface ModesCliOptions { count: string; tol: string; block: string; q?: string; out?: string; elastic: boolean; json?: boolean }
+interface ModesCliOptions { count: string; tol: string; block: string; q?: string; out?: string; hessian?: string; elastic: boolean; json?: boolean }
 
-/** modes.npy → modes-omega2.npy (the eigenvalues written beside the vectors). */
-export function eigenvaluePath(vectorsPath: string): string {
-  return vectorsPath.endsWith('.npy') ? `${vectorsPath.slice(0, -4)}-omega2.npy` : `${vectorsPath}-omega2.npy`;
+/** sidecarPath('modes.npy', 'omega2') = 'modes-omega2.npy': arrays written beside the vectors. */
+export function sidecarPath(vectorsPath: string, name: string): string {
+  return vectorsPath.endsWith('.npy') ? `${vectorsPath.slice(0, -4)}-${name}.npy` : `${vectorsPath}-${name}.npy`;
 }
 
 export function registerMeasureModes(measure: Command): void {
   measure
     .command('modes')
     .description('lowest vibrational modes (ω², participation ratio, residual) by sparse Lanczos, with c_s, ω₀ and ω₁')
-    .argument('<file>', 'extended XYZ file of a quenched configuration')
+    .addHelpText('after', '\nExample:\n  $ qglass measure modes glass.xyz --count 20 --out modes.npy\n')
+    .argument('<file>', 'extended XYZ or LAMMPS data file of a quenched configuration')
     .option('--count <k>', 'number of lowest non-zero modes', String(DEFAULT_MODE_COUNT))
     .option('--tol <tol>', 'converged when ‖Hψ − ω²ψ‖ ≤ tol·‖H‖', String(LANCZOS_DEFAULTS.tol))
     .option('--block <b>', 'initial Lanczos block size (grown automatically if exactly degenerate modes show up, as in crystals)', String(LANCZOS_DEFAULTS.blockSize))
     .option(...Q_OPTION)
     .option('--out <file.npy>', 'write eigenvectors, float64 (count, N, 3), and eigenvalues to FILE-omega2.npy, float64 (count,)')
+    .option('--hessian <file.mtx>', 'also write the Hessian, 3N×3N symmetric Matrix Market (lower triangle, exact float64 values)')
     .option('--no-elastic', 'skip the shear modulus (and so c_s, ω₀, ω₁)')
     .option('--json', 'print one JSON object on stdout')
     .action((file: string, o: ModesCliOptions) => {
@@ -41,6 +47,7 @@ export function registerMeasureModes(measure: Command): void {
       if (count < 1) throw new UserError(`--count must be ≥ 1; got ${o.count}`);
       if (!(tol > 0 && tol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
       if (blockSize < 1) throw new UserError(`--block must be ≥ 1; got ${o.block}`);
+      for (const path of [o.out, o.hessian]) if (path !== undefined) checkOutputPath(path, path === o.out ? '--out' : '--hessian');
       const { system, model, rattlers } = loadForMeasurement(file, { q: o.q });
       const N = system.species.length;
       let r: ModesResult;
@@ -50,11 +57,14 @@ export function registerMeasureModes(measure: Command): void {
         if (err instanceof RangeError) throw new UserError(`${file}: ${err.message}`);
         throw err;
       }
-      const outputs = o.out ? { vectors: o.out, omega2: eigenvaluePath(o.out), shape: [count, N, 3] } : null;
+      const outputs = o.out ? { vectors: o.out, omega2: sidecarPath(o.out, 'omega2'), shape: [count, N, 3] } : null;
       if (outputs) {
         writeNpy(outputs.vectors, r.vectors, outputs.shape);
         writeNpy(outputs.omega2, Float64Array.from(r.omega2), [count]);
       }
+      const hessian = o.hessian
+        ? { file: o.hessian, ...writeHessianMatrixMarket(o.hessian, assembleHessian(system), `Hessian of ${file} (unit masses; eigenvalues ω²), ${lawLabel(model)}, N = ${N}, written by qglass`) }
+        : null;
       let scales: SoundScales | null = null;
       let elasticSeconds = 0;
       if (o.elastic) {
@@ -72,7 +82,7 @@ export function registerMeasureModes(measure: Command): void {
       if (!r.converged) {
         const bad = r.pairConverged.filter((c) => !c).length;
         process.stderr.write(`qglass: warning: ${bad} of ${count} modes did not reach ‖Hψ − ω²ψ‖ ≤ ${r.tolerance.toExponential(2)} (converged: false)\n`);
-        process.exitCode = 1;
+        process.exitCode = EXIT.notConverged;
       }
       const timings = { ...r.timings, elastic: elasticSeconds, total: r.timings.total + elasticSeconds };
       if (o.json) {
@@ -80,7 +90,7 @@ export function registerMeasureModes(measure: Command): void {
         process.stdout.write(JSON.stringify({
           file, ...lawMetadata(model), rattlers: rattlers?.rattlers ?? null, ...summary, timings,
           G: scales?.G ?? null, cs: scales?.cs ?? null, a0: scales?.a0 ?? null, omega0: scales?.omega0 ?? null, omega1: scales?.omega1 ?? null,
-          out: outputs,
+          out: outputs, hessian,
         }) + '\n');
         return;
       }
@@ -97,6 +107,7 @@ export function registerMeasureModes(measure: Command): void {
             `ω₁ = 2π·c_s/L = ${scales.omega1.toFixed(5)} (ω₁² = ${(scales.omega1 ** 2).toFixed(5)})\n`
           : '') +
         (outputs ? `  eigenvectors written to ${outputs.vectors}, shape (${count}, ${N}, 3); eigenvalues to ${outputs.omega2}\n` : '') +
+        (hessian ? `  Hessian written to ${hessian.file} (${3 * N}×${3 * N}, ${hessian.entries} stored entries of the lower triangle)\n` : '') +
         `  time: Hessian ${timings.hessian.toFixed(3)} s, eigensolver ${timings.eigensolver.toFixed(3)} s` +
         `${o.elastic ? `, elastic ${timings.elastic.toFixed(3)} s` : ''}, total ${timings.total.toFixed(3)} s\n`,
       );

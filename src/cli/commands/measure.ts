@@ -9,7 +9,10 @@ import { registerMeasureModes } from './measure-modes.ts';
 import { registerMeasureNqle } from './measure-nqle.ts';
 
 export function registerMeasure(program: Command): void {
-  const measure = program.command('measure').description('measure a quenched configuration (extended XYZ)');
+  const measure = program
+    .command('measure')
+    .description('measure a quenched configuration (extended XYZ)')
+    .addHelpText('after', '\nExample:\n  $ qglass measure elastic glass.xyz --json\n');
   for (const register of MEASUREMENTS) register(measure);
 }
 

@@ -67,6 +67,7 @@ export function registerPaper(program: Command): void {
       `the paper's figures from scratch: --quick (default) runs N = ${PAPER_SCALES.quick.N}, ${PAPER_SCALES.quick.samples} samples per Q over Q = ${PAPER_Q.join(', ')} ` +
         `and writes the report (about 10 minutes on 2 cores); --full sets up N = ${PAPER_SCALES.full.N}, ${PAPER_SCALES.full.samples} samples per Q as a resumable campaign`,
     )
+    .addHelpText('after', '\nExamples:\n  $ qglass paper --quick            (the same as npm start)\n  $ qglass paper --full --dir paper-full\n')
     .option('--quick', 'small complete reproduction: campaign, run, report (default)')
     .option('--full', "the paper's scale: initialise the campaign and print how to run it (add --run to run here)")
     .option('--dir <dir>', `campaign directory (default: ${PAPER_SCALES.quick.dir} or ${PAPER_SCALES.full.dir}); an existing one is resumed`)

@@ -1,7 +1,7 @@
 /**
  * `qglass prepare`: one zero-temperature glass of the Q-model (or its repulsive variant) by the
- * preparation protocol of src/engine/prepare.ts, or one soft-sphere packing at a target pressure
- * (src/engine/packing.ts).
+ * preparation protocol of docs/methods.md §3 (src/engine/prepare.ts), or one soft-sphere packing
+ * at a target pressure (src/engine/packing.ts).
  */
 import type { Command } from 'commander';
 import { DEFAULT_PREPARE, prepareGlass, prepareSummary, type PrepareResult, type Stage } from '../../engine/prepare.ts';

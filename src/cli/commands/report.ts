@@ -20,6 +20,7 @@ export function registerReport(program: Command): void {
   program
     .command('report')
     .description('ensemble statistics with bootstrap errors, figures 1–5b (SVG, PNG, CSV), summary.json and a self-contained index.html')
+    .addHelpText('after', '\nExample:\n  $ qglass report runs/nu --out runs/nu/report\n')
     .argument('<campaign-dir>', 'campaign directory (qglass campaign init/run)')
     .option('--out <dir>', 'report directory (default: CAMPAIGN_DIR/report)')
     .option('--normalization <n>', 'D(ω) and A_g per particle (N) or per degree of freedom (3N): particle | dof', 'particle')

@@ -3,7 +3,12 @@
  * wall time of each stage of `prepare`, force-evaluation cost per pair, NVE atom-steps per second,
  * and — in the same run, on the same glass — LAMMPS (Debian's serial build, pair_style table) doing
  * the same NVE (T = 0.8, dt = min(0.005, 0.06/Q)) through ../shared/peers/lammps/bench_nve.sh,
- * alternating runs of the two so that both see the same load; the best of each is compared.
+ * alternating runs of the two so that both see the same load; the best of each is compared. Our NVE
+ * runs with each kernel set (wasm and the js reference), each compared with LAMMPS.
+ *
+ * QGLASS_BENCH_N sets N; QGLASS_BENCH_NVE_STEPS the NVE length (default 4000);
+ * QGLASS_BENCH_ENGINE=nve skips `prepare` (minutes at N = 10976) and runs the NVE comparison from a
+ * liquid-like configuration (bench/liquid.ts), which T = 0.8 melts as it would the glass.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -17,9 +22,14 @@ import { qModel } from '../src/model/q-model.ts';
 import { resolveDensity } from '../src/model/presets.ts';
 import { readExtendedXyz, writeExtendedXyz } from '../src/io/xyz.ts';
 import { createRandom } from '../src/util/random.ts';
+import { useKernels, type KernelSet } from '../src/util/kernels.ts';
+import { benchLiquid } from './liquid.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.QGLASS_BENCH_N ?? 10976);
+const STEPS = Number(process.env.QGLASS_BENCH_NVE_STEPS ?? 4000);
+const NVE_ONLY = process.env.QGLASS_BENCH_ENGINE === 'nve';
+const SETS: KernelSet[] = ['wasm', 'js'];
 const peers = join(here, '..', '..', 'shared', 'peers', 'lammps');
 
 function pairsWithinCutoff(sys: System): number {
@@ -43,7 +53,7 @@ function pairsWithinCutoff(sys: System): number {
   return count;
 }
 
-function lammpsNve(xyz: string, Q: number, steps: number): { atomStepsPerSecond: number } | { skipped: string } {
+function lammpsNve(xyz: string, Q: number, steps: number): { atomStepsPerSecond: number; settings: string } | { skipped: string } {
   const script = join(peers, 'bench_nve.sh');
   if (!existsSync(script)) return { skipped: `no ${script}` };
   if (spawnSync('sh', ['-c', 'command -v lmp']).status !== 0) return { skipped: 'lmp not installed (apt-get install -y lammps)' };
@@ -53,7 +63,8 @@ function lammpsNve(xyz: string, Q: number, steps: number): { atomStepsPerSecond:
   const last = r.stdout.trim().split('\n').pop() ?? '';
   const v = Number(last);
   if (r.status !== 0 || !Number.isFinite(v)) return { skipped: `LAMMPS failed: ${r.stderr.slice(-400)}` };
-  return { atomStepsPerSecond: v };
+  // bench_nve.sh says on stderr which skin (its fastest) and table style it timed
+  return { atomStepsPerSecond: v, settings: /LAMMPS (skin .*)/.exec(r.stderr)?.[1] ?? '' };
 }
 
 export async function run(): Promise<object> {
@@ -62,54 +73,79 @@ export async function run(): Promise<object> {
   mkdirSync(cache, { recursive: true });
   for (const Q of [10, 240]) {
     const { density, mode } = resolveDensity('zero-pressure', Q);
-    const file = join(cache, `glass-Q${Q}-N${N}-seed1.xyz`);
-    const prep = prepareGlass({ ...DEFAULT_PREPARE, Q, N, density, seed: 1 });
-    writeExtendedXyz(file, systemToConfiguration(prep.system, { Q, density, densityMode: mode, seed: 1 }));
-    const sys = systemFromConfiguration(readExtendedXyz(file), qModel(Q));
-
-    // force evaluation on the quenched glass
-    computeForces(sys);
-    const listed = sys.neighbors.start[N];
-    const within = pairsWithinCutoff(sys);
-    const reps = 200;
-    let t = performance.now();
-    for (let r = 0; r < reps; r++) computeForces(sys, false);
-    const forceNs = ((performance.now() - t) / reps) * 1e6;
-
-    // NVE as LAMMPS runs it (T = 0.8, dt = min(0.005, 0.06/Q)), alternating with LAMMPS on the same
-    // glass so that both see the same machine load; the best of the repeats is compared
-    const dt = Math.min(0.005, 0.06 / Q);
-    const steps = 4000;
-    const repeats = 2;
-    const runs: { seconds: number; atomStepsPerSecond: number; neighborBuilds: number; energyDrift: number; finalTemperature: number }[] = [];
-    const lammpsRuns: number[] = [];
-    let lammpsSkipped: string | null = null;
-    for (let r = 0; r < repeats; r++) {
-      const sys = systemFromConfiguration(readExtendedXyz(file), qModel(Q));
-      const v = maxwellBoltzmannVelocities(N, 0.8, createRandom(4928459));
-      t = performance.now();
-      const nve = runNve(sys, v, { dt, steps });
-      const seconds = (performance.now() - t) / 1000;
-      runs.push({ seconds, atomStepsPerSecond: (N * steps) / seconds, neighborBuilds: sys.neighbors.builds, energyDrift: nve.energyDrift, finalTemperature: nve.finalTemperature });
-      const l = lammpsNve(file, Q, steps);
-      if ('atomStepsPerSecond' in l) lammpsRuns.push(l.atomStepsPerSecond); else lammpsSkipped = l.skipped;
-    }
-    const ours = Math.max(...runs.map((x) => x.atomStepsPerSecond));
-    const lammpsBest = lammpsRuns.length > 0 ? Math.max(...lammpsRuns) : null;
-    out[`Q${Q}`] = {
-      density, densityMode: mode,
-      prepare: {
+    let prepared: Record<string, unknown> | null = null;
+    let forces: Record<string, number> | null = null;
+    let file: string;
+    if (NVE_ONLY) {
+      file = join(cache, `liquid-Q${Q}-N${N}-seed1.xyz`);
+      writeExtendedXyz(file, systemToConfiguration(benchLiquid(Q, N), { Q, density, densityMode: mode, seed: 1 }));
+    } else {
+      file = join(cache, `glass-Q${Q}-N${N}-seed1.xyz`);
+      const prep = prepareGlass({ ...DEFAULT_PREPARE, Q, N, density, seed: 1 });
+      writeExtendedXyz(file, systemToConfiguration(prep.system, { Q, density, densityMode: mode, seed: 1 }));
+      prepared = {
         timings: prep.timings, mdSteps: prep.nve.steps, dt: prep.dt, energyDrift: prep.nve.energyDrift,
         cgIterations: prep.quench.iterations, forceEvaluations: prep.quench.forceEvaluations, maxForce: prep.quench.maxForce,
         pressure: virialPressure(prep.system),
-      },
-      forces: {
+      };
+      // force evaluation on the quenched glass
+      const sys = systemFromConfiguration(readExtendedXyz(file), qModel(Q));
+      computeForces(sys);
+      const listed = sys.neighbors.start[N];
+      const within = pairsWithinCutoff(sys);
+      const reps = 200;
+      const t = performance.now();
+      for (let r = 0; r < reps; r++) computeForces(sys, false);
+      const forceNs = ((performance.now() - t) / reps) * 1e6;
+      forces = {
         nsPerEvaluation: forceNs, listedPairsPerAtom: listed / N, pairsWithinCutoffPerAtom: within / N,
         nsPerListedPair: forceNs / listed, nsPerPairWithinCutoff: forceNs / within,
-      },
-      nve: { steps, dt, skin: dynamicsSkin(dt, 0.8), runs, best: ours },
-      lammps: lammpsSkipped !== null ? { skipped: lammpsSkipped } : { atomStepsPerSecond: lammpsRuns, best: lammpsBest },
-      speedRatioVsLammps: lammpsBest !== null ? ours / lammpsBest : null,
+      };
+    }
+
+    // NVE as LAMMPS runs it (T = 0.8, dt = min(0.005, 0.06/Q)), alternating with LAMMPS on the same
+    // configuration so that both see the same machine load; the best of the repeats is compared
+    const dt = Math.min(0.005, 0.06 / Q);
+    const steps = STEPS;
+    const repeats = 2;
+    // wall time is what LAMMPS reports (its loop time); CPU time is given too, as a machine shared with
+    // other processes stretches wall time
+    type Run = {
+      seconds: number; atomStepsPerSecond: number; cpuSeconds: number; atomStepsPerCpuSecond: number;
+      neighborBuilds: number; energyDrift: number; finalTemperature: number;
+    };
+    const runs: Record<KernelSet, Run[]> = { wasm: [], js: [] };
+    const lammpsRuns: number[] = [];
+    const lammpsSettings: string[] = [];
+    let lammpsSkipped: string | null = null;
+    for (let r = 0; r < repeats; r++) {
+      for (const set of SETS) {
+        useKernels(set);
+        const sys = systemFromConfiguration(readExtendedXyz(file), qModel(Q));
+        const v = maxwellBoltzmannVelocities(N, 0.8, createRandom(4928459));
+        const t = performance.now();
+        const cpu = process.cpuUsage();
+        const nve = runNve(sys, v, { dt, steps });
+        const seconds = (performance.now() - t) / 1000;
+        const used = process.cpuUsage(cpu);
+        const cpuSeconds = (used.user + used.system) / 1e6;
+        runs[set].push({
+          seconds, atomStepsPerSecond: (N * steps) / seconds, cpuSeconds, atomStepsPerCpuSecond: (N * steps) / cpuSeconds,
+          neighborBuilds: sys.neighbors.builds, energyDrift: nve.energyDrift, finalTemperature: nve.finalTemperature,
+        });
+      }
+      useKernels('wasm');
+      const l = lammpsNve(file, Q, steps);
+      if ('atomStepsPerSecond' in l) { lammpsRuns.push(l.atomStepsPerSecond); lammpsSettings.push(l.settings); } else lammpsSkipped = l.skipped;
+    }
+    const best = (set: KernelSet) => Math.max(...runs[set].map((x) => x.atomStepsPerSecond));
+    const lammpsBest = lammpsRuns.length > 0 ? Math.max(...lammpsRuns) : null;
+    out[`Q${Q}`] = {
+      density, densityMode: mode, start: NVE_ONLY ? 'liquid (bench/liquid.ts)' : 'prepared glass',
+      prepare: prepared, forces,
+      nve: { steps, dt, skin: dynamicsSkin(dt, 0.8), runs, best: { wasm: best('wasm'), js: best('js') } },
+      lammps: lammpsSkipped !== null ? { skipped: lammpsSkipped } : { atomStepsPerSecond: lammpsRuns, settings: lammpsSettings, best: lammpsBest },
+      speedRatioVsLammps: lammpsBest !== null ? { wasm: best('wasm') / lammpsBest, js: best('js') / lammpsBest } : null,
     };
     process.stderr.write(`Q=${Q}: ${JSON.stringify(out[`Q${Q}`])}\n`);
   }

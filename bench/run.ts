@@ -1,7 +1,8 @@
 /**
  * Benchmark driver: `npm run bench [-- NAME ...]` runs every bench/NAME.bench.ts (or the named
  * ones) in turn and writes each one's result to bench/results/NAME.json with the machine it ran on.
- * A benchmark module exports `run(): Promise<object>`.
+ * A benchmark module exports `run(): Promise<object>`. With QGLASS_BENCH_TAG=T the result goes to
+ * NAME-T.json instead (runs at other sizes or settings).
  */
 import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -27,6 +28,8 @@ for (const name of names) {
   const t0 = performance.now();
   const result = await mod.run();
   const out = { name, date: new Date().toISOString(), machine, wallSeconds: (performance.now() - t0) / 1000, result };
-  writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify(out, null, 2) + '\n');
-  process.stderr.write(`bench ${name}: wrote bench/results/${name}.json\n`);
+  // QGLASS_BENCH_TAG keeps a run with non-default settings apart: NAME-TAG.json
+  const file = `${name}${process.env.QGLASS_BENCH_TAG ? `-${process.env.QGLASS_BENCH_TAG}` : ''}.json`;
+  writeFileSync(join(here, 'results', file), JSON.stringify(out, null, 2) + '\n');
+  process.stderr.write(`bench ${name}: wrote bench/results/${file}\n`);
 }

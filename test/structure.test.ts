@@ -143,7 +143,8 @@ test('g(r) of a glass: g → 1 at large r; the first peak does not depend on the
   assert.ok(Math.abs(tail / cnt - 1) < 0.05, `mean g_SL beyond 2.5 a₀ = ${tail / cnt}`);
   const avg = averagePairCorrelations([fine, fine, fine]);
   assert.equal(avg.samples, 3);
-  assert.ok(Math.abs(avg.firstPeak!.height - p.height) < 1e-9 * p.height);
+  // the mean of identical curves differs from each by round-off, which the iterative peak fit turns into ~1e-9
+  assert.ok(Math.abs(avg.firstPeak!.height - p.height) < 1e-7 * p.height);
   assert.throws(() => averagePairCorrelations([fine, coarse]), /different binning/);
 });
 

@@ -8,6 +8,7 @@
  */
 import type { PairLaw } from '../model/pair-law.ts';
 import { type System, refreshNeighbors } from './system.ts';
+import { inKernelMemory, kernelArray, kernelCopy, kernelSet, wasmKernels } from '../util/kernels.ts';
 
 // Each loop applies the minimum image to the pairs flagged as periodic images, z then y then x
 // (tilts carried along), by loops because positions are not wrapped between spatial sorts (cheaper
@@ -207,19 +208,40 @@ function unrolledPower(n: number): (s: number) => number {
 const cell = new Float64Array(6);
 const result = new Float64Array(2);
 
+/** The box, results and each law's coefficients where the WebAssembly kernels read them. */
+let wasmScratch: { cell: Float64Array; result: Float64Array } | null = null;
+const wasmCoefficients = new WeakMap<PairLaw, Float64Array>();
+
 /**
  * Forces into sys.forces; with withEnergy (the default) also sys.energy and sys.virial, which
  * dynamics and CG skip on most steps (they only need forces). Returns the energy (NaN when skipped).
+ * Runs the WebAssembly kernel of the law's family when that kernel set is in use and the system's
+ * arrays live in the kernel memory (as createSystem allocates them), the TypeScript loop otherwise.
  */
 export function computeForces(sys: System, withEnergy = true): number {
   refreshNeighbors(sys);
   const { box, positions, forces, neighbors, model } = sys;
   const n = sys.species.length;
   const { start, boundaryStart, pairs, pairType } = neighbors;
+  const family = model.kernel.family;
+  if (family !== 'generic' && kernelSet() === 'wasm' && inKernelMemory(positions) && inKernelMemory(forces) && inKernelMemory(pairs)) {
+    wasmScratch ??= { cell: kernelArray(Float64Array, 6), result: kernelArray(Float64Array, 2) };
+    const { cell: c, result: r } = wasmScratch;
+    c[0] = box.lx; c[1] = box.ly; c[2] = box.lz; c[3] = box.xy; c[4] = box.xz; c[5] = box.yz;
+    let k = wasmCoefficients.get(model);
+    if (!k) { k = kernelCopy(Float64Array, model.kernel.coefficients); wasmCoefficients.set(model, k); }
+    forces.fill(0);
+    const w = wasmKernels();
+    (family === 'inverse-power' ? w.pairForcesInversePower : w.pairForcesSoftSphere)(
+      n, start.byteOffset, boundaryStart.byteOffset, pairs.byteOffset, pairType.byteOffset,
+      positions.byteOffset, forces.byteOffset, c.byteOffset, k.byteOffset, withEnergy, r.byteOffset,
+    );
+    return finish(sys, withEnergy, r);
+  }
   cell[0] = box.lx; cell[1] = box.ly; cell[2] = box.lz; cell[3] = box.xy; cell[4] = box.xz; cell[5] = box.yz;
   forces.fill(0);
   const k = model.kernel.coefficients;
-  switch (model.kernel.family) {
+  switch (family) {
     case 'inverse-power':
       inversePowerLoopFor(k[0])(n, start, boundaryStart, pairs, pairType, positions, forces, cell, k, repulsionFor(k[0], k[1]), withEnergy, result);
       break;
@@ -230,8 +252,12 @@ export function computeForces(sys: System, withEnergy = true): number {
       genericLoop(n, start, boundaryStart, pairs, pairType, positions, forces, cell, model, result);
       break;
   }
-  sys.energy = withEnergy ? result[0] : NaN;
-  sys.virial = withEnergy ? result[1] : NaN;
+  return finish(sys, withEnergy, result);
+}
+
+function finish(sys: System, withEnergy: boolean, r: Float64Array): number {
+  sys.energy = withEnergy ? r[0] : NaN;
+  sys.virial = withEnergy ? r[1] : NaN;
   sys.forceEvaluations++;
   return sys.energy;
 }

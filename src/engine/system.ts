@@ -5,6 +5,7 @@
 import type { PairLaw } from '../model/pair-law.ts';
 import { type Box, boxVolume, wrapPositions } from '../space/box.ts';
 import type { Configuration } from '../model/configuration.ts';
+import { type KernelArray, type KernelArrayType, inKernelMemory, kernelArray, kernelCopy, kernelMemoryActive } from '../util/kernels.ts';
 import { type NeighborList, buildNeighborList, createNeighborList, needsRebuild } from '../space/neighbors.ts';
 
 export interface System {
@@ -27,9 +28,15 @@ export function createSystem(model: PairLaw, box: Box, positions: Float64Array, 
   if (positions.length !== 3 * n) throw new RangeError(`positions hold ${positions.length / 3} particles but species ${n}`);
   for (let i = 0; i < n; i++) if (species[i] > 1) throw new RangeError(`species must be 0 (S) or 1 (L); particle ${i} has ${species[i]}`);
   return {
-    model, box, positions, species, forces: new Float64Array(3 * n),
+    model, box, positions: kernelResident(Float64Array, positions), species: kernelResident(Uint8Array, species),
+    forces: kernelArray(Float64Array, 3 * n),
     neighbors: createNeighborList(n, model.cutoff, skin), energy: NaN, virial: NaN, forceEvaluations: 0,
   };
+}
+
+/** `a` itself if the kernels can address it, else a copy in the kernel memory (the system owns its arrays there). */
+function kernelResident<T extends KernelArray>(type: KernelArrayType<T>, a: T): T {
+  return kernelMemoryActive() && !inKernelMemory(a) ? kernelCopy(type, a) : a;
 }
 
 export function particleCount(sys: System): number {
@@ -57,10 +64,8 @@ export function sortSpatially(sys: System, extra: Float64Array[] = []): Int32Arr
   wrapPositions(sys.box, sys.positions);
   buildNeighborList(sys.neighbors, sys.box, sys.positions, sys.species);
   const n = particleCount(sys);
-  const cellOf = sys.neighbors.cellOf;
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  perm.sort((a, b) => cellOf[a] - cellOf[b] || a - b);
+  // the build's counting sort by cell (index order within a cell)
+  const perm = sys.neighbors.cellOrder.slice();
   const permute3 = (a: Float64Array) => {
     const out = new Float64Array(a.length);
     for (let k = 0; k < n; k++) {

@@ -16,6 +16,7 @@
 import type { System } from '../engine/system.ts';
 import { buildPairTable, type PairTable } from '../engine/pair-table.ts';
 import type { LinearOperator } from './operator.ts';
+import { inKernelMemory, kernelArray, kernelSet, wasmKernels } from '../util/kernels.ts';
 
 export interface BlockHessian {
   /** Number of particles (block rows); the matrix is 3n × 3n. */
@@ -33,12 +34,12 @@ export interface BlockHessian {
 /** Assemble the sparse Hessian of sys at its current positions (pairs inside the cutoff only). */
 export function assembleHessian(sys: System, pairs: PairTable = buildPairTable(sys)): BlockHessian {
   const n = sys.species.length;
-  const rowStart = new Int32Array(n + 1);
+  const rowStart = kernelArray(Int32Array, n + 1);
   for (let p = 0; p < pairs.count; p++) rowStart[pairs.i[p] + 1]++;
   for (let i = 0; i < n; i++) rowStart[i + 1] += rowStart[i] + 1; // + 1: the diagonal block
   const blocks = rowStart[n];
-  const colIndex = new Int32Array(blocks);
-  const values = new Float64Array(9 * blocks);
+  const colIndex = kernelArray(Int32Array, blocks);
+  const values = kernelArray(Float64Array, 9 * blocks);
   const fill = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     colIndex[rowStart[i]] = i;
@@ -67,8 +68,32 @@ export function assembleHessian(sys: System, pairs: PairTable = buildPairTable(s
   return { n, rowStart, colIndex, values, storage: 'upper' };
 }
 
-/** y = H·x (y overwritten). */
+/**
+ * y = H·x (y overwritten), by the WebAssembly kernel when that kernel set is in use and H lives in
+ * the kernel memory (x and y are staged through it when they do not: 2·3n copies against 9 numbers
+ * per block).
+ */
 export function hessianMultiply(H: BlockHessian, x: Float64Array, y: Float64Array): void {
+  if (kernelSet() === 'wasm' && inKernelMemory(H.values) && inKernelMemory(H.colIndex) && inKernelMemory(H.rowStart)) {
+    const xs = inKernelMemory(x) ? x : stage(0, x);
+    const ys = inKernelMemory(y) ? y : stage(1, y);
+    wasmKernels().hessianMultiply(H.n, H.rowStart.byteOffset, H.colIndex.byteOffset, H.values.byteOffset, xs.byteOffset, ys.byteOffset);
+    if (ys !== y) y.set(ys);
+    return;
+  }
+  hessianMultiplyJs(H, x, y);
+}
+
+/** Kernel-memory vectors for hessianMultiply's operands, kept between calls. */
+const staged: Float64Array[] = [];
+function stage(slot: number, a: Float64Array): Float64Array {
+  if (staged[slot]?.length !== a.length) staged[slot] = kernelArray(Float64Array, a.length);
+  if (slot === 0) staged[slot].set(a);
+  return staged[slot];
+}
+
+/** The TypeScript reference of hessianMultiply. */
+export function hessianMultiplyJs(H: BlockHessian, x: Float64Array, y: Float64Array): void {
   const { n, rowStart, colIndex, values: v } = H;
   y.fill(0);
   for (let i = 0; i < n; i++) {

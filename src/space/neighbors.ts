@@ -5,18 +5,23 @@
  * rebuilt once any particle has moved more than skin/2 since the last build (needsRebuild).
  */
 import { type Box, perpendicularWidths } from './box.ts';
+import { inKernelMemory, kernelArray, kernelCopy, kernelSet, wasmKernels } from '../util/kernels.ts';
 
 /**
- * Half stencil: the cell itself and the 13 neighbor cells with a lexicographically positive offset,
- * so that every pair of adjacent cells is visited once (needs ≥ 3 cells per dimension).
+ * Half stencil over cell offsets −reach..reach: the cell itself first, then the offsets that are
+ * lexicographically positive, so every pair of cells within reach is visited once. Cells at least
+ * half the list radius wide need reach 2, and ≥ 5 cells per dimension so that no two offsets wrap
+ * onto the same cell.
  */
-const HALF_STENCIL = (() => {
-  const out: number[] = [];
-  for (let a = -1; a <= 1; a++) for (let b = -1; b <= 1; b++) for (let c = -1; c <= 1; c++) {
-    if (a > 0 || (a === 0 && (b > 0 || (b === 0 && c >= 0)))) out.push(a, b, c);
+function halfStencil(reach: number): Int32Array {
+  const out: number[] = [0, 0, 0];
+  for (let a = -reach; a <= reach; a++) for (let b = -reach; b <= reach; b++) for (let c = -reach; c <= reach; c++) {
+    if (a > 0 || (a === 0 && (b > 0 || (b === 0 && c > 0)))) out.push(a, b, c);
   }
   return Int32Array.from(out);
-})();
+}
+/** Index 0: one cell holding everything (pairs by minimum image); 1: half-width cells. */
+const STENCILS = [Int32Array.of(0, 0, 0), halfStencil(2)];
 
 export interface NeighborList {
   skin: number;
@@ -40,19 +45,39 @@ export interface NeighborList {
   /** Box at the last build: a box change forces a rebuild. */
   box: Box | null;
   builds: number;
-  /** Cell of each particle at the last build (the spatial sort key). */
-  cellOf: Int32Array;
-  /** Build workspace, kept between builds: pairs found in cell order before the row sort. */
-  found: { first: Int32Array; second: Int32Array; crossing: Uint8Array };
+  /** Particles in cell order at the last build (by cell, then index): the spatial sort's order. */
+  cellOrder: Int32Array;
+  /** Build workspace, kept and reused between builds (grown when too small). */
+  work: BuildWorkspace;
+}
+
+interface BuildWorkspace {
+  /** Cell of each particle, image counts (3 per particle), wrapped positions and species in cell order. */
+  cellOf: Int32Array; image: Int32Array; wx: Float64Array; wy: Float64Array; wz: Float64Array; spc: Uint8Array;
+  species: Uint8Array; front: Int32Array;
+  /** First particle (in cell order) of each cell, ncell + 1 entries; a fill cursor per cell. */
+  cellStart: Int32Array; fill: Int32Array;
+  /** Pairs found in cell order before the row sort; crossing: the raw vector is not the pair's image. */
+  first: Int32Array; second: Int32Array; crossing: Uint8Array;
+  /** Box as (lx, ly, lz, xy, xz, yz) and the stencils, where the kernels read them. */
+  cell: Float64Array; stencils: Int32Array[];
 }
 
 export function createNeighborList(n: number, pairCutoffs: ArrayLike<number>, skin: number): NeighborList {
   const capacity = Math.max(64, n * 24);
   const list: NeighborList = {
-    skin: NaN, pairCutoffs: Float64Array.from(pairCutoffs), listCutoff2: new Float64Array(pairCutoffs.length), start: new Int32Array(n + 1), boundaryStart: new Int32Array(n),
-    pairs: new Int32Array(capacity), pairType: new Uint8Array(capacity),
-    reference: new Float64Array(3 * n), box: null, builds: 0, cellOf: new Int32Array(n),
-    found: { first: new Int32Array(capacity), second: new Int32Array(capacity), crossing: new Uint8Array(capacity) },
+    skin: NaN, pairCutoffs: Float64Array.from(pairCutoffs), listCutoff2: kernelArray(Float64Array, pairCutoffs.length),
+    start: kernelArray(Int32Array, n + 1), boundaryStart: kernelArray(Int32Array, n),
+    pairs: kernelArray(Int32Array, capacity), pairType: kernelArray(Uint8Array, capacity),
+    reference: new Float64Array(3 * n), box: null, builds: 0, cellOrder: kernelArray(Int32Array, n),
+    work: {
+      cellOf: new Int32Array(n), image: kernelArray(Int32Array, 3 * n),
+      wx: kernelArray(Float64Array, n), wy: kernelArray(Float64Array, n), wz: kernelArray(Float64Array, n),
+      spc: kernelArray(Uint8Array, n), species: kernelArray(Uint8Array, n), front: kernelArray(Int32Array, n),
+      cellStart: kernelArray(Int32Array, 1), fill: new Int32Array(0),
+      first: kernelArray(Int32Array, capacity), second: kernelArray(Int32Array, capacity), crossing: kernelArray(Uint8Array, capacity),
+      cell: kernelArray(Float64Array, 6), stencils: STENCILS.map((s) => kernelCopy(Int32Array, s)),
+    },
   };
   setSkin(list, skin);
   return list;
@@ -90,31 +115,41 @@ export function needsRebuild(list: NeighborList, box: Box, pos: Float64Array): b
 }
 
 /**
+ * Cells per dimension, half the list radius wide or a little more (stencil 1), or, in boxes too
+ * small for 5 such cells per dimension (narrower than 2.5 list radii, where cells a full radius
+ * wide would not reach the 3 per dimension they need either), one cell (stencil 0).
+ */
+function cellGrid(box: Box, maxR: number): { cx: number; cy: number; cz: number; stencil: number } {
+  const half = perpendicularWidths(box).map((x) => Math.floor(x / (0.5 * maxR)));
+  if (half.every((c) => c >= 5)) return { cx: half[0], cy: half[1], cz: half[2], stencil: 1 };
+  return { cx: 1, cy: 1, cz: 1, stencil: 0 };
+}
+
+/**
  * Rebuild the list from scratch for positions pos (any image) and species.
  *
- * Particles are wrapped into the box (a copy, with their image counts), binned into cells at least
- * as wide as the list radius, and pairs are found over the half stencil with the periodic shift of
- * each neighbor cell known in advance, so no pair needs a minimum-image search. Each pair is then
- * stored in the row of its lower index (the i < j order the linear-response code relies on), pairs
- * that are images of each other in the raw positions at the end of their row.
+ * Particles are wrapped into the box (with their image counts), binned into cells half the list
+ * radius wide (one cell in small boxes) and counting-sorted by cell; pairs are
+ * found over the half stencil with the periodic shift of each neighbor cell known in advance, so no
+ * pair needs a minimum-image search. Each pair is then stored in the row of its lower index (the
+ * i < j order the linear-response code relies on), pairs that are images of each other in the raw
+ * positions at the end of their row. The pair search and the row sort run in the kernel set in use.
  */
 export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Array, species: Uint8Array): void {
   const n = species.length;
   const maxR = Math.sqrt(Math.max(...list.listCutoff2));
   checkBoxFitsCutoff(box, maxR);
-  const widths = perpendicularWidths(box);
-  const ncx = Math.max(1, Math.floor(widths[0] / maxR));
-  const ncy = Math.max(1, Math.floor(widths[1] / maxR));
-  const ncz = Math.max(1, Math.floor(widths[2] / maxR));
-  const useCells = ncx >= 3 && ncy >= 3 && ncz >= 3;
-  const cx = useCells ? ncx : 1, cy = useCells ? ncy : 1, cz = useCells ? ncz : 1;
+  const { cx, cy, cz, stencil: which } = cellGrid(box, maxR);
   const ncell = cx * cy * cz;
+  const w = list.work;
+  if (w.cellStart.length < ncell + 1) { w.cellStart = kernelArray(Int32Array, ncell + 1); w.fill = new Int32Array(ncell); }
 
   // wrapped coordinates (in cell order), image counts and cells
   const { lx, ly, lz, xy, xz, yz } = box;
-  const cellOf = list.cellOf;
-  const image = new Int32Array(3 * n);
-  const cellCount = new Int32Array(ncell + 1);
+  const { cellOf, image, wx, wy, wz, spc, cellStart, fill } = w;
+  const cellAtoms = list.cellOrder;
+  w.species.set(species);
+  cellStart.fill(0, 0, ncell + 1);
   const far = 1e6 * (lx + ly + lz);
   for (let i = 0; i < n; i++) {
     const x = pos[3 * i], y = pos[3 * i + 1], z = pos[3 * i + 2];
@@ -129,15 +164,11 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
     image[3 * i] = kx; image[3 * i + 1] = ky; image[3 * i + 2] = kz;
     const c = (Math.min(cx - 1, (sx * cx) | 0) * cy + Math.min(cy - 1, (sy * cy) | 0)) * cz + Math.min(cz - 1, (sz * cz) | 0);
     cellOf[i] = c;
-    cellCount[c + 1]++;
+    cellStart[c + 1]++;
   }
-  for (let c = 0; c < ncell; c++) cellCount[c + 1] += cellCount[c];
-  const cellStart = cellCount;
-  const cellAtoms = new Int32Array(n);
-  const fill = cellCount.slice(0, ncell);
+  for (let c = 0; c < ncell; c++) cellStart[c + 1] += cellStart[c];
+  fill.set(cellStart.subarray(0, ncell));
   for (let i = 0; i < n; i++) cellAtoms[fill[cellOf[i]]++] = i;
-  const wx = new Float64Array(n), wy = new Float64Array(n), wz = new Float64Array(n);
-  const spc = new Uint8Array(n);
   for (let a = 0; a < n; a++) {
     const i = cellAtoms[a];
     const kx = image[3 * i], ky = image[3 * i + 1], kz = image[3 * i + 2];
@@ -146,17 +177,58 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
     wz[a] = pos[3 * i + 2] - kz * lz;
     spc[a] = species[i];
   }
+  const cell = w.cell;
+  cell[0] = lx; cell[1] = ly; cell[2] = lz; cell[3] = xy; cell[4] = xz; cell[5] = yz;
 
+  const useWasm = kernelSet() === 'wasm' && inKernelMemory(list.start) && inKernelMemory(w.wx);
+  const stencil = w.stencils[which];
+  let m = useWasm ? pairsWasm(list, ncell, cy, cz, stencil) : findPairs(list, ncell, cy, cz, stencil);
+  if (m > w.first.length) {
+    // the workspace was too small: grow it to what was found and search again
+    const size = Math.ceil(1.25 * m);
+    w.first = kernelArray(Int32Array, size); w.second = kernelArray(Int32Array, size); w.crossing = kernelArray(Uint8Array, size);
+    m = useWasm ? pairsWasm(list, ncell, cy, cz, stencil) : findPairs(list, ncell, cy, cz, stencil);
+  }
+  if (list.pairs.length < m) { list.pairs = kernelArray(Int32Array, w.first.length); list.pairType = kernelArray(Uint8Array, w.first.length); }
+  if (useWasm) {
+    wasmKernels().neighborRows(
+      n, m, w.first.byteOffset, w.second.byteOffset, w.crossing.byteOffset, w.species.byteOffset,
+      list.start.byteOffset, w.front.byteOffset, list.boundaryStart.byteOffset, list.pairs.byteOffset, list.pairType.byteOffset,
+    );
+  } else {
+    sortRows(list, n, m);
+  }
+  list.reference.set(pos);
+  list.box = box;
+  list.builds++;
+}
+
+function pairsWasm(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {
+  const w = list.work;
+  return wasmKernels().neighborPairs(
+    ncell, cy, cz, w.cellStart.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset,
+    w.spc.byteOffset, w.image.byteOffset, stencil.byteOffset, stencil.length / 3, list.listCutoff2.byteOffset, w.cell.byteOffset,
+    w.first.byteOffset, w.second.byteOffset, w.crossing.byteOffset, w.first.length,
+  );
+}
+
+/**
+ * The pairs within the list radius, in cell order, into the workspace's first/second/crossing.
+ * Returns how many there are; beyond the workspace's capacity they are counted, not stored.
+ */
+function findPairs(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {
+  const { cellStart, wx, wy, wz, spc, image, cell, first, second, crossing } = list.work;
+  const cellAtoms = list.cellOrder;
+  const lx = cell[0], ly = cell[1], lz = cell[2], xy = cell[3], xz = cell[4], yz = cell[5];
+  const cx = ncell / (cy * cz);
+  const useCells = stencil.length > 3;
+  const capacity = first.length;
   const cut2 = list.listCutoff2;
-  let { first, second, crossing } = list.found;
   let m = 0;
-  const stencilSize = useCells ? HALF_STENCIL.length / 3 : 1;
   for (let c = 0; c < ncell; c++) {
     const gx = (c / (cy * cz)) | 0, gy = ((c / cz) | 0) % cy, gz = c % cz;
-    for (let s = 0; s < stencilSize; s++) {
-      const ox = useCells ? gx + HALF_STENCIL[3 * s] : gx;
-      const oy = useCells ? gy + HALF_STENCIL[3 * s + 1] : gy;
-      const oz = useCells ? gz + HALF_STENCIL[3 * s + 2] : gz;
+    for (let s = 0; s < stencil.length; s += 3) {
+      const ox = gx + stencil[s], oy = gy + stencil[s + 1], oz = gz + stencil[s + 2];
       // periodic wrap of the neighbor cell: its particles are seen shifted by px·a + py·b + pz·c
       const px = ox < 0 ? -1 : ox >= cx ? 1 : 0;
       const py = oy < 0 ? -1 : oy >= cy ? 1 : 0;
@@ -179,43 +251,35 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
             qx = -qx; qy = -qy; qz = -qz;
           }
           if (dx * dx + dy * dy + dz * dz >= cut2[sa + spc[b]]) continue;
-          if (m === first.length) ({ first, second, crossing } = list.found = growFound(list.found));
-          const j = cellAtoms[b];
-          first[m] = i; second[m] = j;
-          // raw r_j − r_i is this pair vector plus (image_j − image_i − shift) lattice vectors
-          crossing[m] = image[3 * j] - image[3 * i] !== qx || image[3 * j + 1] - image[3 * i + 1] !== qy ||
-            image[3 * j + 2] - image[3 * i + 2] !== qz ? 1 : 0;
+          if (m < capacity) {
+            const j = cellAtoms[b];
+            first[m] = i; second[m] = j;
+            // raw r_j − r_i is this pair vector plus (image_j − image_i − shift) lattice vectors
+            crossing[m] = image[3 * j] - image[3 * i] !== qx || image[3 * j + 1] - image[3 * i + 1] !== qy ||
+              image[3 * j + 2] - image[3 * i + 2] !== qz ? 1 : 0;
+          }
           m++;
         }
       }
     }
   }
+  return m;
+}
 
-  // rows by lower index: in-image pairs from the row's front, image pairs from its back
-  const start = list.start;
+/** Rows by lower index: in-image pairs from the row's front, image pairs from its back. */
+function sortRows(list: NeighborList, n: number, m: number): void {
+  const { first, second, crossing, species, front } = list.work;
+  const { start, pairs, pairType, boundaryStart } = list;
   start.fill(0);
   for (let p = 0; p < m; p++) start[Math.min(first[p], second[p]) + 1]++;
   for (let i = 0; i < n; i++) start[i + 1] += start[i];
-  if (list.pairs.length < m) { list.pairs = new Int32Array(first.length); list.pairType = new Uint8Array(first.length); }
-  const pairs = list.pairs, pairType = list.pairType, boundaryStart = list.boundaryStart;
-  const front = start.slice(0, n);
-  for (let i = 0; i < n; i++) boundaryStart[i] = start[i + 1];
+  for (let i = 0; i < n; i++) { front[i] = start[i]; boundaryStart[i] = start[i + 1]; }
   for (let p = 0; p < m; p++) {
     const i = Math.min(first[p], second[p]), j = Math.max(first[p], second[p]);
     const q = crossing[p] ? --boundaryStart[i] : front[i]++;
     pairs[q] = j;
     pairType[q] = species[i] + species[j];
   }
-  list.reference.set(pos);
-  list.box = box;
-  list.builds++;
-}
-
-function growFound(found: NeighborList['found']): NeighborList['found'] {
-  const size = 2 * found.first.length;
-  const first = new Int32Array(size), second = new Int32Array(size), crossing = new Uint8Array(size);
-  first.set(found.first); second.set(found.second); crossing.set(found.crossing);
-  return { first, second, crossing };
 }
 
 /** Number of listed pairs (within cutoff + skin). */

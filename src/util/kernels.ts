@@ -1,0 +1,231 @@
+/**
+ * The WebAssembly kernels (built from assembly/ into build/kernels.wasm by `npm run
+ * build:kernels`, which `npm ci` runs) and the one memory they work in.
+ *
+ * Which kernel set runs is chosen once per process by QGLASS_KERNELS = "wasm" (the default) or
+ * "js" (the TypeScript reference implementations). If the default is in force and the .wasm has not
+ * been built, the JS kernels run and one warning says how to build it; an explicit
+ * QGLASS_KERNELS=wasm without the .wasm is an error.
+ *
+ * Memory: one shared WebAssembly.Memory. Growing a shared memory never detaches the typed-array
+ * views over it, so arrays allocated here (positions, forces, neighbor lists, Hessians) stay valid
+ * for their whole life and the kernels read and write them in place (no copies per call). Blocks
+ * are 64-byte aligned, freed explicitly (releaseArray) or when their view is garbage collected.
+ * A subarray does not keep its block alive: keep the view returned by the allocator referenced for
+ * as long as any part of it is used.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type KernelSet = 'js' | 'wasm';
+
+// The parts of the WebAssembly API used here (the Node type definitions in use do not declare it).
+interface WasmMemory { readonly buffer: ArrayBufferLike; grow(pages: number): number }
+declare const WebAssembly: {
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+};
+
+/** The exports of build/kernels.wasm; pointers are byte offsets into the kernel memory. */
+export interface WasmKernels {
+  heapBase(): number;
+  pairForcesInversePower(
+    n: number, start: number, boundaryStart: number, pairs: number, pairType: number,
+    pos: number, f: number, cell: number, coef: number, withEnergy: boolean, result: number,
+  ): void;
+  pairForcesSoftSphere(
+    n: number, start: number, boundaryStart: number, pairs: number, pairType: number,
+    pos: number, f: number, cell: number, coef: number, withEnergy: boolean, result: number,
+  ): void;
+  hessianMultiply(n: number, rowStart: number, colIndex: number, values: number, x: number, y: number): void;
+  neighborPairs(
+    ncell: number, cy: number, cz: number, cellStart: number, cellAtoms: number, wx: number, wy: number, wz: number,
+    spc: number, image: number, stencil: number, stencilSize: number, cut2: number, cell: number,
+    first: number, second: number, crossing: number, capacity: number,
+  ): number;
+  neighborRows(
+    n: number, m: number, first: number, second: number, crossing: number, species: number,
+    start: number, front: number, boundaryStart: number, pairs: number, pairType: number,
+  ): void;
+}
+
+const PAGE = 65536;
+/** 4 GiB, the 32-bit address space: reserving it costs address space only. */
+const MAX_PAGES = 65536;
+const ALIGN = 64;
+
+let selected: KernelSet | null = null;
+let wasm: WasmKernels | null = null;
+let memory: WasmMemory | null = null;
+
+/** Where `npm run build:kernels` writes the module (the repository's build/ directory). */
+export function kernelsWasmPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // src/util/ when run from source, dist/src/util/ when run from the compiled package
+  const candidates = [join(here, '..', '..', 'build', 'kernels.wasm'), join(here, '..', '..', '..', 'build', 'kernels.wasm')];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0];
+}
+
+/** The kernel set in use: QGLASS_KERNELS, or wasm when built (js with one warning otherwise). */
+export function kernelSet(): KernelSet {
+  if (selected) return selected;
+  const asked = process.env.QGLASS_KERNELS?.trim() || '';
+  if (asked !== '' && asked !== 'js' && asked !== 'wasm') {
+    throw new Error(`QGLASS_KERNELS must be "js" or "wasm"; got "${asked}"`);
+  }
+  if (asked === 'js') return (selected = 'js');
+  if (!existsSync(kernelsWasmPath()) && asked === '') {
+    process.emitWarning(`${kernelsWasmPath()} is missing, so the slower JavaScript kernels run: build it with \`npm run build:kernels\``);
+    return (selected = 'js');
+  }
+  loadWasm();
+  return (selected = 'wasm');
+}
+
+/**
+ * Switch the kernel set for the rest of the process (tests and benchmarks compare the two in one
+ * process). Arrays allocated before stay where they are: the JS kernels work on kernel-memory
+ * arrays too, the wasm kernels only on arrays allocated while wasm was in use.
+ */
+export function useKernels(set: KernelSet): void {
+  if (set === 'wasm') loadWasm();
+  selected = set;
+}
+
+function loadWasm(): void {
+  if (wasm) return;
+  const path = kernelsWasmPath();
+  if (!existsSync(path)) throw new Error(`the WebAssembly kernels are not built (${path} is missing): run \`npm run build:kernels\`, or set QGLASS_KERNELS=js`);
+  memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+  const module = new WebAssembly.Module(readFileSync(path));
+  wasm = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WasmKernels;
+  heapTop = align(wasm.heapBase());
+}
+
+/** The wasm kernels; only valid when kernelSet() is 'wasm'. */
+export function wasmKernels(): WasmKernels {
+  if (kernelSet() !== 'wasm' || !wasm) throw new Error('the WebAssembly kernels are not in use (QGLASS_KERNELS=js)');
+  return wasm;
+}
+
+// ---- allocator: first fit over a sorted free list, coalescing on free, bump at the top ----
+
+function align(bytes: number): number {
+  return Math.ceil(bytes / ALIGN) * ALIGN;
+}
+
+/** Start of the unallocated top of the memory. */
+let heapTop = 0;
+/** Free blocks below heapTop as [offset, size], sorted by offset, never adjacent. */
+const freeBlocks: [number, number][] = [];
+/** Size of each live block by offset. */
+const live = new Map<number, number>();
+const finalizer = new FinalizationRegistry<number>((offset) => freeBlock(offset));
+
+function allocate(bytes: number): number {
+  const size = align(Math.max(bytes, 1));
+  for (let k = 0; k < freeBlocks.length; k++) {
+    const [offset, free] = freeBlocks[k];
+    if (free < size) continue;
+    if (free === size) freeBlocks.splice(k, 1);
+    else freeBlocks[k] = [offset + size, free - size];
+    live.set(offset, size);
+    return offset;
+  }
+  const offset = heapTop;
+  const end = offset + size;
+  const mem = memory!;
+  const have = mem.buffer.byteLength;
+  if (end > have) {
+    const pages = Math.ceil((end - have) / PAGE);
+    if (have / PAGE + pages > MAX_PAGES) {
+      throw new RangeError(`kernel memory exhausted: ${((end / 2 ** 30)).toFixed(2)} GiB needed, the 32-bit WebAssembly limit is 4 GiB`);
+    }
+    // grow at least by half again, so that a sequence of allocations grows the memory rarely
+    mem.grow(Math.min(MAX_PAGES - have / PAGE, Math.max(pages, Math.ceil(have / PAGE / 2))));
+  }
+  heapTop = end;
+  live.set(offset, size);
+  return offset;
+}
+
+function freeBlock(offset: number): void {
+  const size = live.get(offset);
+  if (size === undefined) return;
+  live.delete(offset);
+  let lo = 0, hi = freeBlocks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (freeBlocks[mid][0] < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  let start = offset, end = offset + size;
+  if (lo < freeBlocks.length && freeBlocks[lo][0] === end) { end += freeBlocks[lo][1]; freeBlocks.splice(lo, 1); }
+  if (lo > 0 && freeBlocks[lo - 1][0] + freeBlocks[lo - 1][1] === start) { lo--; start = freeBlocks[lo][0]; freeBlocks.splice(lo, 1); }
+  if (end === heapTop) heapTop = start;
+  else freeBlocks.splice(lo, 0, [start, end - start]);
+}
+
+export type KernelArray = Float64Array | Int32Array | Uint8Array;
+export interface KernelArrayType<T extends KernelArray> {
+  new (length: number): T;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/**
+ * A zeroed array of `length` elements: a view into the kernel memory once the wasm kernels are
+ * loaded (also while useKernels('js') is in force, so that arrays made then stay usable by both
+ * sets), an ordinary typed array in a process that runs the JS kernels only.
+ */
+export function kernelArray<T extends KernelArray>(type: KernelArrayType<T>, length: number): T {
+  if (!kernelMemoryActive()) return new type(length);
+  const offset = allocate(length * type.BYTES_PER_ELEMENT);
+  const view = new type(currentBuffer(), offset, length);
+  view.fill(0);
+  finalizer.register(view, offset, view);
+  return view;
+}
+
+/** Whether kernelArray allocates in the kernel memory (the wasm kernels are loaded). */
+export function kernelMemoryActive(): boolean {
+  kernelSet();
+  return wasm !== null;
+}
+
+/** A kernel-memory copy of `source` (see kernelArray). */
+export function kernelCopy<T extends KernelArray>(type: KernelArrayType<T>, source: ArrayLike<number>): T {
+  const a = kernelArray(type, source.length);
+  a.set(source);
+  return a;
+}
+
+/** True when the kernels can address `a`: a view (or subarray) of the kernel memory. */
+export function inKernelMemory(a: KernelArray): boolean {
+  return memoryBuffers.has(a.buffer);
+}
+
+/** Every buffer object the memory has handed out (a new one after each grow; all alias the same bytes). */
+const memoryBuffers = new WeakSet<ArrayBufferLike>();
+
+function currentBuffer(): ArrayBufferLike {
+  const b = memory!.buffer;
+  memoryBuffers.add(b);
+  return b;
+}
+
+/** Give a block back now instead of at garbage collection. The view must not be used afterwards. */
+export function releaseArray(a: KernelArray): void {
+  if (!inKernelMemory(a)) return;
+  finalizer.unregister(a);
+  freeBlock(a.byteOffset);
+}
+
+/** Bytes currently allocated and the memory's size (for tests and benchmarks). */
+export function kernelMemoryUsage(): { allocatedBytes: number; memoryBytes: number } {
+  let allocatedBytes = 0;
+  for (const size of live.values()) allocatedBytes += size;
+  return { allocatedBytes, memoryBytes: memory?.buffer.byteLength ?? 0 };
+}

@@ -1,0 +1,206 @@
+/**
+ * The WebAssembly kernels against the TypeScript reference kernels, in one process (useKernels
+ * switches the set; systems are created while wasm is in use, so their arrays live in the kernel
+ * memory and both sets can run on them).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cubicBox, deform, type Box } from '../src/space/box.ts';
+import { fccCellsFor, fccPositions } from '../src/space/lattice.ts';
+import { buildNeighborList } from '../src/space/neighbors.ts';
+import { createSystem, type System } from '../src/engine/system.ts';
+import { computeForces } from '../src/engine/forces.ts';
+import { maxwellBoltzmannVelocities, runNve, timeStepFor } from '../src/engine/dynamics.ts';
+import { minimizeCg, minimizeFire } from '../src/engine/minimize.ts';
+import { randomSpecies } from '../src/engine/prepare.ts';
+import { assembleHessian, hessianMultiply, hessianMultiplyJs } from '../src/linalg/hessian.ts';
+import { qModel } from '../src/model/q-model.ts';
+import { harmonicSpheres, hertzianSpheres } from '../src/model/soft-sphere.ts';
+import type { PairLaw } from '../src/model/pair-law.ts';
+import { createRandom } from '../src/util/random.ts';
+import { inKernelMemory, kernelArray, kernelMemoryUsage, kernelsWasmPath, releaseArray, useKernels, type KernelSet } from '../src/util/kernels.ts';
+
+const skip = existsSync(kernelsWasmPath()) ? false : `${kernelsWasmPath()} not built (npm run build:kernels)`;
+if (!skip) useKernels('wasm');
+
+const SHEAR = [0, 0.07, -0.04, 0, 0, 0.05, 0, 0, 0];
+
+/**
+ * Jiggled fcc lattice at density rho (in a sheared box if asked), relaxed by capped FIRE steps
+ * until liquid-like (no hard overlaps).
+ */
+function liquid(law: PairLaw, n: number, rho: number, seed: number, shear = false): System {
+  const L = Math.cbrt(n / rho);
+  const rng = createRandom(seed);
+  let box: Box = cubicBox(L);
+  let pos = fccPositions(fccCellsFor(n), L);
+  for (let i = 0; i < pos.length; i++) pos[i] += 0.15 * (rng.uniform() - 0.5);
+  if (shear) ({ box, pos } = deform(box, pos, SHEAR));
+  const sys = createSystem(law, box, pos, randomSpecies(n, rng));
+  minimizeFire(sys, { maxStep: 0.05, stopWhen: (s) => s.energy / n < 0.5, maxIterations: 3000 });
+  return sys;
+}
+
+/** A copy of sys (fresh arrays, allocated while wasm is in use). */
+function copyOf(sys: System): System {
+  useKernels('wasm');
+  return createSystem(sys.model, sys.box, sys.positions.slice(), sys.species.slice(), sys.neighbors.skin);
+}
+
+/** The same particles affinely sheared (for kernels that need no relaxed configuration). */
+function sheared(sys: System): System {
+  const d = deform(sys.box, sys.positions, SHEAR);
+  useKernels('wasm');
+  return createSystem(sys.model, d.box, d.pos, sys.species.slice(), sys.neighbors.skin);
+}
+
+function forcesWith(set: KernelSet, sys: System): { energy: number; virial: number; f: Float64Array } {
+  useKernels(set);
+  sys.neighbors.box = null; // rebuild with this set too
+  computeForces(sys);
+  useKernels('wasm');
+  return { energy: sys.energy, virial: sys.virial, f: sys.forces.slice() };
+}
+
+function maxAbs(a: Float64Array): number {
+  let m = 0;
+  for (const x of a) m = Math.max(m, Math.abs(x));
+  return m;
+}
+
+function assertForcesAgree(sys: System, label: string): void {
+  const js = forcesWith('js', sys), wasm = forcesWith('wasm', sys);
+  const scale = maxAbs(js.f);
+  assert.ok(scale > 0, `${label}: no forces`);
+  assert.ok(Math.abs(wasm.energy - js.energy) <= 1e-13 * Math.abs(js.energy), `${label}: energy ${wasm.energy} vs ${js.energy}`);
+  assert.ok(Math.abs(wasm.virial - js.virial) <= 1e-13 * Math.abs(js.virial), `${label}: virial ${wasm.virial} vs ${js.virial}`);
+  let worst = 0;
+  for (let k = 0; k < js.f.length; k++) worst = Math.max(worst, Math.abs(wasm.f[k] - js.f[k]));
+  assert.ok(worst <= 1e-13 * scale, `${label}: forces differ by ${worst / scale} relative`);
+  // the wasm kernel sums a row's pairs in two lanes: somewhere the last bits differ, which shows it ran
+  assert.ok(worst > 0, `${label}: bit-identical forces, so the wasm kernel did not run`);
+}
+
+test('system arrays live in the kernel memory and survive its growth', { skip }, () => {
+  const sys = liquid(qModel(10), 256, 0.6, 1);
+  assert.ok(inKernelMemory(sys.positions) && inKernelMemory(sys.forces) && inKernelMemory(sys.neighbors.pairs));
+  const before = sys.positions.slice();
+  const { memoryBytes } = kernelMemoryUsage();
+  const big = kernelArray(Float64Array, memoryBytes / 8 + 1000); // forces the memory to grow
+  assert.ok(kernelMemoryUsage().memoryBytes > memoryBytes);
+  assert.deepEqual(sys.positions, before, 'a view made before the growth reads the same numbers');
+  big[big.length - 1] = 1;
+  releaseArray(big);
+  const again = kernelArray(Float64Array, 1000);
+  assert.equal(again[0], 0, 'allocations are zeroed');
+  assert.ok(again.byteOffset % 64 === 0);
+  releaseArray(again);
+});
+
+test('wasm and js neighbor lists are identical (one cell and half-width cells, cubic and sheared)', { skip }, () => {
+  for (const [n, rho] of [[256, 0.68], [500, 0.68], [2048, 0.9]]) {
+    const base = liquid(qModel(240), n, rho, 2);
+    for (const sys of [base, sheared(base)]) {
+      const lists = (['js', 'wasm'] as const).map((set) => {
+        useKernels(set);
+        buildNeighborList(sys.neighbors, sys.box, sys.positions, sys.species);
+        const l = sys.neighbors;
+        return { start: l.start.slice(), boundaryStart: l.boundaryStart.slice(), pairs: l.pairs.slice(0, l.start[n]), pairType: l.pairType.slice(0, l.start[n]) };
+      });
+      useKernels('wasm');
+      assert.ok(lists[0].start[n] > 10 * n, `N=${n}: list too short`);
+      assert.deepEqual(lists[1], lists[0], `N=${n}`);
+    }
+  }
+});
+
+test('wasm forces, energy and virial equal the js kernel to 1e-13 (Q = 10, 240; cubic and sheared; soft spheres)', { skip }, () => {
+  for (const Q of [10, 240]) {
+    for (const n of [256, 500]) {
+      const sys = liquid(qModel(Q), n, Q === 10 ? 0.75 : 0.66, 3);
+      // particles outside the primary cell: the minimum image must not care
+      for (let k = 0; k < 30; k += 3) sys.positions[k] += 2 * sys.box.lx;
+      assertForcesAgree(sys, `Q=${Q} N=${n} cubic`);
+      assertForcesAgree(sheared(sys), `Q=${Q} N=${n} sheared`);
+    }
+  }
+  for (const law of [harmonicSpheres(), hertzianSpheres()]) {
+    // random positions above jamming density: many overlapping contacts
+    const n = 500, rng = createRandom(7);
+    const L = Math.cbrt(n / 1.2);
+    const pos = Float64Array.from({ length: 3 * n }, () => L * rng.uniform());
+    const sys = createSystem(law, cubicBox(L), pos, randomSpecies(n, rng));
+    assertForcesAgree(sys, `${law.name} cubic`);
+    assertForcesAgree(sheared(sys), `${law.name} sheared`);
+  }
+});
+
+test('wasm Hessian product equals the js product to 1e-13', { skip }, () => {
+  for (const Q of [10, 240]) {
+    const sys = liquid(qModel(Q), 500, Q === 10 ? 0.75 : 0.66, 4);
+    for (const s of [sys, sheared(sys)]) {
+      const H = assembleHessian(s);
+      const rng = createRandom(5);
+      const x = Float64Array.from({ length: 3 * H.n }, () => rng.normal());
+      const yJs = new Float64Array(3 * H.n), yWasm = new Float64Array(3 * H.n);
+      hessianMultiplyJs(H, x, yJs);
+      hessianMultiply(H, x, yWasm);
+      const scale = maxAbs(yJs);
+      let worst = 0;
+      for (let k = 0; k < yJs.length; k++) worst = Math.max(worst, Math.abs(yWasm[k] - yJs[k]));
+      assert.ok(worst <= 1e-13 * scale, `Q=${Q}: H·x differs by ${worst / scale} relative`);
+    }
+  }
+});
+
+function nveWith(set: KernelSet, start: System, Q: number, steps: number): Float64Array {
+  const sys = copyOf(start);
+  useKernels(set);
+  const v = maxwellBoltzmannVelocities(sys.species.length, 0.8, createRandom(11));
+  runNve(sys, v, { dt: timeStepFor(Q, 0.8), steps, sortEveryBuilds: 0 });
+  useKernels('wasm');
+  return sys.positions.slice();
+}
+
+test('200 NVE steps: wasm and js trajectories agree to 1e-8 in positions, and each is bit-reproducible', { skip }, () => {
+  for (const Q of [10, 240]) {
+    for (const shear of [false, true]) {
+      const start = liquid(qModel(Q), 500, Q === 10 ? 0.75 : 0.66, 6, shear);
+      const js = nveWith('js', start, Q, 200), wasm = nveWith('wasm', start, Q, 200);
+      let worst = 0;
+      for (let k = 0; k < js.length; k++) worst = Math.max(worst, Math.abs(wasm[k] - js[k]));
+      assert.ok(worst < 1e-8, `Q=${Q}: positions differ by ${worst}`);
+      assert.deepEqual(nveWith('wasm', start, Q, 200), wasm, `Q=${Q}: wasm run repeated`);
+      assert.deepEqual(nveWith('js', start, Q, 200), js, `Q=${Q}: js run repeated`);
+    }
+  }
+});
+
+test('CG quenches from the same start reach minima of the same energy with either kernel set', { skip }, () => {
+  for (const Q of [10, 240]) {
+    // from near a minimum (FIRE to max |F| < 1e-2), where 1e-16 differences cannot send the two
+    // searches into different basins
+    const base = liquid(qModel(Q), 256, Q === 10 ? 0.75 : 0.66, 8);
+    minimizeFire(base, { ftol: 1e-2 });
+    const energies = (['js', 'wasm'] as const).map((set) => {
+      const sys = copyOf(base);
+      useKernels(set);
+      const r = minimizeCg(sys, { ftol: 1e-10 });
+      useKernels('wasm');
+      assert.ok(r.converged, `Q=${Q} ${set}: quench did not converge`);
+      return sys.energy / 256;
+    });
+    assert.ok(Math.abs(energies[0] - energies[1]) < 1e-9, `Q=${Q}: E/N ${energies[0]} (js) vs ${energies[1]} (wasm)`);
+  }
+});
+
+test('QGLASS_KERNELS: a bad value is a clear error, js runs the reference kernels', () => {
+  const probe = (value: string) => spawnSync(process.execPath, ['--import', 'tsx', '-e',
+    "import('./src/util/kernels.ts').then((k) => console.log(k.kernelSet()))"], { env: { ...process.env, QGLASS_KERNELS: value }, encoding: 'utf8' });
+  const bad = probe('gpu');
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /QGLASS_KERNELS must be "js" or "wasm"; got "gpu"/);
+  assert.equal(probe('js').stdout.trim(), 'js');
+});

@@ -13,7 +13,7 @@ import { buildNeighborList } from '../src/space/neighbors.ts';
 import { createSystem, type System } from '../src/engine/system.ts';
 import { computeForces } from '../src/engine/forces.ts';
 import { maxwellBoltzmannVelocities, runNve, timeStepFor } from '../src/engine/dynamics.ts';
-import { minimizeCg, minimizeFire } from '../src/engine/minimize.ts';
+import { minimize, minimizeFire } from '../src/engine/minimize.ts';
 import { randomSpecies } from '../src/engine/prepare.ts';
 import { assembleHessian, hessianMultiply, hessianMultiplyJs } from '../src/linalg/hessian.ts';
 import { qModel } from '../src/model/q-model.ts';
@@ -187,7 +187,7 @@ test('CG quenches from the same start reach minima of the same energy with eithe
     const energies = (['js', 'wasm'] as const).map((set) => {
       const sys = copyOf(base);
       useKernels(set);
-      const r = minimizeCg(sys, { ftol: 1e-10 });
+      const r = minimize(sys, { ftol: 1e-10 });
       useKernels('wasm');
       assert.ok(r.converged, `Q=${Q} ${set}: quench did not converge`);
       return sys.energy / 256;

@@ -13,19 +13,13 @@ import { EXIT } from '../../util/exit-codes.ts';
 import { VERSION } from '../../util/version.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { checkOutputPath, loadGlass, Q_OPTION } from '../load.ts';
+import { kernelSet } from '../../util/kernels.ts';
 import { createProgress } from '../progress.ts';
 
 /** Runs longer than this many atom-steps (hours at a few million per second) need --force. */
 export const MAX_ATOM_STEPS = 1e10;
 
 interface NveCliOptions { q?: string; temperature: string; steps: string; dt?: string; seed: string; out?: string; force?: boolean; json?: boolean }
-
-/** The kernel set asked for by QGLASS_KERNELS (js | wasm, default wasm) and the one that runs. */
-function kernelSet(): 'js' | 'wasm' {
-  const asked = process.env.QGLASS_KERNELS ?? 'wasm';
-  if (asked !== 'js' && asked !== 'wasm') throw new UserError(`QGLASS_KERNELS must be js or wasm; got '${asked}'`);
-  return 'js'; // hook: return `asked` once the WebAssembly kernels are in the engine
-}
 
 export function registerNve(program: Command): void {
   program

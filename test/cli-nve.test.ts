@@ -55,7 +55,7 @@ test('nve refuses bad input before running: exit code 2 and a message naming the
     [['nve', glass, '--temperature', '-1'], /--temperature must be > 0/],
     [['nve', join(dir, 'missing.xyz')], /no such file/],
     [['nve', glass, '--out', (mkdirSync(join(dir, 'sub'), { recursive: true }), join(dir, 'sub'))], /not a regular file/],
-    [['nve', glass, '--steps', '10'], /QGLASS_KERNELS must be js or wasm/, { QGLASS_KERNELS: 'gpu' }],
+    [['nve', glass, '--steps', '10'], /QGLASS_KERNELS must be "js" or "wasm"; got "gpu"/, { QGLASS_KERNELS: 'gpu' }],
   ];
   for (const [args, message, env] of cases) {
     const r = qglass(args, env);

@@ -17,6 +17,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UserError } from './errors.ts';
 
 export type KernelSet = 'js' | 'wasm';
 
@@ -73,7 +74,7 @@ export function kernelSet(): KernelSet {
   if (selected) return selected;
   const asked = process.env.QGLASS_KERNELS?.trim() || '';
   if (asked !== '' && asked !== 'js' && asked !== 'wasm') {
-    throw new Error(`QGLASS_KERNELS must be "js" or "wasm"; got "${asked}"`);
+    throw new UserError(`QGLASS_KERNELS must be "js" or "wasm"; got "${asked}"`);
   }
   if (asked === 'js') return (selected = 'js');
   if (!existsSync(kernelsWasmPath()) && asked === '') {

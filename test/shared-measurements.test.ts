@@ -5,27 +5,9 @@ import { measureElastic, strainForceDerivative, voigtStrain } from '../src/measu
 import { measureModes } from '../src/measure/modes.ts';
 import { findNqles } from '../src/measure/nqle.ts';
 import { solveCg, solveCgMany } from '../src/linalg/cg.ts';
-import { hessianMultiply, hessianMultiplyInterleaved } from '../src/linalg/hessian.ts';
-import { createRandom } from '../src/util/random.ts';
 import { smallGlass } from './fixtures.ts';
 
-test('the multi-vector Hessian product equals one product per vector, bit for bit', () => {
-  const sys = smallGlass(240).system;
-  const { hessian } = harmonicOf(sys);
-  const dim = 3 * hessian.n, K = 5;
-  const rng = createRandom(3);
-  const xs = Array.from({ length: K }, () => Float64Array.from({ length: dim }, () => rng.normal()));
-  const X = new Float64Array(K * dim), Y = new Float64Array(K * dim);
-  xs.forEach((x, w) => x.forEach((v, r) => { X[r * K + w] = v; }));
-  hessianMultiplyInterleaved(hessian, X, Y, K);
-  const y = new Float64Array(dim);
-  xs.forEach((x, w) => {
-    hessianMultiply(hessian, x, y);
-    for (let r = 0; r < dim; r++) assert.equal(Y[r * K + w], y[r], `vector ${w}, row ${r}`);
-  });
-});
-
-test('solves in lockstep (one multi-vector product per round) return what separate solves return, bit for bit', () => {
+test('solves in lockstep return what separate solves return, bit for bit', () => {
   const sys = smallGlass(10).system;
   const h = harmonicOf(sys);
   const bs = Array.from({ length: 6 }, (_, J) => {

@@ -43,9 +43,10 @@ export function solveCg(op: LinearOperator, b: Float64Array, opts: CgOptions = {
 }
 
 /**
- * Several independent solves A·x_k = b_k advanced in lockstep: each keeps its own recurrence
- * (results equal to solveCg's for each b_k, bit for bit), but the products of one round go to the
- * operator together, so an operator with applyMany streams its matrix once per round for all of them.
+ * Several independent solves A·x_k = b_k advanced in lockstep, each with its own recurrence (results
+ * equal to solveCg's for each b_k, bit for bit): the products of one round are requested together,
+ * the place where a product over several vectors at once would serve them (a JavaScript one streamed
+ * the matrix once per round but measured no faster, so each product is applied on its own).
  */
 export function solveCgMany(op: LinearOperator, bs: readonly Float64Array[], opts: CgOptions = {}): CgResult[] {
   const n = op.dim;
@@ -64,8 +65,7 @@ export function solveCgMany(op: LinearOperator, bs: readonly Float64Array[], opt
       else { xs.push(step.value.x); ys.push(step.value.y); waiting.push(k); }
     });
     if (waiting.length === 0) return results;
-    if (op.applyMany && xs.length > 1) op.applyMany(xs, ys);
-    else for (let k = 0; k < xs.length; k++) op.apply(xs[k], ys[k]);
+    for (let k = 0; k < xs.length; k++) op.apply(xs[k], ys[k]);
     pending = pending.map((step, k) => (waiting.includes(k) ? solves[k].next() : step));
   }
 }

@@ -121,58 +121,8 @@ export function hessianMultiplyJs(H: BlockHessian, x: Float64Array, y: Float64Ar
   }
 }
 
-/**
- * Y = H·X for K vectors stored interleaved (X[(3i + a)·K + v] is component a of particle i in
- * vector v): each block is read once for all K. Per vector the arithmetic is hessianMultiply's, in
- * the same order, so each column equals hessianMultiply's product bit for bit.
- */
-export function hessianMultiplyInterleaved(H: BlockHessian, X: Float64Array, Y: Float64Array, K: number): void {
-  const { n, rowStart, colIndex, values: v } = H;
-  Y.fill(0);
-  const acc = new Float64Array(3 * K);
-  for (let i = 0; i < n; i++) {
-    const i3 = 3 * i * K;
-    const first = rowStart[i], end = rowStart[i + 1];
-    let b = 9 * first;
-    for (let w = 0; w < K; w++) {
-      const xi0 = X[i3 + w], xi1 = X[i3 + K + w], xi2 = X[i3 + 2 * K + w];
-      acc[w] = v[b] * xi0 + v[b + 1] * xi1 + v[b + 2] * xi2;
-      acc[K + w] = v[b + 3] * xi0 + v[b + 4] * xi1 + v[b + 5] * xi2;
-      acc[2 * K + w] = v[b + 6] * xi0 + v[b + 7] * xi1 + v[b + 8] * xi2;
-    }
-    for (let k = first + 1; k < end; k++) {
-      const j = 3 * colIndex[k] * K;
-      b = 9 * k;
-      const a0 = v[b], a1 = v[b + 1], a2 = v[b + 2], a3 = v[b + 3], a4 = v[b + 4], a5 = v[b + 5], a6 = v[b + 6], a7 = v[b + 7], a8 = v[b + 8];
-      for (let w = 0; w < K; w++) {
-        const xi0 = X[i3 + w], xi1 = X[i3 + K + w], xi2 = X[i3 + 2 * K + w];
-        const xj0 = X[j + w], xj1 = X[j + K + w], xj2 = X[j + 2 * K + w];
-        acc[w] += a0 * xj0 + a1 * xj1 + a2 * xj2;
-        acc[K + w] += a3 * xj0 + a4 * xj1 + a5 * xj2;
-        acc[2 * K + w] += a6 * xj0 + a7 * xj1 + a8 * xj2;
-        Y[j + w] += a0 * xi0 + a3 * xi1 + a6 * xi2;
-        Y[j + K + w] += a1 * xi0 + a4 * xi1 + a7 * xi2;
-        Y[j + 2 * K + w] += a2 * xi0 + a5 * xi1 + a8 * xi2;
-      }
-    }
-    for (let w = 0; w < 3 * K; w++) Y[i3 + w] += acc[w];
-  }
-}
-
 export function hessianOperator(H: BlockHessian): LinearOperator {
-  let X = new Float64Array(0), Y = new Float64Array(0);
-  const dim = 3 * H.n;
-  return {
-    dim,
-    apply: (x, y) => hessianMultiply(H, x, y),
-    applyMany(xs, ys) {
-      const K = xs.length;
-      if (X.length !== K * dim) { X = new Float64Array(K * dim); Y = new Float64Array(K * dim); }
-      for (let w = 0; w < K; w++) { const x = xs[w]; for (let r = 0; r < dim; r++) X[r * K + w] = x[r]; }
-      hessianMultiplyInterleaved(H, X, Y, K);
-      for (let w = 0; w < K; w++) { const y = ys[w]; for (let r = 0; r < dim; r++) y[r] = Y[r * K + w]; }
-    },
-  };
+  return { dim: 3 * H.n, apply: (x, y) => hessianMultiply(H, x, y) };
 }
 
 /**

@@ -7,8 +7,6 @@ export interface LinearOperator {
   readonly dim: number;
   /** y = A·x (y is overwritten; x and y must not alias). */
   apply(x: Float64Array, y: Float64Array): void;
-  /** Optional: y_k = A·x_k for several vectors at once (cheaper than one apply each when A is read from memory). */
-  applyMany?(xs: readonly Float64Array[], ys: readonly Float64Array[]): void;
 }
 
 /** Remove the three rigid translations (the mean of the x, y and z components) in place. */

@@ -10,7 +10,7 @@ import { DEFAULT_PREPARE, prepareGlass } from '../src/engine/prepare.ts';
 import { harmonicSpheres, hertzianSpheres } from '../src/model/soft-sphere.ts';
 import { measureElastic } from '../src/measure/elastic.ts';
 import { mechanicalBackbone } from '../src/measure/rattlers.ts';
-import { bootstrapMean } from '../src/analysis/statistics.ts';
+import { bootstrapMean, powerLawExponent } from '../src/analysis/statistics.ts';
 
 const N = Number(process.env.QGLASS_CONTROLS_N ?? 256);
 const SAMPLES = Number(process.env.QGLASS_CONTROLS_SAMPLES ?? 4);
@@ -18,13 +18,6 @@ const PRESSURES = [1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4];
 const QS = [10, 20, 40, 80, 160, 240];
 const REPULSIVE_DENSITY = 0.6;
 
-function logSlope(x: number[], y: number[]): number {
-  const lx = x.map(Math.log), ly = y.map(Math.log), n = x.length;
-  const mx = lx.reduce((a, b) => a + b) / n, my = ly.reduce((a, b) => a + b) / n;
-  let sxy = 0, sxx = 0;
-  for (let k = 0; k < n; k++) { sxy += (lx[k] - mx) * (ly[k] - my); sxx += (lx[k] - mx) ** 2; }
-  return sxy / sxx;
-}
 
 function softSpheres(make: typeof harmonicSpheres) {
   const rows = PRESSURES.map((pressure) => {
@@ -43,8 +36,8 @@ function softSpheres(make: typeof harmonicSpheres) {
   return {
     law: make().name, rows,
     exponents: {
-      GOverK_vs_pOverK: logSlope(low.map((r) => r.pOverK.value), low.map((r) => r.GOverK.value)),
-      excessZ_vs_p: logSlope(low.map((r) => r.pressure), low.map((r) => r.Z.value - 6)),
+      GOverK_vs_pOverK: powerLawExponent(low.map((r) => r.pOverK.value), low.map((r) => r.GOverK.value)),
+      excessZ_vs_p: powerLawExponent(low.map((r) => r.pressure), low.map((r) => r.Z.value - 6)),
     },
   };
 }

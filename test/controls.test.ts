@@ -9,15 +9,8 @@ import { buildPairTable, type PairTable } from '../src/engine/pair-table.ts';
 import { findRattlers, mechanicalBackbone, withoutRattlers } from '../src/measure/rattlers.ts';
 import { measureElastic } from '../src/measure/elastic.ts';
 import { cubicBox } from '../src/space/box.ts';
+import { powerLawExponent } from '../src/analysis/statistics.ts';
 
-/** Least-squares slope of log y against log x. */
-function logSlope(x: number[], y: number[]): number {
-  const lx = x.map(Math.log), ly = y.map(Math.log), n = x.length;
-  const mx = lx.reduce((a, b) => a + b) / n, my = ly.reduce((a, b) => a + b) / n;
-  let sxy = 0, sxx = 0;
-  for (let k = 0; k < n; k++) { sxy += (lx[k] - mx) * (ly[k] - my); sxx += (lx[k] - mx) ** 2; }
-  return sxy / sxx;
-}
 
 test('rattlers of a hand-built packing: particles with fewer than 4 contacts, and Z of the rest', () => {
   // simple cubic lattice of large spheres, spacing a < σ_LL (6 contacts each); small spheres in some
@@ -92,7 +85,7 @@ test('harmonic packings near unjamming: G/K ∝ (p/K)^½ and Z − 6 ∝ p^½ (N
     }
     pOverK.push(pk); GOverK.push(gk); excessZ.push(z - 6);
   }
-  const gSlope = logSlope(pOverK, GOverK), zSlope = logSlope(pressures, excessZ);
+  const gSlope = powerLawExponent(pOverK, GOverK), zSlope = powerLawExponent(pressures, excessZ);
   assert.ok(Math.abs(gSlope - 0.5) <= 0.1, `G/K ∝ (p/K)^${gSlope.toFixed(3)}`);
   assert.ok(Math.abs(zSlope - 0.5) <= 0.1, `Z − 6 ∝ p^${zSlope.toFixed(3)}`);
   assert.ok(excessZ.every((z) => z > 0), 'packings above jamming are hyperstatic');

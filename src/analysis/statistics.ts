@@ -143,3 +143,12 @@ export function fitPrefactor(x: number[], y: number[], f: (x: number) => number,
   }
   return sw > 0 ? Math.exp(s / sw) : NaN;
 }
+
+/** Least-squares slope of log y against log x: the exponent of a power law y ∝ x^β. */
+export function powerLawExponent(x: readonly number[], y: readonly number[]): number {
+  const lx = x.map(Math.log), ly = y.map(Math.log), n = x.length;
+  const mx = lx.reduce((a, b) => a + b) / n, my = ly.reduce((a, b) => a + b) / n;
+  let sxy = 0, sxx = 0;
+  for (let k = 0; k < n; k++) { sxy += (lx[k] - mx) * (ly[k] - my); sxx += (lx[k] - mx) ** 2; }
+  return sxy / sxx;
+}

@@ -6,7 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { defineCampaign, initCampaign, MEASUREMENTS, type CampaignDefinition, type CampaignInput } from '../../ensemble/campaign.ts';
+import { DEFAULT_MEASUREMENTS, defineCampaign, initCampaign, type CampaignDefinition, type CampaignInput } from '../../ensemble/campaign.ts';
 import { STAGES } from '../../ensemble/pipeline.ts';
 import { runCampaign, type RunEvent, type RunSummary } from '../../ensemble/runner.ts';
 import { guessZeroPressureDensity } from '../../ensemble/calibrate.ts';
@@ -43,11 +43,14 @@ export function paperDensity(Qs: readonly number[]): Pick<CampaignInput, 'densit
   };
 }
 
-/** The paper campaign at a scale, measuring everything this build can measure. */
+/**
+ * The paper campaign at a scale, with every measurement of the paper this build can make (AQS shear
+ * goes beyond the paper and is opt-in: `campaign init --measure …,aqs`).
+ */
 export function paperCampaign(scale: Scale): { definition: CampaignDefinition; notes: string[] } {
   const s = PAPER_SCALES[scale];
-  const measure = MEASUREMENTS.filter((m) => STAGES.has(m));
-  const unavailable = MEASUREMENTS.filter((m) => !STAGES.has(m));
+  const measure = DEFAULT_MEASUREMENTS.filter((m) => STAGES.has(m));
+  const unavailable = DEFAULT_MEASUREMENTS.filter((m) => !STAGES.has(m));
   const density = paperDensity(PAPER_Q);
   const definition = defineCampaign({
     Q: PAPER_Q, N: s.N, samples: s.samples, seed: s.seed, density: density.density, protocol: density.protocol,

@@ -25,12 +25,19 @@ const ROOT = mkdtempSync(join(tmpdir(), 'qglass-slurm-'));
 const started: string[] = []; // pid files of the daemons this test started
 
 after(() => {
+  const pids: number[] = [];
   for (const pidFile of started.reverse()) {
     try {
-      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      process.kill(pid, 'SIGTERM');
+      pids.push(pid);
     } catch { /* already gone */ }
   }
-  rmSync(ROOT, { recursive: true, force: true });
+  // slurmctld saves its state as it stops: wait for the daemons to exit before removing their files
+  const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let k = 0; k < 100 && pids.some(alive); k++) Atomics.wait(pause, 0, 0, 100);
+  rmSync(ROOT, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 const TINY: CampaignInput = {

@@ -13,14 +13,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineCampaign, initCampaign, type CampaignInput } from '../src/ensemble/campaign.ts';
-import { loadCampaignSamples } from '../src/ensemble/export.ts';
-import { runCampaign } from '../src/ensemble/runner.ts';
-import { Catalog } from '../src/ensemble/catalog.ts';
-import { measuredSecondsPerWork, parseSlurmTime, suggestArraySize } from '../src/ensemble/slurm.ts';
-import { expectedSampleWork } from '../src/ensemble/shard.ts';
+import { defineCampaign, initCampaign, type CampaignInput } from '../../src/ensemble/campaign.ts';
+import { loadCampaignSamples } from '../../src/ensemble/export.ts';
+import { runCampaign } from '../../src/ensemble/runner.ts';
+import { Catalog } from '../../src/ensemble/catalog.ts';
+import { measuredSecondsPerWork, parseSlurmTime, suggestArraySize } from '../../src/ensemble/slurm.ts';
+import { expectedSampleWork } from '../../src/ensemble/shard.ts';
 
-const BIN = new URL('../bin/qglass.mjs', import.meta.url).pathname;
+const BIN = new URL('../../bin/qglass.mjs', import.meta.url).pathname;
 const ROOT = mkdtempSync(join(tmpdir(), 'qglass-slurm-'));
 const started: string[] = []; // pid files of the daemons this test started
 
@@ -169,7 +169,7 @@ test('a Slurm job array: one task cancelled mid-run and resubmitted; after merge
     `# slurm: job ${jobId} (2 tasks) + resubmitted ${jobId2}; task 1 cancelled after ${beforeResubmit} sample(s); ` +
       `${computed.length} computations of ${unique.size} distinct samples; merged catalog: ${merged.filter((s) => s.status === 'done').length}/${merged.length} done\n`,
   );
-  assert.equal(unique.size, 8);
+  assert.equal(unique.size, 8, `task logs:\n${logs.join("\n---\n")}`);
   assert.equal(computed.length, 8, `computed: ${computed.join(' ')}`);
   assert.ok(merged.every((s) => s.status === 'done'));
 

@@ -8,7 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineCampaign, initCampaign, type CampaignInput } from '../src/ensemble/campaign.ts';
@@ -208,6 +208,56 @@ test('a damaged or truncated catalog is refused with its path and what to do, an
     }
     assert.ok(readFileSync(file).equals(bytes), `${damage}: the damaged catalog was not modified`);
   }
+});
+
+test('a shard whose sibling catalog is damaged or empty (as one being created looked to older versions) computes its own samples and leaves the sibling as it was', () => {
+  const dir = newCampaign('sibling-empty');
+  const sibling = join(dir, 'catalog.shard-1-of-2.sqlite');
+  writeFileSync(sibling, '');
+  const r = qglass(['campaign', 'run', dir, '--shard', '0/2', '--workers', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  const cat = Catalog.openReadonly(join(dir, 'catalog.shard-0-of-2.sqlite'))!;
+  const done = cat.samples().filter((s) => s.status === 'done').length;
+  cat.close();
+  assert.equal(done, shardSamples(defineCampaign(TINY), { index: 0, count: 2 }).length);
+  assert.equal(statSync(sibling).size, 0);
+});
+
+test('a new catalog appears at its name complete: a reader polling the directory while another process creates catalogs never finds one empty or without tables', async () => {
+  const dir = join(ROOT, 'creation-race');
+  mkdirSync(dir);
+  const count = 150;
+  const src = new URL('../src/ensemble/catalog.ts', import.meta.url).href;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e',
+    `const { Catalog } = await import(${JSON.stringify(src)}); for (let k = 0; k < ${count}; k++) Catalog.open(${JSON.stringify(dir)} + '/c' + k + '.sqlite').close();`,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => { err += d; });
+  const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  let running = true;
+  void exit.then(() => { running = false; });
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  let reads = 0;
+  while (running || seen.size < count) {
+    for (const f of readdirSync(dir).filter((n) => /^c\d+\.sqlite$/.test(n))) {
+      if (seen.has(f)) continue;
+      try {
+        Catalog.openReadonly(join(dir, f), 'quick')!.close();
+        seen.add(f);
+        reads++;
+      } catch (e) {
+        problems.push(`${f}: ${(e as Error).message}`);
+        seen.add(f);
+      }
+    }
+    if (!running && seen.size < count) break;
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(await exit, 0, err);
+  assert.deepEqual(problems, []);
+  assert.equal(reads, count);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), [], 'no temporary files left');
 });
 
 test('shards are balanced by expected work on the paper\'s six Q: max/mean ≤ 1.05 and every Q in every shard', () => {

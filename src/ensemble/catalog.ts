@@ -9,7 +9,9 @@
  * may look at any time thanks to WAL.
  */
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, linkSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { SystemError } from '../util/errors.ts';
 import type { DensityMode } from '../model/presets.ts';
 import type { ArtefactKind } from './campaign.ts';
@@ -113,11 +115,11 @@ export class Catalog {
    * replaced: an empty or truncated file is damage too, not a fresh start.
    */
   static open(path: string, verify: CatalogVerify = 'quick'): Catalog {
-    const existed = existsSync(path);
-    if (existed) checkHeader(path);
-    const db = withPath(path, () => new Database(path));
+    if (!existsSync(path)) createComplete(path);
+    checkHeader(path);
+    const db = withPath(path, () => new Database(path, { fileMustExist: true }));
     try {
-      if (existed) checkIntegrity(path, db, verify);
+      checkIntegrity(path, db, verify);
       withPath(path, () => {
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = FULL');
@@ -131,7 +133,7 @@ export class Catalog {
     }
     const cat = new Catalog(path, db);
     const schema = cat.meta('schema');
-    if (schema === null) cat.setMeta('schema', SCHEMA_VERSION);
+    if (schema === null) cat.setMeta('schema', SCHEMA_VERSION); // made by a version that wrote it after creation
     else if (schema !== SCHEMA_VERSION) throw new RangeError(`${path} has catalog schema ${schema}; this qglass reads schema ${SCHEMA_VERSION}`);
     return cat;
   }
@@ -328,6 +330,36 @@ export class Catalog {
 
 /** How a catalog is checked on open: not at all, SQLite's quick_check, or its full integrity_check. */
 export type CatalogVerify = 'none' | 'quick' | 'full';
+
+/**
+ * A new catalog is built under a temporary name and linked into place complete (tables, schema
+ * version, WAL mode): runs of other shards read every catalog of the campaign directory, and must
+ * never see one half-created (an empty file is damage). If another run links first, its catalog is used.
+ */
+function createComplete(path: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const db = withPath(path, () => new Database(tmp));
+    try {
+      withPath(path, () => {
+        db.pragma('journal_mode = WAL');
+        db.exec(SCHEMA);
+        db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION);
+      });
+    } finally {
+      db.close();
+    }
+    try {
+      linkSync(tmp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  } finally {
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) {
+      try { unlinkSync(f); } catch { /* never created, or already removed */ }
+    }
+  }
+}
 
 /** A catalog file that is not a sound SQLite database. */
 export class CatalogDamagedError extends RangeError {}

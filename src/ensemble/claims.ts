@@ -10,7 +10,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Catalog, type SampleContent } from './catalog.ts';
+import { Catalog, CatalogDamagedError, type SampleContent } from './catalog.ts';
 import { heldBy } from './lock.ts';
 import { SHARD_CATALOG_PATTERN, catalogFileName } from './shard.ts';
 
@@ -116,10 +116,19 @@ export class SampleClaims {
     return files.map((f) => join(this.dir, f)).filter((f) => f !== this.ownCatalog);
   }
 
+  /**
+   * Another catalog of the directory, to read; null when it does not exist or cannot be read. A
+   * damaged one is its own run's concern (that run, status and merge name it): here it only means
+   * nothing is known done there, and it is looked at again next time.
+   */
   private reader(file: string): Catalog | null {
     let cat = this.readers.get(file);
     if (!cat && existsSync(file)) {
-      cat = Catalog.openReadonly(file, 'none') ?? undefined;
+      try {
+        cat = Catalog.openReadonly(file, 'none') ?? undefined;
+      } catch (err) {
+        if (!(err instanceof CatalogDamagedError)) throw err;
+      }
       if (cat) this.readers.set(file, cat);
     }
     return cat ?? null;

@@ -4,69 +4,93 @@
  * found pairs into rows by lower index. Same operations and order as the TypeScript versions, so
  * the same list.
  *
- * Pointers: cellStart, cellAtoms, image, stencil, first, second, start, front, boundaryStart,
- * pairs i32; spc, species, crossing, pairType u8; wx, wy, wz, cut2, cell f64.
+ * Pointers: cellStart, cellAtoms, image, runs, first, second, start, front, boundaryStart,
+ * pairs i32; spc, species, shift, pairType u8; wx, wy, wz, cut2, cell f64.
  */
 
 @inline function i32At(base: usize, k: i32): i32 { return load<i32>(base + (<usize>k << 2)); }
 @inline function f64At(base: usize, k: i32): f64 { return load<f64>(base + (<usize>k << 3)); }
 
-/** Returns the number of pairs within the list radius; only the first `capacity` are stored. */
+/**
+ * Returns the number of pairs within the list radius; the first `capacity` are stored (the arrays
+ * hold capacity + 1 entries: every candidate is written at the next free slot and the slot advances
+ * only for a pair inside the radius, so the inner loop has no unpredictable branch). The stencil is
+ * `runCount` runs of cells along z (ax, by, zlo, zhi), as src/space/neighbors.ts lays them out; none
+ * for one cell holding everything (pairs by minimum image).
+ */
 export function neighborPairs(
   ncell: i32, cy: i32, cz: i32, cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize,
-  spc: usize, image: usize, stencil: usize, stencilSize: i32, cut2: usize, cell: usize,
-  first: usize, second: usize, crossing: usize, capacity: i32,
+  spc: usize, runs: usize, runCount: i32, cut2: usize, cell: usize,
+  first: usize, second: usize, shift: usize, capacity: i32,
 ): i32 {
-  const lx = load<f64>(cell), ly = load<f64>(cell, 8), lz = load<f64>(cell, 16);
-  const xy = load<f64>(cell, 24), xz = load<f64>(cell, 32), yz = load<f64>(cell, 40);
   const cx = ncell / (cy * cz);
-  const useCells = stencilSize > 1;
   let m = 0;
   for (let c = 0; c < ncell; c++) {
     const gx = c / (cy * cz), gy = (c / cz) % cy, gz = c % cz;
-    for (let s = 0; s < stencilSize; s++) {
-      const ox = gx + i32At(stencil, 3 * s), oy = gy + i32At(stencil, 3 * s + 1), oz = gz + i32At(stencil, 3 * s + 2);
+    m = pairsWith(m, c, true, 0, i32At(cellStart, c + 1), 0, 0, 0, runCount > 0, cellStart, cellAtoms, wx, wy, wz, spc, cut2, cell, first, second, shift, capacity);
+    for (let r = 0; r < runCount; r++) {
+      const ox = gx + i32At(runs, 4 * r), oy = gy + i32At(runs, 4 * r + 1);
       const px = ox < 0 ? -1 : ox >= cx ? 1 : 0;
       const py = oy < 0 ? -1 : oy >= cy ? 1 : 0;
-      const pz = oz < 0 ? -1 : oz >= cz ? 1 : 0;
-      const d = ((ox - px * cx) * cy + (oy - py * cy)) * cz + (oz - pz * cz);
-      const shiftX = <f64>px * lx + <f64>py * xy + <f64>pz * xz, shiftY = <f64>py * ly + <f64>pz * yz, shiftZ = <f64>pz * lz;
-      const self = s == 0;
-      const aEnd = i32At(cellStart, c + 1), bEnd = i32At(cellStart, d + 1);
-      for (let a = i32At(cellStart, c); a < aEnd; a++) {
-        const xa = f64At(wx, a) - shiftX, ya = f64At(wy, a) - shiftY, za = f64At(wz, a) - shiftZ;
-        const sa = <i32>load<u8>(spc + <usize>a);
-        const i = i32At(cellAtoms, a);
-        for (let b = self ? a + 1 : i32At(cellStart, d); b < bEnd; b++) {
-          let dx = f64At(wx, b) - xa, dy = f64At(wy, b) - ya, dz = f64At(wz, b) - za;
-          let qx = px, qy = py, qz = pz;
-          if (!useCells) {
-            const rz = Math.round(dz / lz); dz -= rz * lz; dy -= rz * yz; dx -= rz * xz;
-            const ry = Math.round(dy / ly); dy -= ry * ly; dx -= ry * xy;
-            const rx = Math.round(dx / lx); dx -= rx * lx;
-            qx = -<i32>rx; qy = -<i32>ry; qz = -<i32>rz;
-          }
-          if (dx * dx + dy * dy + dz * dz >= f64At(cut2, sa + <i32>load<u8>(spc + <usize>b))) continue;
-          if (m < capacity) {
-            const j = i32At(cellAtoms, b);
-            store<i32>(first + (<usize>m << 2), i);
-            store<i32>(second + (<usize>m << 2), j);
-            const crosses = i32At(image, 3 * j) - i32At(image, 3 * i) != qx ||
-              i32At(image, 3 * j + 1) - i32At(image, 3 * i + 1) != qy ||
-              i32At(image, 3 * j + 2) - i32At(image, 3 * i + 2) != qz;
-            store<u8>(crossing + <usize>m, crosses ? 1 : 0);
-          }
-          m++;
-        }
+      const column = ((ox - px * cx) * cy + (oy - py * cy)) * cz;
+      const zEnd = gz + i32At(runs, 4 * r + 3);
+      for (let z = gz + i32At(runs, 4 * r + 2); z <= zEnd;) {
+        const pz = z < 0 ? -1 : z >= cz ? 1 : 0;
+        const last = min(zEnd, pz < 0 ? -1 : pz == 0 ? cz - 1 : zEnd);
+        m = pairsWith(
+          m, c, false, i32At(cellStart, column + z - pz * cz), i32At(cellStart, column + last - pz * cz + 1), px, py, pz,
+          true, cellStart, cellAtoms, wx, wy, wz, spc, cut2, cell, first, second, shift, capacity,
+        );
+        z = last + 1;
       }
     }
   }
   return m;
 }
 
-/** Rows by lower index: in-image pairs from the row's front, image pairs from its back. */
+/** Pairs of cell c's particles with particles bFrom..bEnd (cell order) seen shifted by (px, py, pz) box vectors; returns the new count. */
+@inline function pairsWith(
+  m: i32, c: i32, self: bool, bFrom: i32, bEnd: i32, px: i32, py: i32, pz: i32, useCells: bool,
+  cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize, spc: usize, cut2: usize, cell: usize,
+  first: usize, second: usize, shift: usize, capacity: i32,
+): i32 {
+  const lx = load<f64>(cell), ly = load<f64>(cell, 8), lz = load<f64>(cell, 16);
+  const xy = load<f64>(cell, 24), xz = load<f64>(cell, 32), yz = load<f64>(cell, 40);
+  const shiftX = <f64>px * lx + <f64>py * xy + <f64>pz * xz, shiftY = <f64>py * ly + <f64>pz * yz, shiftZ = <f64>pz * lz;
+  const runCode = <u8>shiftCode(px, py, pz);
+  const aEnd = i32At(cellStart, c + 1);
+  for (let a = i32At(cellStart, c); a < aEnd; a++) {
+    const xa = f64At(wx, a) - shiftX, ya = f64At(wy, a) - shiftY, za = f64At(wz, a) - shiftZ;
+    const cutRow = cut2 + (<usize>load<u8>(spc + <usize>a) << 3);
+    const i = i32At(cellAtoms, a);
+    for (let b = self ? a + 1 : bFrom; b < bEnd; b++) {
+      let dx = f64At(wx, b) - xa, dy = f64At(wy, b) - ya, dz = f64At(wz, b) - za;
+      let code = runCode;
+      if (!useCells) {
+        const rz = Math.round(dz / lz); dz -= rz * lz; dy -= rz * yz; dx -= rz * xz;
+        const ry = Math.round(dy / ly); dy -= ry * ly; dx -= ry * xy;
+        const rx = Math.round(dx / lx); dx -= rx * lx;
+        code = <u8>shiftCode(-<i32>rx, -<i32>ry, -<i32>rz);
+      }
+      const slot = <usize>min(m, capacity);
+      store<i32>(first + (slot << 2), i);
+      store<i32>(second + (slot << 2), i32At(cellAtoms, b));
+      store<u8>(shift + slot, code);
+      m += <i32>(dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3)));
+    }
+  }
+  return m;
+}
+
+/** The periodic shift (−2..2 lattice vectors per axis) of a pair as one byte. */
+@inline function shiftCode(qx: i32, qy: i32, qz: i32): i32 { return ((qx + 2) * 5 + (qy + 2)) * 5 + (qz + 2); }
+
+/**
+ * Rows by lower index: in-image pairs from the row's front, image pairs (the raw r_j − r_i is not
+ * the pair's vector: image counts differ from the shift) from its back.
+ */
 export function neighborRows(
-  n: i32, m: i32, first: usize, second: usize, crossing: usize, species: usize,
+  n: i32, m: i32, first: usize, second: usize, shift: usize, image: usize, species: usize,
   start: usize, front: usize, boundaryStart: usize, pairs: usize, pairType: usize,
 ): void {
   memory.fill(start, 0, <usize>(n + 1) << 2);
@@ -81,9 +105,13 @@ export function neighborRows(
   }
   for (let p = 0; p < m; p++) {
     const a = i32At(first, p), b = i32At(second, p);
+    const code = <i32>load<u8>(shift + <usize>p);
+    const crosses = i32At(image, 3 * b) - i32At(image, 3 * a) != code / 25 - 2 ||
+      i32At(image, 3 * b + 1) - i32At(image, 3 * a + 1) != (code / 5) % 5 - 2 ||
+      i32At(image, 3 * b + 2) - i32At(image, 3 * a + 2) != code % 5 - 2;
     const i = min(a, b), j = max(a, b);
     let q: i32;
-    if (load<u8>(crossing + <usize>p)) {
+    if (crosses) {
       const at = boundaryStart + (<usize>i << 2);
       q = load<i32>(at) - 1;
       store<i32>(at, q);

@@ -8,20 +8,19 @@ import { type Box, perpendicularWidths } from './box.ts';
 import { inKernelMemory, kernelArray, kernelCopy, kernelSet, wasmKernels } from '../util/kernels.ts';
 
 /**
- * Half stencil over cell offsets −reach..reach: the cell itself first, then the offsets that are
- * lexicographically positive, so every pair of cells within reach is visited once. Cells at least
- * half the list radius wide need reach 2, and ≥ 5 cells per dimension so that no two offsets wrap
- * onto the same cell.
+ * The half stencil of cells half the list radius wide (offsets −2..2, each pair of cells once) as
+ * runs along z: cells are numbered z fastest, so the cells (gx+ax, gy+by, gz+zlo..gz+zhi) hold
+ * consecutive particles in cell order and one run is one loop over them. Rows (ax, by, zlo, zhi):
+ * the cell's own column above it, then the columns with (ax, by) lexicographically positive; the
+ * cell itself (pairs b > a) comes first, outside the rows. 63 cells in 13 runs.
  */
-function halfStencil(reach: number): Int32Array {
-  const out: number[] = [0, 0, 0];
-  for (let a = -reach; a <= reach; a++) for (let b = -reach; b <= reach; b++) for (let c = -reach; c <= reach; c++) {
-    if (a > 0 || (a === 0 && (b > 0 || (b === 0 && c > 0)))) out.push(a, b, c);
-  }
-  return Int32Array.from(out);
+function halfStencilRuns(): Int32Array {
+  const rows: number[] = [0, 0, 1, 2];
+  for (let ax = 0; ax <= 2; ax++) for (let by = -2; by <= 2; by++) if (ax > 0 || by > 0) rows.push(ax, by, -2, 2);
+  return Int32Array.from(rows);
 }
-/** Index 0: one cell holding everything (pairs by minimum image); 1: half-width cells. */
-const STENCILS = [Int32Array.of(0, 0, 0), halfStencil(2)];
+/** Index 0: one cell holding everything (pairs by minimum image, no runs); 1: half-width cells. */
+const STENCILS = [new Int32Array(0), halfStencilRuns()];
 
 export interface NeighborList {
   skin: number;
@@ -57,9 +56,12 @@ interface BuildWorkspace {
   species: Uint8Array; front: Int32Array;
   /** First particle (in cell order) of each cell, ncell + 1 entries; a fill cursor per cell. */
   cellStart: Int32Array; fill: Int32Array;
-  /** Pairs found in cell order before the row sort; crossing: the raw vector is not the pair's image. */
-  first: Int32Array; second: Int32Array; crossing: Uint8Array;
-  /** Box as (lx, ly, lz, xy, xz, yz) and the stencils, where the kernels read them. */
+  /**
+   * Pairs found in cell order before the row sort, with the periodic shift of each (shiftCode); one
+   * entry more than the capacity, where the pair search writes candidates beyond it.
+   */
+  first: Int32Array; second: Int32Array; shift: Uint8Array;
+  /** Box as (lx, ly, lz, xy, xz, yz) and the stencils (runs of cells), where the kernels read them. */
   cell: Float64Array; stencils: Int32Array[];
 }
 
@@ -75,7 +77,7 @@ export function createNeighborList(n: number, pairCutoffs: ArrayLike<number>, sk
       wx: kernelArray(Float64Array, n), wy: kernelArray(Float64Array, n), wz: kernelArray(Float64Array, n),
       spc: kernelArray(Uint8Array, n), species: kernelArray(Uint8Array, n), front: kernelArray(Int32Array, n),
       cellStart: kernelArray(Int32Array, 1), fill: new Int32Array(0),
-      first: kernelArray(Int32Array, capacity), second: kernelArray(Int32Array, capacity), crossing: kernelArray(Uint8Array, capacity),
+      first: kernelArray(Int32Array, capacity + 1), second: kernelArray(Int32Array, capacity + 1), shift: kernelArray(Uint8Array, capacity + 1),
       cell: kernelArray(Float64Array, 6), stencils: STENCILS.map((s) => kernelCopy(Int32Array, s)),
     },
   };
@@ -183,16 +185,16 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
   const useWasm = kernelSet() === 'wasm' && inKernelMemory(list.start) && inKernelMemory(w.wx);
   const stencil = w.stencils[which];
   let m = useWasm ? pairsWasm(list, ncell, cy, cz, stencil) : findPairs(list, ncell, cy, cz, stencil);
-  if (m > w.first.length) {
+  if (m > w.first.length - 1) {
     // the workspace was too small: grow it to what was found and search again
-    const size = Math.ceil(1.25 * m);
-    w.first = kernelArray(Int32Array, size); w.second = kernelArray(Int32Array, size); w.crossing = kernelArray(Uint8Array, size);
+    const size = Math.ceil(1.25 * m) + 1;
+    w.first = kernelArray(Int32Array, size); w.second = kernelArray(Int32Array, size); w.shift = kernelArray(Uint8Array, size);
     m = useWasm ? pairsWasm(list, ncell, cy, cz, stencil) : findPairs(list, ncell, cy, cz, stencil);
   }
   if (list.pairs.length < m) { list.pairs = kernelArray(Int32Array, w.first.length); list.pairType = kernelArray(Uint8Array, w.first.length); }
   if (useWasm) {
     wasmKernels().neighborRows(
-      n, m, w.first.byteOffset, w.second.byteOffset, w.crossing.byteOffset, w.species.byteOffset,
+      n, m, w.first.byteOffset, w.second.byteOffset, w.shift.byteOffset, w.image.byteOffset, w.species.byteOffset,
       list.start.byteOffset, w.front.byteOffset, list.boundaryStart.byteOffset, list.pairs.byteOffset, list.pairType.byteOffset,
     );
   } else {
@@ -207,76 +209,93 @@ function pairsWasm(list: NeighborList, ncell: number, cy: number, cz: number, st
   const w = list.work;
   return wasmKernels().neighborPairs(
     ncell, cy, cz, w.cellStart.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset,
-    w.spc.byteOffset, w.image.byteOffset, stencil.byteOffset, stencil.length / 3, list.listCutoff2.byteOffset, w.cell.byteOffset,
-    w.first.byteOffset, w.second.byteOffset, w.crossing.byteOffset, w.first.length,
+    w.spc.byteOffset, stencil.byteOffset, stencil.length / 4, list.listCutoff2.byteOffset, w.cell.byteOffset,
+    w.first.byteOffset, w.second.byteOffset, w.shift.byteOffset, w.first.length - 1,
   );
 }
 
 /**
- * The pairs within the list radius, in cell order, into the workspace's first/second/crossing.
+ * The pairs within the list radius, in cell order, into the workspace's first/second/shift.
  * Returns how many there are; beyond the workspace's capacity they are counted, not stored.
  */
-function findPairs(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {
-  const { cellStart, wx, wy, wz, spc, image, cell, first, second, crossing } = list.work;
+function findPairs(list: NeighborList, ncell: number, cy: number, cz: number, runs: Int32Array): number {
+  const { cellStart, wx, wy, wz, spc, cell, first, second, shift } = list.work;
   const cellAtoms = list.cellOrder;
   const lx = cell[0], ly = cell[1], lz = cell[2], xy = cell[3], xz = cell[4], yz = cell[5];
   const cx = ncell / (cy * cz);
-  const useCells = stencil.length > 3;
-  const capacity = first.length;
+  const useCells = runs.length > 0;
+  const capacity = first.length - 1;
   const cut2 = list.listCutoff2;
   let m = 0;
+  /** Pairs of the particles of cell c with particles bStart.. bEnd (cell order) seen shifted by (px, py, pz) box vectors. */
+  const pairsWith = (c: number, self: boolean, bFrom: number, bEnd: number, px: number, py: number, pz: number) => {
+    const shiftX = px * lx + py * xy + pz * xz, shiftY = py * ly + pz * yz, shiftZ = pz * lz;
+    const runCode = shiftCode(px, py, pz);
+    for (let a = cellStart[c], aEnd = cellStart[c + 1]; a < aEnd; a++) {
+      const xa = wx[a] - shiftX, ya = wy[a] - shiftY, za = wz[a] - shiftZ;
+      const sa = spc[a];
+      const i = cellAtoms[a];
+      for (let b = self ? a + 1 : bFrom; b < bEnd; b++) {
+        let dx = wx[b] - xa, dy = wy[b] - ya, dz = wz[b] - za;
+        let code = runCode;
+        if (!useCells) {
+          // a single cell: the shift is the minimum image itself
+          const rz = Math.round(dz / lz); dz -= rz * lz; dy -= rz * yz; dx -= rz * xz;
+          const ry = Math.round(dy / ly); dy -= ry * ly; dx -= ry * xy;
+          const rx = Math.round(dx / lx); dx -= rx * lx;
+          code = shiftCode(-rx, -ry, -rz);
+        }
+        if (dx * dx + dy * dy + dz * dz >= cut2[sa + spc[b]]) continue;
+        if (m < capacity) {
+          first[m] = i; second[m] = cellAtoms[b]; shift[m] = code;
+        }
+        m++;
+      }
+    }
+  };
   for (let c = 0; c < ncell; c++) {
     const gx = (c / (cy * cz)) | 0, gy = ((c / cz) | 0) % cy, gz = c % cz;
-    for (let s = 0; s < stencil.length; s += 3) {
-      const ox = gx + stencil[s], oy = gy + stencil[s + 1], oz = gz + stencil[s + 2];
-      // periodic wrap of the neighbor cell: its particles are seen shifted by px·a + py·b + pz·c
+    pairsWith(c, true, 0, cellStart[c + 1], 0, 0, 0);
+    for (let r = 0; r < runs.length; r += 4) {
+      // periodic wrap of the neighbor column: its particles are seen shifted by px·a + py·b (+ pz·c per piece)
+      const ox = gx + runs[r], oy = gy + runs[r + 1];
       const px = ox < 0 ? -1 : ox >= cx ? 1 : 0;
       const py = oy < 0 ? -1 : oy >= cy ? 1 : 0;
-      const pz = oz < 0 ? -1 : oz >= cz ? 1 : 0;
-      const d = ((ox - px * cx) * cy + (oy - py * cy)) * cz + (oz - pz * cz);
-      const shiftX = px * lx + py * xy + pz * xz, shiftY = py * ly + pz * yz, shiftZ = pz * lz;
-      const self = s === 0;
-      for (let a = cellStart[c], aEnd = cellStart[c + 1]; a < aEnd; a++) {
-        const xa = wx[a] - shiftX, ya = wy[a] - shiftY, za = wz[a] - shiftZ;
-        const sa = spc[a];
-        const i = cellAtoms[a];
-        for (let b = self ? a + 1 : cellStart[d], bEnd = cellStart[d + 1]; b < bEnd; b++) {
-          let dx = wx[b] - xa, dy = wy[b] - ya, dz = wz[b] - za;
-          let qx = px, qy = py, qz = pz;
-          if (!useCells) {
-            // a single cell: the shift is the minimum image itself
-            qz = Math.round(dz / lz); dz -= qz * lz; dy -= qz * yz; dx -= qz * xz;
-            qy = Math.round(dy / ly); dy -= qy * ly; dx -= qy * xy;
-            qx = Math.round(dx / lx); dx -= qx * lx;
-            qx = -qx; qy = -qy; qz = -qz;
-          }
-          if (dx * dx + dy * dy + dz * dz >= cut2[sa + spc[b]]) continue;
-          if (m < capacity) {
-            const j = cellAtoms[b];
-            first[m] = i; second[m] = j;
-            // raw r_j − r_i is this pair vector plus (image_j − image_i − shift) lattice vectors
-            crossing[m] = image[3 * j] - image[3 * i] !== qx || image[3 * j + 1] - image[3 * i + 1] !== qy ||
-              image[3 * j + 2] - image[3 * i + 2] !== qz ? 1 : 0;
-          }
-          m++;
-        }
+      const column = ((ox - px * cx) * cy + (oy - py * cy)) * cz;
+      // the run split where it wraps in z: at most two pieces, each contiguous in cell order
+      for (let z = gz + runs[r + 2], zEnd = gz + runs[r + 3]; z <= zEnd;) {
+        const pz = z < 0 ? -1 : z >= cz ? 1 : 0;
+        const last = Math.min(zEnd, pz < 0 ? -1 : pz === 0 ? cz - 1 : zEnd);
+        pairsWith(c, false, cellStart[column + z - pz * cz], cellStart[column + last - pz * cz + 1], px, py, pz);
+        z = last + 1;
       }
     }
   }
   return m;
 }
 
-/** Rows by lower index: in-image pairs from the row's front, image pairs from its back. */
+/** A pair's periodic shift (−2..2 lattice vectors per axis) as one byte. */
+function shiftCode(qx: number, qy: number, qz: number): number {
+  return ((qx + 2) * 5 + (qy + 2)) * 5 + (qz + 2);
+}
+
+/**
+ * Rows by lower index: in-image pairs from the row's front, image pairs from its back. A pair is an
+ * image pair when the raw r_j − r_i is not its vector: when image_j − image_i differs from its shift.
+ */
 function sortRows(list: NeighborList, n: number, m: number): void {
-  const { first, second, crossing, species, front } = list.work;
+  const { first, second, shift, image, species, front } = list.work;
   const { start, pairs, pairType, boundaryStart } = list;
   start.fill(0);
   for (let p = 0; p < m; p++) start[Math.min(first[p], second[p]) + 1]++;
   for (let i = 0; i < n; i++) start[i + 1] += start[i];
   for (let i = 0; i < n; i++) { front[i] = start[i]; boundaryStart[i] = start[i + 1]; }
   for (let p = 0; p < m; p++) {
-    const i = Math.min(first[p], second[p]), j = Math.max(first[p], second[p]);
-    const q = crossing[p] ? --boundaryStart[i] : front[i]++;
+    const a = first[p], b = second[p], code = shift[p];
+    const crosses = image[3 * b] - image[3 * a] !== ((code / 25) | 0) - 2 || image[3 * b + 1] - image[3 * a + 1] !== (((code / 5) | 0) % 5) - 2 ||
+      image[3 * b + 2] - image[3 * a + 2] !== (code % 5) - 2;
+    const i = Math.min(a, b), j = Math.max(a, b);
+    const q = crosses ? --boundaryStart[i] : front[i]++;
     pairs[q] = j;
     pairType[q] = species[i] + species[j];
   }

@@ -43,11 +43,11 @@ export interface WasmKernels {
   hessianMultiply(n: number, rowStart: number, colIndex: number, values: number, x: number, y: number): void;
   neighborPairs(
     ncell: number, cy: number, cz: number, cellStart: number, cellAtoms: number, wx: number, wy: number, wz: number,
-    spc: number, image: number, stencil: number, stencilSize: number, cut2: number, cell: number,
-    first: number, second: number, crossing: number, capacity: number,
+    spc: number, stencil: number, stencilSize: number, cut2: number, cell: number,
+    first: number, second: number, shift: number, capacity: number,
   ): number;
   neighborRows(
-    n: number, m: number, first: number, second: number, crossing: number, species: number,
+    n: number, m: number, first: number, second: number, shift: number, image: number, species: number,
     start: number, front: number, boundaryStart: number, pairs: number, pairType: number,
   ): void;
 }

@@ -1,6 +1,6 @@
 /**
  * The report page: one self-contained HTML file (figures embedded as SVG data URIs, styles inline,
- * no scripts, no network), readable from disk. Figures are embedded as <img> rather than inline
+ * no network; the only script is the optional 3-D view's, inlined with its data), readable from disk. Figures are embedded as <img> rather than inline
  * <svg> because Vega's SVGs reuse element ids (clip paths) that would collide within one page.
  */
 import type { Estimate } from '../analysis/statistics.ts';
@@ -26,6 +26,8 @@ export interface HtmlDocument {
   summary: EnsembleSummary;
   figures: HtmlFigure[];
   warnings: string[];
+  /** The 3-D view's section and its styles (view3d.ts), placed after the figures. */
+  viewer?: { html: string; style: string };
 }
 
 export function escapeHtml(s: string): string {
@@ -142,7 +144,7 @@ export function renderHtml(doc: HtmlDocument): string {
     '<html lang="en"><head><meta charset="utf-8">',
     `<title>${escapeHtml(doc.title)}</title>`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<style>${STYLE}</style></head><body>`,
+    `<style>${STYLE}${doc.viewer?.style ?? ''}</style></head><body>`,
     `<h1>${escapeHtml(doc.title)}</h1>`,
     `<p class="meta">Generated ${escapeHtml(doc.generatedAt)} by ${escapeHtml(doc.software.name)} ${escapeHtml(doc.software.version)} (Node ${escapeHtml(doc.software.node)}) from <code>${escapeHtml(doc.source)}</code>.</p>`,
     ...warnings.map((w) => `<p class="warning">${escapeHtml(w)}</p>`),
@@ -167,6 +169,7 @@ export function renderHtml(doc: HtmlDocument): string {
     parts.push('</ul>');
   }
   parts.push('<h2>Figures</h2>', ...doc.figures.map(figureBlock));
+  if (doc.viewer) parts.push(doc.viewer.html);
   parts.push('<h2>Campaign parameters</h2>');
   parts.push(doc.parameters ? `<table class="params"><tbody>${parameterRows(doc.parameters).map((r) => `<tr><td>${r[0]}</td><td>${r[1]}</td></tr>`).join('\n')}</tbody></table>` : '<p class="note">No campaign definition was available.</p>');
   parts.push('<p class="meta">All numbers: <a href="summary.json">summary.json</a>.</p>', '</body></html>');

@@ -6,6 +6,7 @@
 import type { Estimate } from '../analysis/statistics.ts';
 import type { EnsembleSummary, QSummary } from '../analysis/ensemble.ts';
 import { isReady, type Figure } from './figures.ts';
+import { formatNumber } from './number-format.ts';
 
 export interface HtmlFigure {
   figure: Figure;
@@ -46,11 +47,6 @@ export function formatEstimate(e: Estimate | null | undefined): string {
   return `(${(e.value / scale).toFixed(d)} ± ${(e.error / scale).toFixed(d)})·10^${exp}`;
 }
 
-export function formatNumber(v: number | null | undefined, digits = 4): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
-  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(digits - 1);
-  return String(Number(v.toPrecision(digits)));
-}
 
 function table(head: string[], rows: string[][]): string {
   const th = head.map((h) => `<th>${h}</th>`).join('');

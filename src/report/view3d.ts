@@ -14,7 +14,8 @@ import { readNpy } from '../io/npy.ts';
 import { readExtendedXyz } from '../io/xyz.ts';
 import { PAIR_LAMBDA } from '../model/q-model.ts';
 import { wrapPositions } from '../space/box.ts';
-import { escapeHtml, formatNumber } from './html.ts';
+import { escapeHtml } from './html.ts';
+import { formatNumber } from './number-format.ts';
 import { NQLE_DECADES, VIEW_IDS, type GlassView } from './view3d-format.ts';
 
 /** Share of the particles whose event displacement is drawn (the largest |u_i|). */
@@ -105,7 +106,7 @@ function softestNqle(dir: string, def: CampaignDefinition, r: SampleRecord, N: n
     throw new RangeError(`${file} has shape (${a.shape.join(', ')}), expected (${modes.length}, ${N}, 3)`);
   }
   const m = magnitudes(a.data, 3 * N * k, N);
-  return { magnitude: base64(Float32Array.from(m)), max: Math.max(...m), omega2: modes[k].omega2, mode: k };
+  return { magnitude: base64(Float32Array.from(m)), max: m.reduce((a, b) => Math.max(a, b), 0), omega2: modes[k].omega2, mode: k };
 }
 
 function firstEvent(dir: string, def: CampaignDefinition, r: SampleRecord, N: number, missing: string[]): GlassView['event'] {

@@ -10,6 +10,7 @@ import {
   Quaternion, Scene, SphereGeometry, Vector3, WebGLRenderer,
 } from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
+import { formatNumber as number } from '../number-format.ts';
 import { NQLE_DECADES, VIEW_IDS, type GlassView } from '../view3d-format.ts';
 
 /** Viridis at tenths (perceptually uniform, readable in grey). */
@@ -37,7 +38,6 @@ function viridis(t: number, out: Color): Color {
 const nqleScale = (v: number, max: number) => (v > 0 ? 1 + Math.log10(v / max) / NQLE_DECADES : 0);
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const number = (v: number, digits = 3) => (v !== 0 && (Math.abs(v) < 1e-2 || Math.abs(v) >= 1e4) ? v.toExponential(digits - 1) : String(Number(v.toPrecision(digits))));
 
 /** A decoded glass and its meshes. */
 interface Shown {

@@ -9,8 +9,11 @@
  * test suite builds while it runs) sees the old tree, the new one, or none (then bin/qglass.mjs runs
  * the sources), never a half-written one. dist/.build-stamp records when the build finished:
  * bin/qglass.mjs compares it against src/ to never run stale compiled code in a checkout.
+ * The report's 3-D viewer (src/report/viewer/, a browser module outside the Node build) is bundled
+ * with three.js by esbuild into build/viewer.js, which `qglass report` inlines into the page.
  */
 import { spawnSync } from 'node:child_process';
+import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -30,6 +33,26 @@ if (r.status !== 0) {
   process.exit(r.status || 1);
 }
 
+// The viewer bundle, written whole (temporary file, rename) like the kernels it sits beside.
+const viewerSrc = join(src, 'report', 'viewer');
+const viewer = join(root, 'build', 'viewer.js');
+try {
+  const out = await build({
+    entryPoints: [join(viewerSrc, 'main.ts')], bundle: true, write: false, format: 'iife', platform: 'browser',
+    target: 'es2020', minify: true, logLevel: 'warning',
+  });
+  const text = out.outputFiles[0].text;
+  // the page inlines it in a <script> element, which this sequence would end
+  if (/<\/script/i.test(text)) throw new Error('the viewer bundle contains "</script"');
+  mkdirSync(dirname(viewer), { recursive: true });
+  writeFileSync(`${viewer}.${process.pid}.tmp`, text);
+  renameSync(`${viewer}.${process.pid}.tmp`, viewer);
+} catch (err) {
+  rmSync(dist, { recursive: true, force: true });
+  process.stderr.write(`build: bundling the report viewer failed: ${err.message}\n`);
+  process.exit(1);
+}
+
 // tsc rewrites `.ts` import paths in the JavaScript only; declaration files get the same rewrite here
 // so that TypeScript users resolve them without `allowImportingTsExtensions`.
 const relativeTs = /((?:from|import)\s*\(?\s*['"]\.{1,2}\/[^'"]*?)\.ts(['"])/g;
@@ -45,6 +68,7 @@ let copied = 0;
 (function copyAssets(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const from = join(dir, e.name);
+    if (from === viewerSrc) continue; // bundled above, not part of the Node package
     if (e.isDirectory()) copyAssets(from);
     else if (!e.name.endsWith('.ts')) {
       const to = join(dist, relative(src, from));

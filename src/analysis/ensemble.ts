@@ -158,12 +158,19 @@ function modeFrequencies(s: SampleInput): number[] | null {
   return null;
 }
 
-function softestNqle(s: SampleInput): NqleModeInput | null {
-  let best: NqleModeInput | null = null;
-  for (const m of s.nqle?.modes ?? []) {
-    if (m.converged && isNum(m.omega2) && (best === null || m.omega2 < best.omega2)) best = m;
-  }
+/** Position of the softest converged NQLE (lowest ω²) in a sample's list, −1 when none converged. */
+export function softestNqleIndex(modes: readonly Pick<NqleModeInput, 'omega2' | 'converged'>[]): number {
+  let best = -1;
+  modes.forEach((m, k) => {
+    if (m.converged && isNum(m.omega2) && (best < 0 || m.omega2 < modes[best].omega2)) best = k;
+  });
   return best;
+}
+
+function softestNqle(s: SampleInput): NqleModeInput | null {
+  const modes = s.nqle?.modes ?? [];
+  const k = softestNqleIndex(modes);
+  return k < 0 ? null : modes[k];
 }
 
 /** Bin-wise mean of curves sampled on a common grid; curves on another grid are interpolated onto the first. */

@@ -1,11 +1,12 @@
 /**
  * The report page: one self-contained HTML file (figures embedded as SVG data URIs, styles inline,
- * no scripts, no network), readable from disk. Figures are embedded as <img> rather than inline
+ * no network; the only script is the optional 3-D view's, inlined with its data), readable from disk. Figures are embedded as <img> rather than inline
  * <svg> because Vega's SVGs reuse element ids (clip paths) that would collide within one page.
  */
 import type { Estimate } from '../analysis/statistics.ts';
 import type { EnsembleSummary, QSummary } from '../analysis/ensemble.ts';
 import { isReady, type Figure } from './figures.ts';
+import { formatNumber } from './number-format.ts';
 
 export interface HtmlFigure {
   figure: Figure;
@@ -26,6 +27,8 @@ export interface HtmlDocument {
   summary: EnsembleSummary;
   figures: HtmlFigure[];
   warnings: string[];
+  /** The 3-D view's section and its styles (view3d.ts), placed after the figures. */
+  viewer?: { html: string; style: string };
 }
 
 export function escapeHtml(s: string): string {
@@ -44,11 +47,6 @@ export function formatEstimate(e: Estimate | null | undefined): string {
   return `(${(e.value / scale).toFixed(d)} ± ${(e.error / scale).toFixed(d)})·10^${exp}`;
 }
 
-export function formatNumber(v: number | null | undefined, digits = 4): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
-  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(digits - 1);
-  return String(Number(v.toPrecision(digits)));
-}
 
 function table(head: string[], rows: string[][]): string {
   const th = head.map((h) => `<th>${h}</th>`).join('');
@@ -142,7 +140,7 @@ export function renderHtml(doc: HtmlDocument): string {
     '<html lang="en"><head><meta charset="utf-8">',
     `<title>${escapeHtml(doc.title)}</title>`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<style>${STYLE}</style></head><body>`,
+    `<style>${STYLE}${doc.viewer?.style ?? ''}</style></head><body>`,
     `<h1>${escapeHtml(doc.title)}</h1>`,
     `<p class="meta">Generated ${escapeHtml(doc.generatedAt)} by ${escapeHtml(doc.software.name)} ${escapeHtml(doc.software.version)} (Node ${escapeHtml(doc.software.node)}) from <code>${escapeHtml(doc.source)}</code>.</p>`,
     ...warnings.map((w) => `<p class="warning">${escapeHtml(w)}</p>`),
@@ -167,6 +165,7 @@ export function renderHtml(doc: HtmlDocument): string {
     parts.push('</ul>');
   }
   parts.push('<h2>Figures</h2>', ...doc.figures.map(figureBlock));
+  if (doc.viewer) parts.push(doc.viewer.html);
   parts.push('<h2>Campaign parameters</h2>');
   parts.push(doc.parameters ? `<table class="params"><tbody>${parameterRows(doc.parameters).map((r) => `<tr><td>${r[0]}</td><td>${r[1]}</td></tr>`).join('\n')}</tbody></table>` : '<p class="note">No campaign definition was available.</p>');
   parts.push('<p class="meta">All numbers: <a href="summary.json">summary.json</a>.</p>', '</body></html>');

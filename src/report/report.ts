@@ -1,7 +1,8 @@
 /**
  * A campaign's report directory: fig1 … fig6 as SVG and PNG with their data as CSV, summary.json
- * with every ensemble number, and a self-contained index.html. A figure whose measurements are
- * missing is replaced by a note (in summary.json and the page) instead of failing the report.
+ * with every ensemble number, and a self-contained index.html (with a 3-D view of one glass per Q
+ * when the report is made from a campaign directory). A figure whose measurements are missing is
+ * replaced by a note (in summary.json and the page) instead of failing the report.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-write.ts';
@@ -16,6 +17,7 @@ import { damagedSamples, damageWarning, type ArtefactVerify } from '../ensemble/
 import { buildFigures, isReady, type Row } from './figures.ts';
 import { renderHtml, type HtmlFigure } from './html.ts';
 import { NO_FONT_WARNING, renderSvg, svgToPng, textRenders } from './render.ts';
+import { glassViews, readViewerBundle, VIEW_STYLE, viewerSection, type GlassViews } from './view3d.ts';
 
 export interface ReportInput {
   samples: SampleInput[];
@@ -25,6 +27,8 @@ export interface ReportInput {
   source: string;
   /** Problems found while reading the samples (damaged artefacts), reported with the others. */
   warnings?: string[];
+  /** Glasses for the page's 3-D view (from the campaign's artefacts); no view section without. */
+  views?: GlassViews;
 }
 
 export interface ReportOptions extends AnalysisOptions {
@@ -127,12 +131,15 @@ export async function reportFromCampaign(
   dir: string,
   options: Omit<ReportOptions, 'outDir'> & { outDir?: string; verify?: ArtefactVerify },
 ): Promise<ReportResult> {
-  const parameters = readCampaign(dir) as unknown as Record<string, unknown>;
+  const definition = readCampaign(dir);
+  const parameters = definition as unknown as Record<string, unknown>;
   const outDir = options.outDir ?? join(dir, 'report');
   checkOutputDirectory(outDir, '--out');
-  const samples = loadCampaignSamples(dir).map((r) => ({ ...sampleInputFromRecord(r), aqs: aqsInputFromRecord(r, dir) }));
+  const records = loadCampaignSamples(dir);
+  const samples = records.map((r) => ({ ...sampleInputFromRecord(r), aqs: aqsInputFromRecord(r, dir) }));
   const warnings = damagedSamples(dir, options.verify ?? 'size').map(damageWarning);
-  return writeReport({ samples, parameters, source: dir, warnings }, { ...options, outDir });
+  const views = glassViews(dir, definition, records);
+  return writeReport({ samples, parameters, source: dir, warnings, views }, { ...options, outDir });
 }
 
 export async function writeReport(input: ReportInput, options: ReportOptions): Promise<ReportResult> {
@@ -170,6 +177,13 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
     statuses.push({ name: fig.name, title: fig.title, status: 'drawn', files: [names.svg, names.png, names.csv].filter((f): f is string => !!f), caption: fig.caption, notes: fig.notes });
   }
 
+  let viewer: { html: string; style: string } | undefined;
+  if (input.views) {
+    const script = input.views.views.length > 0 ? readViewerBundle() : null;
+    if (input.views.views.length > 0 && script === null) warnings.push('the 3-D view is left out: its script build/viewer.js has not been built (npm run build)');
+    viewer = { html: viewerSection(input.views, script), style: VIEW_STYLE };
+  }
+
   const generatedAt = new Date().toISOString();
   const software = { name: 'qglass', version: VERSION, node: process.versions.node };
   write(
@@ -187,6 +201,7 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
       summary,
       figures: htmlFigures,
       warnings,
+      viewer,
     }),
   );
   return { outDir, summary, figures: statuses, warnings, files };

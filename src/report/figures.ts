@@ -519,6 +519,9 @@ export interface ControlSystem {
   summary: EnsembleSummary;
 }
 
+/** Target pressures (ε/σ³) up to which soft spheres follow the unjamming scalings (bench/controls.bench.ts: fitted exponents ½ over p ≤ 1e-2). */
+export const UNJAMMING_PRESSURE = 1e-2;
+
 /** Colours of the laws in Figure 7: the Q-model as in the other figures' darkest shade, the controls apart from it. */
 const SYSTEM_COLORS: Record<string, string> = { 'q-model': '#1f2f8c', 'repulsive-q': '#2a8f5a', harmonic: '#d2475a', hertzian: '#e8772e' };
 
@@ -573,7 +576,10 @@ export function figure7(systems: ControlSystem[]): Figure {
 
   const soft = (r: Row) => r.axis === 'pressure';
   const aRows = rows.filter((r) => (soft(r) || r.model === 'repulsive-q') && positive(r, 'GOverK') && positive(r, 'pOverK'));
-  if (aRows.some(soft)) panel('(a) G/K versus p/K', aRows, 'pOverK', 'p/K', 'GOverK', 'G/K', { power: 0.5, text: '∝ (p/K)^½', fitTo: soft });
+  // the guide is fitted where the unjamming law holds (p ≤ 1e-2, docs/controls.md), or to every soft-sphere point when fewer than two lie there
+  const nearJamming = (r: Row) => soft(r) && (r.point as number) <= UNJAMMING_PRESSURE;
+  const fitA = aRows.filter(nearJamming).length >= 2 ? nearJamming : soft;
+  if (aRows.some(soft)) panel('(a) G/K versus p/K', aRows, 'pOverK', 'p/K', 'GOverK', 'G/K', { power: 0.5, text: '∝ (p/K)^½', fitTo: fitA });
   else notes.push('panel (a) not drawn: needs a soft-sphere campaign (harmonic, hertzian) with elastic moduli');
   const bRows = rows.filter((r) => r.axis === 'Q' && positive(r, 'GOverK'));
   if (bRows.length > 0) {
@@ -604,7 +610,7 @@ export function figure7(systems: ControlSystem[]): Figure {
     caption:
       'The paper explains the Q-model’s incompressibility by analogy with soft spheres near unjamming; here the analogy is tested against controls made and measured with the same code. ' +
       'Each point is the ensemble mean of one campaign point (a Q value, or a target pressure of the soft spheres) ±1 bootstrap standard error in both directions; colours are the systems (pair laws). ' +
-      '(a) G/K versus p/K: soft spheres (rattlers excluded) with the unjamming law G/K ∝ (p/K)^½ (dashed, prefactor fitted to the soft spheres), and repulsive-q glasses at their own p/K = 3/(Q + 3). ' +
+      `(a) G/K versus p/K: soft spheres (rattlers excluded) with the unjamming law G/K ∝ (p/K)^½ (dashed, prefactor fitted to the soft spheres at p ≤ ${UNJAMMING_PRESSURE}, where the law holds), and repulsive-q glasses at their own p/K = 3/(Q + 3). ` +
       '(b) G/K versus Q for the Q-models, dashed ∝ 1/√Q fitted to the q-model points (repulsive-q when there are none). ' +
       '(c) first-peak height of g_LL, (d) ξ_g/a₀ = 2π·(A_g·ω₀⁵)^(1/5) from the low-frequency modes (Figure 4b), (e) ⟨k₋⟩/⟨f₋⟩ of the softest NQLE (Figure 5b), each versus G/K with every system on the same axes.',
     spec: frame(title, { vconcat: [{ hconcat: panels.slice(0, 3) }, ...(panels.length > 3 ? [{ hconcat: panels.slice(3) }] : [])], resolve: { scale: { color: 'shared' } } }),

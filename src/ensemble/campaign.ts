@@ -151,9 +151,17 @@ export type ControlAxis = 'Q' | 'pressure';
 
 /** The control axis of a law by name: pressure for soft spheres (packed at a target pressure), else Q. */
 export function lawAxis(model: string): ControlAxis {
-  // a placeholder Q for the laws that take one: only the kernel family is looked at
-  return makePairLaw(model, { Q: 12 }).kernel.family === 'soft-sphere' ? 'pressure' : 'Q';
+  let axis = LAW_AXES.get(model);
+  if (axis === undefined) {
+    // a placeholder Q for the laws that take one: only the kernel family is looked at
+    axis = makePairLaw(model, { Q: 12 }).kernel.family === 'soft-sphere' ? 'pressure' : 'Q';
+    LAW_AXES.set(model, axis);
+  }
+  return axis;
 }
+
+/** Axes of the laws looked up so far (every sample's paths and seeds ask). */
+const LAW_AXES = new Map<string, ControlAxis>();
 
 /** A law's recorded parameters other than its name and the control axis (alpha of the soft spheres; none of the Q-models). */
 function fixedParameters(law: PairLaw, axis: ControlAxis): Record<string, number> {

@@ -53,7 +53,7 @@ export {
   prepareGlass, prepareSummary, validatePrepareOptions, cloneSystem, finiteDilationBulkModulus, DEFAULT_PREPARE,
   type PrepareOptions, type PrepareResult, type PrepareProgress, type Stage as PrepareStage,
 } from './engine/prepare.ts';
-export { preparePacking, packingFraction, type PackingOptions, type PackingResult } from './engine/packing.ts';
+export { preparePacking, packingFraction, packingSummary, DEFAULT_PACKING, type PackingOptions, type PackingResult } from './engine/packing.ts';
 
 // Measurements of one configuration.
 export { stressTensor, VOIGT_LABELS, VOIGT_PAIRS } from './measure/stress.ts';
@@ -84,12 +84,12 @@ export { projectOutTranslations, type LinearOperator } from './linalg/operator.t
 
 // Campaigns: ensembles of samples on disk, run on worker threads, resumable and shardable.
 export {
-  defineCampaign, initCampaign, readCampaign, MEASUREMENTS,
-  type CampaignDefinition, type CampaignInput, type MeasurementName, type Protocol,
+  defineCampaign, initCampaign, readCampaign, MEASUREMENTS, campaignModel, controlAxis, controlValues, lawAt,
+  type CampaignDefinition, type CampaignInput, type ControlAxis, type MeasurementName, type Protocol,
 } from './ensemble/campaign.ts';
 export { runCampaign, type RunOptions, type RunEvent, type RunSummary } from './ensemble/runner.ts';
 export {
-  campaignStatus, loadCampaignSamples, samplesToCsv, samplesToHdf5Tree, writeSamplesHdf5, writeSamplesParquet, type CampaignStatus, type SampleRecord,
+  campaignStatus, loadCampaignSamples, exportedRecords, samplesToCsv, samplesToHdf5Tree, writeSamplesHdf5, writeSamplesParquet, type CampaignStatus, type SampleRecord,
 } from './ensemble/export.ts';
 export { mergeShards, type MergeSummary } from './ensemble/merge.ts';
 export { parseShard, type Shard } from './ensemble/shard.ts';
@@ -104,7 +104,7 @@ export { analyzeDisorder, chi, type ChiConvention, type DisorderSummary } from '
 export { bootstrap, bootstrapMean, mean, std, type Estimate, type BootstrapOptions } from './analysis/statistics.ts';
 
 // Report: figures (SVG, PNG, CSV, Vega-Lite), summary.json and index.html of a campaign.
-export { reportFromCampaign, writeReport, sampleInputFromRecord, type ReportOptions, type ReportResult } from './report/report.ts';
+export { reportFromCampaign, reportFromCampaigns, writeReport, sampleInputFromRecord, type ReportOptions, type ReportResult } from './report/report.ts';
 
 // Utilities: seeded random streams, errors, exit codes, version.
 export { createRandom, deriveSeed, type Random } from './util/random.ts';

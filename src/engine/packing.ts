@@ -12,6 +12,7 @@
  * jamming literature. One seed reproduces one packing bit for bit.
  */
 import type { PairLaw } from '../model/pair-law.ts';
+import { lawMetadata } from '../model/laws.ts';
 import { SPHERE_DIAMETERS } from '../model/soft-sphere.ts';
 import { boxVolume, cubicBox, dilate } from '../space/box.ts';
 import { createRandom, validateSeed } from '../util/random.ts';
@@ -66,19 +67,22 @@ export function validatePackingOptions(o: PackingOptions): void {
   validateSeed(o.seed);
 }
 
+/** The protocol's defaults (what the optional fields of PackingOptions default to). */
+export const DEFAULT_PACKING = { pressureTolerance: 1e-3, forceTolerance: 1e-9, startPackingFraction: 0.8, maxPressureRatio: 4, maxSteps: 200 } as const;
+
 export function preparePacking(opts: PackingOptions): PackingResult {
   validatePackingOptions(opts);
   const t0 = performance.now();
   const pTarget = opts.pressure;
-  const pTol = opts.pressureTolerance ?? 1e-3;
-  const ftol = (opts.forceTolerance ?? 1e-9) * pTarget;
-  const maxRatio = opts.maxPressureRatio ?? 4;
-  const maxSteps = opts.maxSteps ?? 200;
+  const pTol = opts.pressureTolerance ?? DEFAULT_PACKING.pressureTolerance;
+  const ftol = (opts.forceTolerance ?? DEFAULT_PACKING.forceTolerance) * pTarget;
+  const maxRatio = opts.maxPressureRatio ?? DEFAULT_PACKING.maxPressureRatio;
+  const maxSteps = opts.maxSteps ?? DEFAULT_PACKING.maxSteps;
   const rng = createRandom(opts.seed);
   const species = randomSpecies(opts.N, rng);
   let sphereVolume = 0;
   for (let i = 0; i < opts.N; i++) sphereVolume += (Math.PI / 6) * SPHERE_DIAMETERS[species[i]] ** 3;
-  const L = Math.cbrt(sphereVolume / (opts.startPackingFraction ?? 0.8));
+  const L = Math.cbrt(sphereVolume / (opts.startPackingFraction ?? DEFAULT_PACKING.startPackingFraction));
   const pos = new Float64Array(3 * opts.N);
   for (let k = 0; k < pos.length; k++) pos[k] = L * rng.uniform();
   const sys = createSystem(opts.law, cubicBox(L), pos, species);
@@ -135,4 +139,25 @@ function affineBulkModulus(sys: System): number {
   const K = born / (9 * boxVolume(sys.box)) + (2 / 3) * virialPressure(sys);
   if (!(K > 0)) throw new Error(`the random start is not jammed (K = ${K}, ${particleCount(sys)} particles): raise startPackingFraction`);
   return K;
+}
+
+/**
+ * The numbers a packing reports (the `prepare --json` record of a soft-sphere packing, and a
+ * campaign sample's prepare stage), with its rattler count and Z from src/measure/rattlers.ts.
+ */
+export function packingSummary(r: PackingResult, seed: number, targetPressure: number, contacts: { rattlers: number; Z: number }) {
+  const sys = r.system;
+  const N = particleCount(sys);
+  return {
+    ...lawMetadata(sys.model), N, seed, targetPressure, pressure: r.pressure, packingFraction: r.packingFraction,
+    finalDensity: N / boxVolume(sys.box), energyPerParticle: sys.energy / N,
+    rattlers: contacts.rattlers, rattlerFraction: contacts.rattlers / N, Z: contacts.Z,
+    maxForce: r.quench.maxForce, converged: r.converged, volumeSteps: r.steps, forceEvaluations: r.forceEvaluations, timings: { total: r.seconds },
+  };
+}
+
+/** The metadata a packing's file records: its summary without the bookkeeping, the density as `density`. */
+export function packingMetadata(s: ReturnType<typeof packingSummary>) {
+  const { timings: _t, forceEvaluations: _f, finalDensity, ...rest } = s;
+  return { ...rest, density: finalDensity };
 }

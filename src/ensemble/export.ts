@@ -4,15 +4,18 @@
  * outputs: the `prepare --json` numbers and the elastic numbers of `measure elastic --json` at top
  * level, the other measurements nested under `modes`, `gr`, `nqle` exactly as their `measure …
  * --json` outputs; per-stage bookkeeping (seconds, converged flags, solver records) under `stages`.
+ * Every record names its pair law (`model`); its point is `Q` in memory (the catalog's key, for
+ * either axis) and, in the exported files, `Q` or `targetPressure` by the campaign's axis.
  */
 import { resolve } from 'node:path';
-import { readCampaign, type ArtefactKind, type CampaignDefinition } from './campaign.ts';
+import { campaignModel, controlAxis, controlValues, readCampaign, type ArtefactKind, type CampaignDefinition, type ControlAxis } from './campaign.ts';
 import { Catalog, type ArtefactRecord, type SampleStatus, type StageRecord } from './catalog.ts';
 import { catalogFiles, catalogInUse, unitedSamples } from './merge.ts';
 import { readLockInfo } from './lock.ts';
 import { sampleKey } from './seeds.ts';
 import type { DensityMode } from '../model/presets.ts';
 import type { prepareSummary } from '../engine/prepare.ts';
+import type { packingSummary } from '../engine/packing.ts';
 import type { ElasticJson, GrJson, ModesJson, NqleJson } from './pipeline.ts';
 import { h5Group, writeHdf5, type H5Dataset, type H5Group } from '../io/hdf5.ts';
 import { VERSION } from '../util/version.ts';
@@ -23,7 +26,7 @@ export type PrepareNumbers = Pick<
   ReturnType<typeof prepareSummary>,
   'finalDensity' | 'energyPerParticle' | 'pressure' | 'maxForce' | 'minimizerIterations' | 'forceEvaluations' | 'mdSteps' | 'dt' |
   'energyDrift' | 'nveFinalTemperature' | 'relax'
->;
+> & Pick<ReturnType<typeof packingSummary>, 'packingFraction' | 'rattlers' | 'rattlerFraction' | 'Z' | 'volumeSteps'>;
 
 /** The `measure elastic --json` numbers kept at top level; its other fields go to stages.elastic. */
 export type ElasticNumbers = Pick<ElasticJson, 'K' | 'G' | 'Gvoigt' | 'nu' | 'nuVoigt' | 'GOverK' | 'pressure' | 'pOverK' | 'shear' | 'voigt' | 'stress'>;
@@ -31,9 +34,11 @@ export type ElasticNumbers = Pick<ElasticJson, 'K' | 'G' | 'Gvoigt' | 'nu' | 'nu
 const PREPARE_TOP: ReadonlyArray<keyof PrepareNumbers> = [
   'finalDensity', 'energyPerParticle', 'pressure', 'maxForce', 'minimizerIterations', 'forceEvaluations', 'mdSteps', 'dt',
   'energyDrift', 'nveFinalTemperature', 'relax',
+  // soft-sphere packings: the packing, its rattlers and contacts per non-rattler
+  'packingFraction', 'rattlers', 'rattlerFraction', 'Z', 'volumeSteps',
 ];
-/** Fields of the prepare output that repeat the sample's identity (kept once, from the catalog). */
-const PREPARE_IDENTITY = ['Q', 'N', 'density', 'densityMode', 'seed'];
+/** Fields of the prepare output that repeat the sample's identity (kept once, from the catalog and the definition). */
+const PREPARE_IDENTITY = ['model', 'Q', 'alpha', 'targetPressure', 'N', 'density', 'densityMode', 'seed'];
 const ELASTIC_TOP: ReadonlyArray<keyof ElasticNumbers> = ['K', 'G', 'Gvoigt', 'nu', 'nuVoigt', 'GOverK', 'pressure', 'pOverK', 'shear', 'voigt', 'stress'];
 
 export interface StageInfo {
@@ -44,11 +49,14 @@ export interface StageInfo {
 }
 
 export type SampleRecord = {
+  /** The pair law (registry name). */
+  model: string;
+  /** The point's control value: Q, or the target pressure (ε/σ_S³) of a soft-sphere campaign; exported as targetPressure then. */
   Q: number;
   N: number;
   index: number;
   seed: number;
-  /** Density the sample was prepared at (λ⁻³); finalDensity differs only after box relaxation. */
+  /** Density the sample was prepared at (λ⁻³; 0 for a packing at a target pressure); finalDensity is the glass's own. */
   density: number;
   densityMode: DensityMode;
   status: SampleStatus;
@@ -67,7 +75,7 @@ export type SampleRecord = {
   nqle?: NqleJson;
 } & Partial<PrepareNumbers> & Partial<ElasticNumbers>;
 
-/** Every planned sample of the campaign in DIR, in canonical order (index-major, then Q). */
+/** Every planned sample of the campaign in DIR, in canonical order (index-major, then point). */
 export function loadCampaignSamples(dirArg: string): SampleRecord[] {
   const dir = resolve(dirArg);
   const def = readCampaign(dir);
@@ -85,7 +93,7 @@ export function loadCampaignSamples(dirArg: string): SampleRecord[] {
     const key = sampleKey(s);
     const c = catalog ? contents.get(catalog) : undefined;
     // Key order is column order in CSV: identity and state, numbers, nested measurements, bookkeeping.
-    const rec = { Q: s.Q, N: def.N, index: s.index, seed: s.seed, density: s.density, densityMode: s.densityMode, status: s.status } as SampleRecord;
+    const rec = { model: campaignModel(def), Q: s.Q, N: def.N, index: s.index, seed: s.seed, density: s.density, densityMode: s.densityMode, status: s.status } as SampleRecord;
     if (s.error !== null) rec.error = s.error;
     if (s.failedStage !== null) rec.failedStage = s.failedStage;
     const stages: SampleRecord['stages'] = {};
@@ -116,7 +124,17 @@ function placeStage(rec: SampleRecord, stages: SampleRecord['stages'], st: Stage
   stages[st.stage] = info;
 }
 
+/**
+ * Records as the export files hold them: the point under the name of the campaign's axis (`Q`, or
+ * `targetPressure` for soft spheres, whose `pressure` is the measured one).
+ */
+export function exportedRecords(records: readonly SampleRecord[], axis: ControlAxis): Record<string, unknown>[] {
+  if (axis === 'Q') return records as unknown as Record<string, unknown>[];
+  return records.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k === 'Q' ? 'targetPressure' : k, v])));
+}
+
 export interface QStatus {
+  /** The point's control value (Q, or the target pressure). */
   Q: number;
   planned: number;
   done: number;
@@ -127,12 +145,14 @@ export interface QStatus {
 
 export interface CampaignStatus {
   dir: string;
+  model: string;
+  axis: ControlAxis;
   N: number;
   samplesPerQ: number;
   measure: string[];
   perQ: QStatus[];
   total: Omit<QStatus, 'Q'>;
-  /** Catalog files, whether a live run holds each, and each one's Q mix (samples recorded and done per Q). */
+  /** Catalog files, whether a live run holds each, and each one's mix of points (samples recorded and done per point). */
   catalogs: Array<{ file: string; shard: string | null; activeRun: string | null; perQ: Record<string, { samples: number; done: number }> }>;
   /** Failed samples with their reasons (first 20). */
   failures: Array<{ Q: number; index: number; stage: string | null; error: string | null }>;
@@ -141,7 +161,7 @@ export interface CampaignStatus {
 export function campaignStatus(dirArg: string): CampaignStatus {
   const dir = resolve(dirArg);
   const def: CampaignDefinition = readCampaign(dir);
-  const perQ = new Map<number, QStatus>(def.Q.map((Q) => [Q, { Q, planned: 0, done: 0, failed: 0, running: 0, pending: 0 }]));
+  const perQ = new Map<number, QStatus>(controlValues(def).map((Q) => [Q, { Q, planned: 0, done: 0, failed: 0, running: 0, pending: 0 }]));
   const total = { planned: 0, done: 0, failed: 0, running: 0, pending: 0 };
   const failures: CampaignStatus['failures'] = [];
   for (const { sample: s } of unitedSamples(dir, def)) {
@@ -153,7 +173,7 @@ export function campaignStatus(dirArg: string): CampaignStatus {
   const catalogs = catalogFiles(dir).map((file) => {
     const cat = Catalog.openReadonly(file)!;
     const shard = cat.meta('shard');
-    const mix: Record<string, { samples: number; done: number }> = Object.fromEntries(def.Q.map((Q) => [String(Q), { samples: 0, done: 0 }]));
+    const mix: Record<string, { samples: number; done: number }> = Object.fromEntries(controlValues(def).map((Q) => [String(Q), { samples: 0, done: 0 }]));
     for (const r of cat.samples()) {
       const m = mix[String(r.Q)];
       if (!m) continue;
@@ -163,7 +183,7 @@ export function campaignStatus(dirArg: string): CampaignStatus {
     cat.close();
     return { file, shard, perQ: mix, activeRun: catalogInUse(file) ? (readLockInfo(`${file}.lock`)?.runId ?? '?') : null };
   });
-  return { dir, N: def.N, samplesPerQ: def.samples, measure: def.measure, perQ: [...perQ.values()], total, catalogs, failures };
+  return { dir, model: campaignModel(def), axis: controlAxis(def), N: def.N, samplesPerQ: def.samples, measure: def.measure, perQ: [...perQ.values()], total, catalogs, failures };
 }
 
 /** Arrays with more elements than this (g(r) curves) are left out of CSV and Parquet: they are in the HDF5 and JSON exports. */
@@ -177,7 +197,7 @@ export const EXPORT_FORMATS = ['json', 'csv', 'hdf5', 'parquet'] as const;
  * 1-based indices (modes.omega2_1, voigt_11 … voigt_66, nqle.modes_1.omega2); arrays longer than
  * CSV_MAX_ARRAY left out (see csvOmittedColumns). Columns in order of first appearance.
  */
-export function samplesToCsv(records: readonly SampleRecord[]): string {
+export function samplesToCsv(records: readonly object[]): string {
   const { columns, rows } = flatTable(records);
   const lines = [columns.map(csvCell).join(',')];
   for (const row of rows) lines.push(columns.map((c) => csvCell(String(row.get(c) ?? ''))).join(','));
@@ -185,14 +205,14 @@ export function samplesToCsv(records: readonly SampleRecord[]): string {
 }
 
 /** Array fields too long for CSV columns in these records (dotted names). */
-export function csvOmittedColumns(records: readonly SampleRecord[]): string[] {
+export function csvOmittedColumns(records: readonly object[]): string[] {
   const names = new Set<string>();
   for (const r of records) for (const n of flattenRecord(r as Record<string, unknown>).omitted) names.add(n);
   return [...names];
 }
 
 /** The CSV columns as a Parquet file: numbers DOUBLE, flags BOOLEAN, text STRING, missing values null. */
-export async function writeSamplesParquet(path: string, records: readonly SampleRecord[]): Promise<void> {
+export async function writeSamplesParquet(path: string, records: readonly object[]): Promise<void> {
   const { parquetWriteBuffer } = await import('hyparquet-writer');
   const { columns, rows } = flatTable(records);
   const columnData = columns.map((name) => {
@@ -205,7 +225,7 @@ export async function writeSamplesParquet(path: string, records: readonly Sample
   writeFileAtomic(path, new Uint8Array(parquetWriteBuffer({ columnData, createdBy: `qglass ${VERSION}` })));
 }
 
-function flatTable(records: readonly SampleRecord[]): { columns: string[]; rows: Map<string, Leaf>[] } {
+function flatTable(records: readonly object[]): { columns: string[]; rows: Map<string, Leaf>[] } {
   const rows = records.map((r) => flattenRecord(r as Record<string, unknown>).cells);
   const columns: string[] = [];
   const seen = new Set<string>();
@@ -256,7 +276,7 @@ export const FIELD_UNITS: Readonly<Record<string, string>> = (() => {
   const set = (unit: string, ...paths: string[]) => { for (const p of paths) u[p] = unit; };
   set('λ⁻³', 'density', 'finalDensity', 'gr.density');
   set('ε', 'energyPerParticle', 'energyDrift', 'nqle.modes.barrier');
-  set('ε/λ³', 'pressure', 'K', 'G', 'Gvoigt', 'shear.xy', 'shear.xz', 'shear.yz', 'voigt', 'stress', 'modes.G',
+  set('ε/λ³', 'pressure', 'targetPressure', 'K', 'G', 'Gvoigt', 'shear.xy', 'shear.xz', 'shear.yz', 'voigt', 'stress', 'modes.G',
     'stages.elastic.affine', 'stages.elastic.nonaffine', 'nqle.modes.tau');
   set('ε/λ', 'maxForce', 'modes.maxForce', 'nqle.maxForce', 'stages.elastic.maxForce', 'stages.elastic.typicalPairForce');
   set('τ', 'dt');
@@ -269,7 +289,7 @@ export const FIELD_UNITS: Readonly<Record<string, string>> = (() => {
   set('λ/τ', 'modes.cs');
   set('λ', 'modes.a0', 'gr.a0');
   set('a0', 'gr.r', 'gr.binWidth', 'gr.rmax', 'gr.firstPeak.position', 'gr.firstPeak.width', 'gr.firstPeak.window');
-  set('1', 'nu', 'nuVoigt', 'GOverK', 'pOverK', 'modes.participation', 'nqle.modes.participation', 'nqle.harmonic.participation',
+  set('1', 'nu', 'nuVoigt', 'GOverK', 'pOverK', 'packingFraction', 'rattlerFraction', 'Z', 'modes.participation', 'nqle.modes.participation', 'nqle.harmonic.participation',
     'gr.gLL', 'gr.gSL', 'gr.gSS', 'gr.firstPeak.height');
   return u;
 })();
@@ -289,13 +309,14 @@ type Leaf = number | boolean | string | null;
  */
 export function samplesToHdf5Tree(records: readonly SampleRecord[], def: CampaignDefinition): H5Group {
   const root = h5Group({
-    format: 'qglass-campaign-export', formatVersion: 1, qglass: VERSION, samples: records.length,
-    campaign: JSON.stringify(def), units: 'reduced: energy ε, length λ (λ_SS), mass m, time τ = λ·sqrt(m/ε)',
-    ...Object.fromEntries(Object.entries(def.protocol).map(([k, v]) => [`protocol.${k}`, v])),
+    format: 'qglass-campaign-export', formatVersion: 1, qglass: VERSION, samples: records.length, model: campaignModel(def),
+    campaign: JSON.stringify(def), units: 'reduced: energy ε, length λ (λ_SS; σ_S for soft spheres), mass m, time τ = λ·sqrt(m/ε)',
+    ...Object.fromEntries(Object.entries(def.protocol ?? {}).map(([k, v]) => [`protocol.${k}`, v])),
+    ...Object.fromEntries(Object.entries(def.packing ?? {}).map(([k, v]) => [`packing.${k}`, v])),
   });
   const samples = h5Group();
   root.children.set('samples', samples);
-  fillColumns(samples, records as readonly unknown[] as readonly Record<string, unknown>[], null, '');
+  fillColumns(samples, exportedRecords(records, controlAxis(def)), null, '');
   return root;
 }
 

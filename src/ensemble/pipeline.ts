@@ -1,6 +1,8 @@
 /**
- * One sample's pipeline: prepare → the campaign's measurements in MEASUREMENTS order (each
- * optional). Every stage returns its JSON output (what its `measure … --json` prints, stored as it
+ * One sample's pipeline: prepare (a glass of a Q-model at its density, or a soft-sphere packing at
+ * its target pressure) → the campaign's measurements in MEASUREMENTS order (each optional). The
+ * mechanical measurements (elastic, modes, nqle, aqs) act on a packing without its rattlers, as
+ * `measure …` do (src/measure/rattlers.ts); g(r) on the whole configuration. Every stage returns its JSON output (what its `measure … --json` prints, stored as it
  * is) and whether it converged; an unconverged stage fails the sample with the stage's own account,
  * since a number from an unconverged solver must never reach the ensemble. Artefacts are written
  * atomically (temporary file, fsync, rename) and returned with size and SHA-256, so the runner can
@@ -10,8 +12,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
-import { prepareGlass, type PrepareResult } from '../engine/prepare.ts';
+import { prepareGlass } from '../engine/prepare.ts';
+import { packingMetadata, packingSummary, preparePacking } from '../engine/packing.ts';
 import { systemToConfiguration, type System } from '../engine/system.ts';
+import { lawMetadata } from '../model/laws.ts';
+import type { PairLaw } from '../model/pair-law.ts';
+import { findRattlers, mechanicalBackbone, type RattlerAnalysis } from '../measure/rattlers.ts';
 import { formatExtendedXyz } from '../io/xyz.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { measureElastic, type ElasticResult } from '../measure/elastic.ts';
@@ -25,7 +31,7 @@ import { pairCorrelation, type PairCorrelation } from '../measure/pair-correlati
 import { boxVolume } from '../space/box.ts';
 import { prepareSummary } from '../engine/prepare.ts';
 import { VERSION } from '../util/version.ts';
-import { artefactPath, type ArtefactKind, type CampaignDefinition, type MeasurementName } from './campaign.ts';
+import { artefactPath, controlAxis, glassProtocol, lawAt, type ArtefactKind, type CampaignDefinition, type MeasurementName } from './campaign.ts';
 import type { ArtefactRecord, SampleOutcome, StageRecord } from './catalog.ts';
 import type { PlannedSample } from './seeds.ts';
 
@@ -46,9 +52,14 @@ export interface StageOutput {
 
 export interface StageContext {
   task: SampleTask;
-  prepared: PrepareResult;
-  /** The quenched glass; stages must leave it as they found it. */
+  /** The sample's pair law. */
+  law: PairLaw;
+  /** The prepared configuration, whole (g(r) looks at every particle). */
+  whole: System;
+  /** The quenched glass, or the packing without its rattlers; stages must leave it as they found it. */
   system: System;
+  /** The rattlers removed from a packing (null for laws without contacts). */
+  rattlers: RattlerAnalysis | null;
   /** Raw (non-JSON) results of earlier stages, e.g. mode vectors for NQLE starting points. */
   earlier: Map<MeasurementName, unknown>;
   /** The glass's pair table and Hessian, built on first use and shared by every stage after. */
@@ -64,30 +75,30 @@ export interface StageDefinition {
 }
 
 /** The stored output of each stage: the fields its `qglass … --json` command prints (no file names). */
-export function elasticJson(Q: number, r: ElasticResult) {
-  return { Q, ...r };
+export function elasticJson(law: PairLaw, r: ElasticResult, rattlers: RattlerAnalysis | null) {
+  return { ...lawMetadata(law), ...r, rattlers: rattlers?.rattlers ?? null, Z: rattlers?.Z ?? null };
 }
 
-export function modesJson(Q: number, r: ModesResult, scales: SoundScales | null) {
+export function modesJson(law: PairLaw, r: ModesResult, scales: SoundScales | null, rattlers: RattlerAnalysis | null) {
   const { vectors: _vectors, timings, ...summary } = r;
   return {
-    Q, ...summary, timings: { ...timings, elastic: 0 },
+    ...lawMetadata(law), rattlers: rattlers?.rattlers ?? null, ...summary, timings: { ...timings, elastic: 0 },
     G: scales?.G ?? null, cs: scales?.cs ?? null, a0: scales?.a0 ?? null, omega0: scales?.omega0 ?? null, omega1: scales?.omega1 ?? null,
     out: null,
   };
 }
 
-export function grJson(Q: number, g: PairCorrelation, density: number, seconds: number) {
+export function grJson(law: PairLaw, g: PairCorrelation, density: number, seconds: number) {
   const arr = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
   return {
-    Q, N: g.nS + g.nL, nS: g.nS, nL: g.nL, density, a0: g.a0, binWidth: g.binWidth, rmax: g.rmax, units: 'r/a0',
+    ...lawMetadata(law), N: g.nS + g.nL, nS: g.nS, nL: g.nL, density, a0: g.a0, binWidth: g.binWidth, rmax: g.rmax, units: 'r/a0',
     firstPeak: g.firstPeak, r: arr(g.r), gLL: arr(g.gLL), gSL: arr(g.gSL), gSS: arr(g.gSS), timings: { total: seconds },
   };
 }
 
-export function nqleJson(Q: number, N: number, r: NqleResult) {
+export function nqleJson(law: PairLaw, N: number, r: NqleResult, rattlers: RattlerAnalysis | null) {
   const modes = r.modes.map(({ vector: _vector, ...m }) => ({ ...m, kMinusOverFMinus: m.kMinus / m.fMinus }));
-  return { Q, N, modes, descents: r.descents, harmonic: r.harmonic, maxForce: r.maxForce, timings: r.timings };
+  return { ...lawMetadata(law), rattlers: rattlers?.rattlers ?? null, N, modes, descents: r.descents, harmonic: r.harmonic, maxForce: r.maxForce, timings: r.timings };
 }
 
 export type ElasticJson = ReturnType<typeof elasticJson>;
@@ -98,22 +109,23 @@ export type NqleJson = ReturnType<typeof nqleJson>;
 const elasticStage: StageDefinition = {
   name: 'elastic',
   artefacts: [],
-  run({ task, system, harmonic }) {
+  run({ law, system, rattlers, harmonic }) {
     const r = measureElastic(system, { harmonic: harmonic() });
     const problem = r.converged ? undefined : `${r.cgSolves.filter((x) => x.reason !== 'converged').length} of 6 CG solves did not converge (largest residual ${Math.max(...r.cgSolves.map((x) => x.residual)).toExponential(2)} > ${r.cgTolerance})`;
-    return { value: elasticJson(task.sample.Q, r), converged: r.converged, problem, raw: r };
+    return { value: elasticJson(law, r, rattlers), converged: r.converged, problem, raw: r };
   },
 };
 
 const modesStage: StageDefinition = {
   name: 'modes',
   artefacts: ['modes'],
-  run({ task, system, earlier, harmonic, writeArtefact }) {
+  run({ task, law, system, rattlers, earlier, harmonic, writeArtefact }) {
     const r = measureModes(system, { count: task.definition.modes.count, harmonic: harmonic() });
     writeArtefact('modes', formatNpy(r.vectors, [r.count, system.species.length, 3]));
-    // c_s, ω₀, ω₁ from this sample's elastic stage when the campaign measures it.
+    // c_s, ω₀, ω₁ from this sample's elastic stage when the campaign measures it; a small packing
+    // near unjamming can have G ≤ 0 (unstable to a shear of its box): no sound speed then (null).
     const elastic = earlier.get('elastic') as ElasticResult | undefined;
-    const value = modesJson(task.sample.Q, r, elastic ? soundScales(elastic.G, system) : null);
+    const value = modesJson(law, r, elastic && elastic.G > 0 ? soundScales(elastic.G, system) : null, rattlers);
     const problem = r.converged ? undefined : `${r.pairConverged.filter((c) => !c).length} of ${r.count} modes did not reach ‖Hψ − ω²ψ‖ ≤ ${r.tolerance.toExponential(2)}`;
     return { value, converged: r.converged, problem, raw: r };
   },
@@ -122,10 +134,10 @@ const modesStage: StageDefinition = {
 const grStage: StageDefinition = {
   name: 'gr',
   artefacts: [],
-  run({ task, system }) {
+  run({ task, law, whole }) {
     const t0 = performance.now();
-    const g = pairCorrelation(system.box, system.positions, system.species, task.definition.gr);
-    const value = grJson(task.sample.Q, g, system.species.length / boxVolume(system.box), (performance.now() - t0) / 1000);
+    const g = pairCorrelation(whole.box, whole.positions, whole.species, task.definition.gr);
+    const value = grJson(law, g, whole.species.length / boxVolume(whole.box), (performance.now() - t0) / 1000);
     return { value, converged: null };
   },
 };
@@ -133,7 +145,7 @@ const grStage: StageDefinition = {
 const nqleStage: StageDefinition = {
   name: 'nqle',
   artefacts: ['nqle'],
-  run({ task, system, earlier, harmonic, writeArtefact }) {
+  run({ task, law, system, rattlers, earlier, harmonic, writeArtefact }) {
     // starts from the modes stage's vectors when it ran (and found enough of them)
     const modes = earlier.get('modes') as ModesResult | undefined;
     const r = findNqles(system, { count: task.definition.nqle.count }, undefined, { harmonic: harmonic(), modes });
@@ -146,14 +158,14 @@ const nqleStage: StageDefinition = {
     writeArtefact('nqleOmega2', formatNpy(Float64Array.from(r.modes, (m) => m.omega2), [r.modes.length]));
     // Each mode carries its own converged flag; the stage fails only when no descent converged.
     const converged = r.descents.converged > 0;
-    return { value: nqleJson(task.sample.Q, N, r), converged, problem: converged ? undefined : `none of ${r.descents.total} NQLE descents converged` };
+    return { value: nqleJson(law, N, r, rattlers), converged, problem: converged ? undefined : `none of ${r.descents.total} NQLE descents converged` };
   },
 };
 
 /** The stored aqs output: the scalars and events of `measure aqs --json`; the path is an artefact. */
-export function aqsJson(Q: number, r: AqsResult) {
+export function aqsJson(law: PairLaw, r: AqsResult) {
   const { path: _path, eventFields: _fields, d2min: _d2min, profile, ...rest } = r;
-  return { Q, ...rest, profile: { centres: profile.centres, meanD2min: profile.mean, uniform: profile.uniform, slabCentre: profile.slabCentre } };
+  return { ...lawMetadata(law), ...rest, profile: { centres: profile.centres, meanD2min: profile.mean, uniform: profile.uniform, slabCentre: profile.slabCentre } };
 }
 export type AqsJson = ReturnType<typeof aqsJson>;
 
@@ -164,7 +176,7 @@ export type AqsJson = ReturnType<typeof aqsJson>;
 const aqsStage: StageDefinition = {
   name: 'aqs',
   artefacts: ['aqs-path', 'aqs-events', 'aqs-first-event', 'aqs-d2min'],
-  run({ task, system, writeArtefact }) {
+  run({ task, law, system, writeArtefact }) {
     const { definition: def, sample } = task;
     const settings = def.aqs;
     if (!settings) throw new Error('the campaign definition has no aqs settings');
@@ -184,7 +196,7 @@ const aqsStage: StageDefinition = {
     writeArtefact('aqs-events', aqsEventsCsv(r));
     writeArtefact('aqs-first-event', formatNpy(r.eventFields[0] ?? new Float64Array(3 * N), [N, 3]));
     writeArtefact('aqs-d2min', formatNpy(r.d2min, [N]));
-    return { value: aqsJson(sample.Q, r), converged: r.converged, problem: r.failure ?? undefined };
+    return { value: aqsJson(law, r), converged: r.converged, problem: r.failure ?? undefined };
   },
 };
 
@@ -235,25 +247,21 @@ export function runSample(task: SampleTask): SampleOutcome {
     artefacts.push({ kind, path: rel, bytes: bytes.length, sha256: sha256(bytes) });
   };
 
-  let prepared: PrepareResult;
+  const law = lawAt(def, sample.Q);
+  let prepared: { system: System; summary: unknown; metadata: Record<string, unknown> };
   try {
-    prepared = prepareGlass({ ...def.protocol, Q: sample.Q, N: def.N, density: sample.density, seed: sample.seed });
+    prepared = controlAxis(def) === 'Q' ? prepareGlassSample(task, law) : preparePackingSample(task, law);
   } catch (err) {
-    throw new StageError('prepare', errorMessage(err), err);
+    throw err instanceof StageError ? err : new StageError('prepare', errorMessage(err), err);
   }
-  const summary = prepareSummary(prepared, sample.densityMode);
-  if (!summary.converged) {
-    throw new StageError(
-      'prepare',
-      `the quench stopped (${prepared.quench.reason}) at max |F| = ${prepared.quench.maxForce.toExponential(3)} > ftol = ${def.protocol.ftol} after ${prepared.quench.iterations} minimiser iterations`,
-    );
-  }
-  stages.push({ stage: 'prepare', value: summary, seconds: clock() - tStart, converged: true });
-  writeArtefact('glass', formatExtendedXyz(systemToConfiguration(prepared.system, glassMetadata(task, summary))));
+  stages.push({ stage: 'prepare', value: prepared.summary, seconds: clock() - tStart, converged: true });
+  const identity = { ...lawMetadata(law), campaignSeed: def.seed, index: sample.index };
+  writeArtefact('glass', formatExtendedXyz(systemToConfiguration(prepared.system, { ...identity, ...prepared.metadata, qglass: VERSION })));
 
+  const { system, rattlers } = mechanicalBackbone(prepared.system);
   let shared: Harmonic | undefined;
-  const harmonic = () => (shared ??= harmonicOf(prepared.system));
-  const ctx: StageContext = { task, prepared, system: prepared.system, earlier: new Map(), harmonic, writeArtefact };
+  const harmonic = () => (shared ??= harmonicOf(system));
+  const ctx: StageContext = { task, law, whole: prepared.system, system, rattlers, earlier: new Map(), harmonic, writeArtefact };
   for (const name of def.measure) {
     const stage = STAGES.get(name);
     if (!stage) throw new StageError(name, `this qglass cannot measure '${name}' (available: ${[...STAGES.keys()].join(', ') || 'none'})`);
@@ -271,13 +279,30 @@ export function runSample(task: SampleTask): SampleOutcome {
   return { stages, artefacts, seconds: clock() - tStart };
 }
 
-function glassMetadata(task: SampleTask, s: ReturnType<typeof prepareSummary>) {
-  const p = task.definition.protocol;
-  return {
-    Q: s.Q, density: s.finalDensity, densityMode: s.densityMode, seed: s.seed, campaignSeed: task.definition.seed,
-    index: task.sample.index, t0: p.t0, nveTime: p.nveTime, dt: s.dt, ftol: p.ftol,
-    energyPerParticle: s.energyPerParticle, pressure: s.pressure, maxForce: s.maxForce, converged: s.converged, qglass: VERSION,
+/** A glass of a Q-model by the preparation protocol; its summary is the `prepare --json` record. */
+function prepareGlassSample({ definition: def, sample }: SampleTask, law: PairLaw) {
+  const p = glassProtocol(def);
+  const model = law.name === 'repulsive-q' ? 'repulsive-q' as const : 'q-model' as const;
+  const r = prepareGlass({ ...p, model, Q: sample.Q, N: def.N, density: sample.density, seed: sample.seed });
+  const s = prepareSummary(r, sample.densityMode);
+  if (!s.converged) {
+    throw new StageError('prepare', `the quench stopped (${r.quench.reason}) at max |F| = ${r.quench.maxForce.toExponential(3)} > ftol = ${p.ftol} after ${r.quench.iterations} minimiser iterations`);
+  }
+  const metadata = {
+    density: s.finalDensity, densityMode: s.densityMode, seed: s.seed, t0: p.t0, nveTime: p.nveTime, dt: s.dt, ftol: p.ftol,
+    energyPerParticle: s.energyPerParticle, pressure: s.pressure, maxForce: s.maxForce, converged: s.converged,
   };
+  return { system: r.system, summary: s, metadata };
+}
+
+/** A soft-sphere packing at the point's target pressure, with its rattlers and Z (what `prepare --model … --json` prints). */
+function preparePackingSample({ definition: def, sample }: SampleTask, law: PairLaw) {
+  const r = preparePacking({ ...def.packing, law, N: def.N, pressure: sample.Q, seed: sample.seed });
+  if (!r.converged) {
+    throw new StageError('prepare', `the packing did not reach p = ${sample.Q} at a minimum: p = ${r.pressure.toExponential(4)}, max |F| = ${r.quench.maxForce.toExponential(3)} after ${r.steps} volume steps`);
+  }
+  const s = packingSummary(r, sample.seed, sample.Q, findRattlers(r.system));
+  return { system: r.system, summary: s, metadata: packingMetadata(s) };
 }
 
 export function sha256(data: Uint8Array): string {

@@ -21,7 +21,7 @@ import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'nod
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { definitionHash, readCampaign, SAMPLES_DIR, type CampaignDefinition } from './campaign.ts';
+import { controlAxis, controlValues, definitionHash, pointLabel, pointOfDirectory, readCampaign, SAMPLES_DIR, type CampaignDefinition } from './campaign.ts';
 import { Catalog, catalogError, type ArtefactRecord, type CatalogSample, type SampleStatus } from './catalog.ts';
 import { SampleClaims } from './claims.ts';
 import { acquireLock, type RunLock } from './lock.ts';
@@ -116,7 +116,7 @@ export async function runCampaign(dirArg: string, opts: RunOptions = {}): Promis
     const recovery: Recovery = {
       interrupted: catalog.requeueInterrupted(),
       invalidated: verifyFinished(dir, def, catalog, opts.verify === 'size' ? 'size' : 'checksum'),
-      temporaryFilesRemoved: removeTemporaryFiles(dir, planned, claims),
+      temporaryFilesRemoved: removeTemporaryFiles(dir, def, planned, claims),
       imported: importDoneElsewhere(catalog, planned, claims),
       staleLock: lock.tookOver,
     };
@@ -186,14 +186,14 @@ export function checkArtefact(dir: string, a: ArtefactRecord, mode: 'checksum' |
 }
 
 /** Temporary files of atomic writes interrupted by a crash: only this shard's samples that no live run of another catalog has claimed. */
-function removeTemporaryFiles(dir: string, planned: PlannedSample[], claims: SampleClaims): number {
+function removeTemporaryFiles(dir: string, def: CampaignDefinition, planned: PlannedSample[], claims: SampleClaims): number {
   const root = join(dir, SAMPLES_DIR);
   if (!existsSync(root)) return 0;
   const mine = new Set(planned.map(sampleKey));
   let removed = 0;
   for (const qDir of readdirSync(root)) {
-    const Q = Number(qDir.slice(1));
-    if (!qDir.startsWith('Q') || !Number.isFinite(Q)) continue;
+    const Q = pointOfDirectory(controlAxis(def), qDir);
+    if (Q === null) continue;
     for (const f of readdirSync(join(root, qDir))) {
       const m = /^\.(\d+)-[^/]*\.tmp$/.exec(f);
       const sample = m ? { Q, index: Number(m[1]) } : null;
@@ -224,7 +224,7 @@ interface ExecuteContext extends RunOptions {
 async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, planned: PlannedSample[], ctx: ExecuteContext): Promise<RunSummary> {
   const t0 = performance.now();
   const byKey = new Map(planned.map((s) => [sampleKey(s), s]));
-  const tracker = new ProgressTracker(def.Q, planned, catalog.samples());
+  const tracker = new ProgressTracker(controlValues(def), planned, catalog.samples());
   const eligible = (s: CatalogSample) => s.status === 'pending' || (s.status === 'failed' && s.failures <= ctx.retries);
   const records = catalog.samples().filter((s) => byKey.has(sampleKey(s)));
   const queue: PlannedSample[] = records.filter(eligible).map((s) => byKey.get(sampleKey(s))!).sort((a, b) => a.ordinal - b.ordinal);
@@ -323,7 +323,7 @@ async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, p
       catalog.markPending(s.Q, s.index, `transient I/O error (${code}): ${error}`);
       claims.release(s);
       tracker.set(s, 'pending');
-      fail(new SystemError(`Q=${s.Q} #${s.index}: ${error}; the sample stays pending and the run stops: free space or fix the device, then run again`, code));
+      fail(new SystemError(`${pointLabel(controlAxis(def), s.Q)} #${s.index}: ${error}; the sample stays pending and the run stops: free space or fix the device, then run again`, code));
     };
     const spawn = () => {
       const w = new Worker(new URL('./worker.mjs', import.meta.url));

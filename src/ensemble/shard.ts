@@ -6,14 +6,17 @@
  * measurements; all force evaluations cost ∝ N. Samples are dealt out heaviest first, each to the
  * shard with the least work so far (ties: fewer samples, then lower index), which keeps every
  * shard within a few per cent of the mean whenever shards hold more than a handful of samples, and
- * mixes the Q values (each shard receives its turn of every Q in sequence).
+ * mixes the Q values (each shard receives its turn of every Q in sequence). A soft-sphere packing
+ * has no NVE run; its decompression takes longer the closer the target pressure is to jamming
+ * (measured at N = 256: ~0.5 s per harmonic packing at p ≥ 1e-2, 1.2 s at 1e-3, 5 s at 1e-4),
+ * modelled as the fixed allowance times max(1, √(1e-2/p)).
  *
  * Each shard keeps its own catalog file, since SQLite must not be shared between hosts; `merge`
  * unites them. Under a Slurm job array the shard comes from SLURM_ARRAY_TASK_ID /
  * SLURM_ARRAY_TASK_COUNT (offset by SLURM_ARRAY_TASK_MIN).
  */
 import { nveSchedule } from '../engine/prepare.ts';
-import type { CampaignDefinition } from './campaign.ts';
+import { controlAxis, controlValues, glassProtocol, type CampaignDefinition } from './campaign.ts';
 import { plannedSamples, type PlannedSample } from './seeds.ts';
 
 export interface Shard {
@@ -49,9 +52,10 @@ export function shardFromSlurm(env: NodeJS.ProcessEnv): Shard | null {
   return validShard(i, n, `Slurm array task ${id} of ${count} (first ${min}); the array must be contiguous, e.g. --array=0-99`);
 }
 
-/** Modelled cost of one sample at Q, in particle force evaluations (N × evaluations). */
+/** Modelled cost of one sample at a point (Q or pressure), in particle force evaluations (N × evaluations). */
 export function expectedSampleWork(def: CampaignDefinition, Q: number): number {
-  return def.N * (nveSchedule({ ...def.protocol, Q }).steps + FIXED_EVALUATIONS);
+  if (controlAxis(def) === 'pressure') return def.N * FIXED_EVALUATIONS * Math.max(1, Math.sqrt(1e-2 / Q));
+  return def.N * (nveSchedule({ ...glassProtocol(def), Q }).steps + FIXED_EVALUATIONS);
 }
 
 const assignments = new Map<string, Int32Array>();
@@ -62,7 +66,7 @@ export function shardAssignment(def: CampaignDefinition, n: number): Int32Array 
   const cached = assignments.get(key);
   if (cached) return cached;
   const planned = plannedSamples(def);
-  const work = new Map(def.Q.map((Q) => [Q, expectedSampleWork(def, Q)]));
+  const work = new Map(controlValues(def).map((Q) => [Q, expectedSampleWork(def, Q)]));
   const order = planned.slice().sort((a, b) => work.get(b.Q)! - work.get(a.Q)! || a.ordinal - b.ordinal);
   const out = new Int32Array(planned.length);
   const heap = new ShardHeap(n);
@@ -85,18 +89,18 @@ export interface ShardPlanEntry {
   samples: number;
   /** Modelled work in particle force evaluations (see expectedSampleWork). */
   expectedWork: number;
-  /** Samples per Q value. */
+  /** Samples per point (Q value or pressure). */
   perQ: Record<string, number>;
 }
 
 /** The assignment of the campaign's samples to n shards, for `campaign plan`. */
 export function shardPlan(def: CampaignDefinition, n: number): { shards: ShardPlanEntry[] } {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`--shards must be an integer ≥ 1; got ${n}`);
-  const total = def.Q.length * def.samples;
+  const total = controlValues(def).length * def.samples;
   if (n > total) throw new RangeError(`--shards ${n} exceeds the campaign's ${total} samples; use at most ${total}`);
   const assignment = shardAssignment(def, n);
   const shards: ShardPlanEntry[] = Array.from({ length: n }, (_, index) => ({
-    index, samples: 0, expectedWork: 0, perQ: Object.fromEntries(def.Q.map((Q) => [String(Q), 0])),
+    index, samples: 0, expectedWork: 0, perQ: Object.fromEntries(controlValues(def).map((Q) => [String(Q), 0])),
   }));
   for (const s of plannedSamples(def)) {
     const e = shards[assignment[s.ordinal]];

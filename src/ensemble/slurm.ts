@@ -5,7 +5,7 @@
  */
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CampaignDefinition } from './campaign.ts';
+import { campaignModel, controlAxis, controlValues, type CampaignDefinition } from './campaign.ts';
 import { expectedSampleWork } from './shard.ts';
 
 export interface SlurmOptions {
@@ -37,7 +37,7 @@ const QGLASS_BIN = fileURLToPath(new URL('../../bin/qglass.mjs', import.meta.url
 
 export function slurmScript(dirArg: string, def: CampaignDefinition, opts: SlurmOptions = {}): string {
   const dir = resolve(dirArg);
-  const total = def.Q.length * def.samples;
+  const total = controlValues(def).length * def.samples;
   const range = parseArrayRange(opts.array ?? `0-${Math.min(total, 100) - 1}`);
   const tasks = range.last - range.first + 1;
   if (tasks > total) throw new RangeError(`--array ${opts.array} has ${tasks} tasks but the campaign has only ${total} samples; use at most 0-${total - 1}`);
@@ -60,7 +60,7 @@ export function slurmScript(dirArg: string, def: CampaignDefinition, opts: Slurm
   return [
     '#!/bin/bash',
     `# qglass campaign ${dir}`,
-    `#   Q = ${def.Q.join(', ')}; N = ${def.N}; ${def.samples} samples per Q (${total} in all); measure: ${def.measure.join(', ') || 'prepare only'}`,
+    `#   ${campaignModel(def)}, ${controlAxis(def)} = ${controlValues(def).join(', ')}; N = ${def.N}; ${def.samples} samples per point (${total} in all); measure: ${def.measure.join(', ') || 'prepare only'}`,
     `#   ${tasks} array tasks, about ${perTask} samples each, ${cpus} worker threads per task.`,
     `# Submit with \`sbatch THIS_FILE\`. Task t runs shard (t − ${range.first})/${tasks} (balanced by expected work: \`qglass campaign plan DIR --shards ${tasks}\`)`,
     '# into its own catalog file; a task that is killed, requeued or resubmitted (sbatch --array=t THIS_FILE) resumes where it stopped.',
@@ -83,7 +83,7 @@ export function slurmScript(dirArg: string, def: CampaignDefinition, opts: Slurm
 export function measuredSecondsPerWork(def: CampaignDefinition, done: ReadonlyArray<{ Q: number; seconds: number | null }>): number | null {
   let seconds = 0, work = 0;
   for (const s of done) {
-    if (s.seconds === null || !def.Q.includes(s.Q)) continue;
+    if (s.seconds === null || !controlValues(def).includes(s.Q)) continue;
     seconds += s.seconds;
     work += expectedSampleWork(def, s.Q);
   }
@@ -98,7 +98,7 @@ export function measuredSecondsPerWork(def: CampaignDefinition, done: ReadonlyAr
 export function suggestArraySize(def: CampaignDefinition, remainingWork: number, secondsPerWork: number, targetSeconds: number, cpus: number): number {
   const taskSeconds = (remainingWork * secondsPerWork) / cpus;
   const tasks = Math.ceil((1.2 * taskSeconds) / targetSeconds);
-  return Math.max(1, Math.min(tasks, def.Q.length * def.samples));
+  return Math.max(1, Math.min(tasks, controlValues(def).length * def.samples));
 }
 
 /** A Slurm time (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS) in seconds. */

@@ -4,7 +4,7 @@
  * with --verify full. A damaged sample is named, never silently used.
  */
 import { resolve } from 'node:path';
-import { readCampaign } from './campaign.ts';
+import { controlAxis, pointLabel, readCampaign } from './campaign.ts';
 import { Catalog } from './catalog.ts';
 import { unitedSamples } from './merge.ts';
 import { checkArtefact } from './runner.ts';
@@ -13,7 +13,9 @@ import { sampleKey } from './seeds.ts';
 export type ArtefactVerify = 'size' | 'full';
 
 export interface DamagedSample {
+  /** The point's control value, and the point as people read it (Q=10, p=0.001). */
   Q: number;
+  point: string;
   index: number;
   reason: string;
 }
@@ -31,7 +33,7 @@ export function damagedSamples(dirArg: string, verify: ArtefactVerify): DamagedS
         for (const a of artefacts.get(sampleKey(u.sample)) ?? []) {
           const reason = checkArtefact(dir, a, verify === 'full' ? 'checksum' : 'size');
           if (reason) {
-            out.push({ Q: u.sample.Q, index: u.sample.index, reason });
+            out.push({ Q: u.sample.Q, point: pointLabel(controlAxis(def), u.sample.Q), index: u.sample.index, reason });
             break;
           }
         }
@@ -44,7 +46,7 @@ export function damagedSamples(dirArg: string, verify: ArtefactVerify): DamagedS
 }
 
 export function damageWarning(d: DamagedSample): string {
-  return `sample Q=${d.Q} #${d.index} is damaged: ${d.reason} (\`qglass campaign run\` recomputes it)`;
+  return `sample ${d.point} #${d.index} is damaged: ${d.reason} (\`qglass campaign run\` recomputes it)`;
 }
 
 export function parseArtefactVerify(text: string): ArtefactVerify {

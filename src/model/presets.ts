@@ -19,14 +19,19 @@ export interface CalibratedDensity {
   pOverKError: number;
 }
 
-export type DensityMode = 'zero-pressure' | 'paper' | 'explicit';
+/**
+ * How a sample's density was chosen. Besides the rules above: `q-model-zero-pressure`, the Q-model's
+ * zero-pressure density used for a glass of another law (repulsive-q compared at equal density),
+ * and `target-pressure`, a soft-sphere packing whose density follows from its target pressure.
+ */
+export type DensityMode = 'zero-pressure' | 'paper' | 'explicit' | 'q-model-zero-pressure' | 'target-pressure';
 
 export interface DensityChoice {
   density: number;
   mode: DensityMode;
 }
 
-export function resolveDensity(spec: string | number, Q: number): DensityChoice {
+export function resolveDensity(spec: string | number, Q: number): DensityChoice & { mode: 'zero-pressure' | 'paper' | 'explicit' } {
   if (typeof spec === 'number' || /^[0-9.eE+-]+$/.test(spec)) {
     const density = Number(spec);
     if (!Number.isFinite(density) || density <= 0) throw new RangeError(`density must be a positive number (λ⁻³); got ${spec}`);

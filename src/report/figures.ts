@@ -137,11 +137,11 @@ function withBar(prefix: string, e: Estimate | undefined, floor = -Infinity): Ro
   };
 }
 
-/** Points with optional vertical and horizontal error bars, coloured by Q. */
-function pointsWithBars(ctx: Context, rows: Row[], x: VlSpec, y: VlSpec, opts: { xBars?: boolean; legend?: boolean } = {}): VlSpec[] {
+/** Points with optional vertical and horizontal error bars, coloured by Q (or by the given colour channel). */
+function pointsWithBars(ctx: Context, rows: Row[], x: VlSpec, y: VlSpec, opts: { xBars?: boolean; legend?: boolean; color?: VlSpec } = {}): VlSpec[] {
   const xf = x.field as string;
   const yf = y.field as string;
-  const color = qColor(ctx, opts.legend ?? true);
+  const color = opts.color ?? qColor(ctx, opts.legend ?? true);
   const layers: VlSpec[] = [
     {
       data: { values: rows },
@@ -507,6 +507,115 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     spec: frame(title, { vconcat: [{ hconcat: [panelA, panelB, panelB2] }, { hconcat: [panelC, panelD] }], resolve: { scale: { color: 'shared' } } }),
     tables: { curve, yield: yieldRows, eventSizes: sizes, overlap: overlapRows },
     notes: [...missingFor(s.perQ, (q) => !!q.aqs, 'shear to yield'), ...missingFor(qs, (q) => isNum(q.aqs!.firstEventOverlap.value), 'first-event/NQLE overlap'), ...missingFor(qs, (q) => !!q.elastic, 'ν for panel (b)')],
+  };
+}
+
+/** One system of Figure 7: a campaign's law, its control axis and its per-point summaries (QSummary.Q is the point's control value). */
+export interface ControlSystem {
+  /** Legend label: the law's name (with the campaign directory when two campaigns share a law). */
+  label: string;
+  model: string;
+  axis: 'Q' | 'pressure';
+  summary: EnsembleSummary;
+}
+
+/** Target pressures (ε/σ³) up to which soft spheres follow the unjamming scalings (bench/controls.bench.ts: fitted exponents ½ over p ≤ 1e-2). */
+export const UNJAMMING_PRESSURE = 1e-2;
+
+/** Colours of the laws in Figure 7: the Q-model as in the other figures' darkest shade, the controls apart from it. */
+const SYSTEM_COLORS: Record<string, string> = { 'q-model': '#1f2f8c', 'repulsive-q': '#2a8f5a', harmonic: '#d2475a', hertzian: '#e8772e' };
+
+/**
+ * Figure 7: the unjamming analogy tested against its controls. Every point is one campaign point
+ * (a Q or a target pressure) with ±1 bootstrap standard errors. (a) G/K versus p/K of soft spheres,
+ * where G/K ∝ (p/K)^½ near unjamming, and repulsive-q glasses at their p/K = 3/(Q + 3); (b) G/K
+ * versus Q of the Q-models against 1/√Q; (c)–(e) structure, length and NQLE anatomy versus G/K of
+ * every system on the same axes.
+ */
+export function figure7(systems: ControlSystem[]): Figure {
+  const name = 'fig7';
+  const title = 'Figure 7: the Q-model against the unjamming controls';
+  const labels = systems.map((x) => x.label);
+  const color: VlSpec = {
+    field: 'system', type: 'nominal', title: 'system',
+    scale: { domain: labels, range: systems.map((x, i) => SYSTEM_COLORS[x.model] ?? PALETTE[(i + 4) % PALETTE.length]) },
+    legend: { orient: 'right' },
+  };
+  const ctx: Context = { Qs: [] };
+  const rows: Row[] = systems.flatMap((sys) => sys.summary.perQ.map((q) => ({
+    system: sys.label, model: sys.model, axis: sys.axis, point: q.Q, ...(sys.axis === 'Q' ? { Q: q.Q } : { targetPressure: q.Q }),
+    ...withBar('GOverK', q.elastic?.GOverK, 1e-12), ...withBar('pOverK', q.elastic?.pOverK, 1e-12),
+    ...withBar('height', q.structure?.firstPeakHeight, 1e-12), ...withBar('xi', q.spectrum?.xiOverA0, 1e-12),
+    ...withBar('ratio', q.nqle?.kMinusOverFMinus),
+  })));
+  const positive = (r: Row, f: string) => isNum(r[f]) && (r[f] as number) > 0;
+  const notes: string[] = [];
+  const panels: VlSpec[] = [];
+  const tables: Record<string, Row[]> = { points: rows };
+  const gk = (pts: Row[]) => logDomain(pts.flatMap((p) => [p.GOverKLow as number, p.GOverKHigh as number]));
+  const clampLow = (pts: Row[], f: string, d: [number, number]) => pts.map((p) => ({ ...p, [`${f}Low`]: Math.max(p[`${f}Low`] as number, d[0]) }));
+  /** A log–log panel of y versus x over the rows that have both, with a fitted guide over the rows `fitTo` selects. */
+  const panel = (
+    label: string, pts: Row[], xf: string, xt: string, yf: string, yt: string,
+    g: { power: number; text: string; fitTo: (r: Row) => boolean } | null, logY = true,
+  ) => {
+    const xd = logDomain(pts.flatMap((p) => [p[`${xf}Low`] as number, p[`${xf}High`] as number]));
+    const yd = logY ? logDomain(pts.flatMap((p) => [p[`${yf}Low`] as number, p[`${yf}High`] as number]), 1.15) : linearDomain(pts.flatMap((p) => [p[`${yf}Low`] as number, p[`${yf}High`] as number]));
+    const x = logChannel(xf, xt, xd);
+    const y = logY ? logChannel(yf, yt, yd) : { field: yf, type: 'quantitative', title: yt, scale: { domain: yd, zero: false } };
+    const shown = logY ? clampLow(clampLow(pts, xf, xd), yf, yd) : clampLow(pts, xf, xd);
+    const fit = pts.filter(g?.fitTo ?? (() => false));
+    const guideLayers: VlSpec[] = [];
+    if (g && fit.length >= 2) {
+      const line = guide(fit.map((p) => p[xf] as number), fit.map((p) => p[yf] as number), fit.map((p) => p[`${yf}Error`] as number), g.power, g.text, xd[0], xd[1]);
+      tables[`guide_${label[1]}`] = line.rows;
+      guideLayers.push(...line.layers.map((l) => withScales(l, x, y)));
+    }
+    panels.push({ ...PANEL, title: label, layer: [...guideLayers, ...pointsWithBars(ctx, shown, x, y, { xBars: true, color })] });
+  };
+
+  const soft = (r: Row) => r.axis === 'pressure';
+  const aRows = rows.filter((r) => (soft(r) || r.model === 'repulsive-q') && positive(r, 'GOverK') && positive(r, 'pOverK'));
+  // the guide is fitted where the unjamming law holds (p ≤ 1e-2, docs/controls.md), or to every soft-sphere point when fewer than two lie there
+  const nearJamming = (r: Row) => soft(r) && (r.point as number) <= UNJAMMING_PRESSURE;
+  const fitA = aRows.filter(nearJamming).length >= 2 ? nearJamming : soft;
+  if (aRows.some(soft)) panel('(a) G/K versus p/K', aRows, 'pOverK', 'p/K', 'GOverK', 'G/K', { power: 0.5, text: '∝ (p/K)^½', fitTo: fitA });
+  else notes.push('panel (a) not drawn: needs a soft-sphere campaign (harmonic, hertzian) with elastic moduli');
+  const bRows = rows.filter((r) => r.axis === 'Q' && positive(r, 'GOverK'));
+  if (bRows.length > 0) {
+    const fitModel = bRows.some((r) => r.model === 'q-model') ? 'q-model' : 'repulsive-q';
+    const Qd = logDomain(bRows.map((r) => r.Q as number), 1.3);
+    const yd = gk(bRows);
+    const x = { field: 'Q', type: 'quantitative', title: 'stiffness Q', scale: { type: 'log', domain: Qd }, axis: { values: [...new Set(bRows.map((r) => r.Q as number))].sort((a, b) => a - b), format: 'd', grid: true } };
+    const y = logChannel('GOverK', 'G/K', yd);
+    const fit = bRows.filter((r) => r.model === fitModel);
+    const line = guide(fit.map((r) => r.Q as number), fit.map((r) => r.GOverK as number), fit.map((r) => r.GOverKError as number), -0.5, `∝ 1/√Q (${fitModel})`, Qd[0], Qd[1]);
+    tables.guide_b = line.rows;
+    panels.push({ ...PANEL, title: '(b) G/K versus Q', layer: [...line.layers.map((l) => withScales(l, x, y)), ...pointsWithBars(ctx, clampLow(bRows, 'GOverK', yd), x, y, { color })] });
+  } else notes.push('panel (b) not drawn: needs a q-model or repulsive-q campaign with elastic moduli');
+  const versusG = (label: string, yf: string, yt: string, what: string, logY = true) => {
+    const pts = rows.filter((r) => positive(r, 'GOverK') && (logY ? positive(r, yf) : isNum(r[yf])));
+    if (pts.length > 0) panel(label, pts, 'GOverK', 'G/K', yf, yt, null, logY);
+    else notes.push(`panel ${label.slice(0, 3)} not drawn: no ${what} with elastic moduli in any campaign`);
+    const lacking = systems.filter((x) => !pts.some((r) => r.system === x.label)).map((x) => x.label);
+    if (pts.length > 0 && lacking.length > 0) notes.push(`panel ${label.slice(0, 3)}: no ${what} for ${lacking.join(', ')}`);
+  };
+  versusG('(c) first g_LL peak versus G/K', 'height', 'first-peak height of g_LL', 'g(r)');
+  versusG('(d) length ξ_g versus G/K', 'xi', 'ξ_g/a₀', 'A_g fit (modes)');
+  versusG('(e) NQLE anatomy versus G/K', 'ratio', 'k₋/f₋ (softest NQLE)', 'NQLEs', false);
+  if (panels.length === 0) return { name, title, missing: `none of its panels has data: ${notes.join('; ')}` };
+  return {
+    name,
+    title,
+    caption:
+      'The paper explains the Q-model’s incompressibility by analogy with soft spheres near unjamming; here the analogy is tested against controls made and measured with the same code. ' +
+      'Each point is the ensemble mean of one campaign point (a Q value, or a target pressure of the soft spheres) ±1 bootstrap standard error in both directions; colours are the systems (pair laws). ' +
+      `(a) G/K versus p/K: soft spheres (rattlers excluded) with the unjamming law G/K ∝ (p/K)^½ (dashed, prefactor fitted to the soft spheres at p ≤ ${UNJAMMING_PRESSURE}, where the law holds), and repulsive-q glasses at their own p/K = 3/(Q + 3). ` +
+      '(b) G/K versus Q for the Q-models, dashed ∝ 1/√Q fitted to the q-model points (repulsive-q when there are none). ' +
+      '(c) first-peak height of g_LL, (d) ξ_g/a₀ = 2π·(A_g·ω₀⁵)^(1/5) from the low-frequency modes (Figure 4b), (e) ⟨k₋⟩/⟨f₋⟩ of the softest NQLE (Figure 5b), each versus G/K with every system on the same axes.',
+    spec: frame(title, { vconcat: [{ hconcat: panels.slice(0, 3) }, ...(panels.length > 3 ? [{ hconcat: panels.slice(3) }] : [])], resolve: { scale: { color: 'shared' } } }),
+    tables,
+    notes,
   };
 }
 

@@ -1,8 +1,10 @@
 /**
  * A campaign's report directory: fig1 … fig6 as SVG and PNG with their data as CSV, summary.json
  * with every ensemble number, and a self-contained index.html (with a 3-D view of one glass per Q
- * when the report is made from a campaign directory). A figure whose measurements are missing is
- * replaced by a note (in summary.json and the page) instead of failing the report.
+ * of the q-model campaign). A figure whose measurements are missing is replaced by a note (in
+ * summary.json and the page) instead of failing the report. Several campaigns (the Q-model and its
+ * controls: repulsive-q, soft spheres) give one report: figures 1–6 of the q-model campaign and
+ * Figure 7 comparing all of them.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-write.ts';
@@ -11,10 +13,10 @@ import { join } from 'node:path';
 import { analyzeEnsemble, type AnalysisOptions, type AqsInput, type EnsembleSummary, type NqleModeInput, type SampleInput } from '../analysis/ensemble.ts';
 import { isShearPlane, parseAqsPathCsv } from '../measure/aqs.ts';
 import { VERSION } from '../util/version.ts';
-import { readCampaign } from '../ensemble/campaign.ts';
+import { campaignModel, controlAxis, readCampaign, type ControlAxis } from '../ensemble/campaign.ts';
 import { loadCampaignSamples, type SampleRecord } from '../ensemble/export.ts';
 import { damagedSamples, damageWarning, type ArtefactVerify } from '../ensemble/verify.ts';
-import { buildFigures, isReady, type Row } from './figures.ts';
+import { buildFigures, figure7, isReady, type ControlSystem, type Row } from './figures.ts';
 import { renderHtml, type HtmlFigure } from './html.ts';
 import { NO_FONT_WARNING, renderSvg, svgToPng, textRenders } from './render.ts';
 import { glassViews, readViewerBundle, VIEW_STYLE, viewerSection, type GlassViews } from './view3d.ts';
@@ -29,6 +31,19 @@ export interface ReportInput {
   warnings?: string[];
   /** Glasses for the page's 3-D view (from the campaign's artefacts); no view section without. */
   views?: GlassViews;
+  /**
+   * The campaigns Figure 7 compares (absent: no Figure 7). `samples` above are the q-model
+   * campaign's, for figures 1–6; a control's `samples` are keyed by its point (Q, or target pressure, in `Q`).
+   */
+  controls?: ControlInput[];
+}
+
+export interface ControlInput {
+  label: string;
+  model: string;
+  axis: ControlAxis;
+  source: string;
+  samples: SampleInput[];
 }
 
 export interface ReportOptions extends AnalysisOptions {
@@ -126,20 +141,42 @@ function aqsInputFromRecord(r: SampleRecord, dir?: string): AqsInput | null {
   };
 }
 
+type CampaignReportOptions = Omit<ReportOptions, 'outDir'> & { outDir?: string; verify?: ArtefactVerify };
+
 /** Report of the campaign in DIR (default output: DIR/report). */
-export async function reportFromCampaign(
-  dir: string,
-  options: Omit<ReportOptions, 'outDir'> & { outDir?: string; verify?: ArtefactVerify },
-): Promise<ReportResult> {
-  const definition = readCampaign(dir);
-  const parameters = definition as unknown as Record<string, unknown>;
-  const outDir = options.outDir ?? join(dir, 'report');
+export async function reportFromCampaign(dir: string, options: CampaignReportOptions): Promise<ReportResult> {
+  return reportFromCampaigns([dir], options);
+}
+
+/**
+ * Report of one or several campaigns. One q-model campaign gives the paper's figures as always;
+ * with a campaign of another law, or several campaigns, Figure 7 compares them (figures 1–6 come
+ * from the first q-model campaign, if any). Output: --out (required for several campaigns), else DIR/report.
+ */
+export async function reportFromCampaigns(dirs: readonly string[], options: CampaignReportOptions): Promise<ReportResult> {
+  if (dirs.length === 0) throw new RangeError('give at least one campaign directory');
+  if (dirs.length > 1 && options.outDir === undefined) throw new RangeError(`a report over ${dirs.length} campaigns needs its own directory: give it with --out DIR`);
+  const outDir = options.outDir ?? join(dirs[0], 'report');
   checkOutputDirectory(outDir, '--out');
-  const records = loadCampaignSamples(dir);
-  const samples = records.map((r) => ({ ...sampleInputFromRecord(r), aqs: aqsInputFromRecord(r, dir) }));
-  const warnings = damagedSamples(dir, options.verify ?? 'size').map(damageWarning);
-  const views = glassViews(dir, definition, records);
-  return writeReport({ samples, parameters, source: dir, warnings, views }, { ...options, outDir });
+  const campaigns = dirs.map((dir) => {
+    const def = readCampaign(dir);
+    const records = loadCampaignSamples(dir);
+    const samples = records.map((r) => ({ ...sampleInputFromRecord(r), aqs: aqsInputFromRecord(r, dir) }));
+    return { dir, def, records, model: campaignModel(def), axis: controlAxis(def), samples, warnings: damagedSamples(dir, options.verify ?? 'size').map(damageWarning) };
+  });
+  const primary = campaigns.find((c) => c.model === 'q-model');
+  const warnings = campaigns.flatMap((c) => c.warnings.map((w) => (campaigns.length > 1 ? `${c.dir}: ${w}` : w)));
+  const compare = campaigns.length > 1 || !primary;
+  if (compare && !primary) warnings.push('no q-model campaign among the inputs: figures 1–6 (of the Q-model) are not drawn');
+  const shared = (model: string) => campaigns.filter((c) => c.model === model).length > 1;
+  return writeReport({
+    samples: primary?.samples ?? [],
+    parameters: campaigns.length === 1 ? (campaigns[0].def as unknown as Record<string, unknown>) : Object.fromEntries(campaigns.map((c) => [c.dir, c.def])),
+    source: dirs.join(', '),
+    warnings,
+    views: primary ? glassViews(primary.dir, primary.def, primary.records) : undefined,
+    controls: compare ? campaigns.map((c) => ({ label: shared(c.model) ? `${c.model} (${c.dir})` : c.model, model: c.model, axis: c.axis, source: c.dir, samples: c.samples })) : undefined,
+  }, { ...options, outDir });
 }
 
 export async function writeReport(input: ReportInput, options: ReportOptions): Promise<ReportResult> {
@@ -149,7 +186,8 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
   mkdirSync(outDir, { recursive: true });
   const summary = analyzeEnsemble(input.samples, options);
   const warnings: string[] = [...(input.warnings ?? [])];
-  if (input.samples.length === 0) warnings.push('the campaign has no samples yet: nothing to analyse');
+  const controls = input.controls ?? [];
+  if (input.samples.length === 0 && controls.every((c) => c.samples.length === 0)) warnings.push('the campaign has no samples yet: nothing to analyse');
   if (png && !textRenders()) warnings.push(NO_FONT_WARNING);
   const files: string[] = [];
   const write = (name: string, data: string | Buffer) => {
@@ -158,6 +196,10 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
   };
 
   const figures = summary.perQ.length > 0 ? buildFigures(summary) : [];
+  const systems: Array<ControlSystem & { source: string }> = controls.map((c) => ({
+    label: c.label, model: c.model, axis: c.axis, source: c.source, summary: c.samples === input.samples ? summary : analyzeEnsemble(c.samples, options),
+  }));
+  if (systems.length > 0) figures.push(figure7(systems));
   const htmlFigures: HtmlFigure[] = [];
   const statuses: FigureStatus[] = [];
   for (const fig of figures) {
@@ -188,7 +230,12 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
   const software = { name: 'qglass', version: VERSION, node: process.versions.node };
   write(
     'summary.json',
-    JSON.stringify({ software, generatedAt, source: input.source, campaign: input.parameters, options: summary.options, perQ: summary.perQ, figures: statuses, warnings }, null, 1) + '\n',
+    JSON.stringify({
+      software, generatedAt, source: input.source, campaign: input.parameters, options: summary.options, perQ: summary.perQ,
+      // Figure 7's systems: per point (perPoint[].Q is the control value: Q, or the target pressure)
+      ...(systems.length > 0 ? { controls: systems.map((x) => ({ label: x.label, model: x.model, axis: x.axis, source: x.source, perPoint: x.summary.perQ })) } : {}),
+      figures: statuses, warnings,
+    }, null, 1) + '\n',
   );
   write(
     'index.html',

@@ -8,11 +8,15 @@ import cliProgress from 'cli-progress';
 import { DEFAULT_PREPARE } from '../../engine/prepare.ts';
 import { DEFAULT_MODE_COUNT } from '../../measure/modes.ts';
 import { DEFAULT_NQLE } from '../../measure/nqle.ts';
-import { DEFAULT_AQS, DEFAULT_MEASUREMENTS, defineCampaign, initCampaign, MEASUREMENTS, readCampaign, type CampaignDefinition, type MeasurementName } from '../../ensemble/campaign.ts';
 import {
-  campaignStatus, CSV_MAX_ARRAY, csvOmittedColumns, EXPORT_FORMATS, loadCampaignSamples, samplesToCsv, writeSamplesHdf5, writeSamplesParquet,
+  campaignJson, campaignModel, controlAxis, controlValues, DEFAULT_AQS, DEFAULT_MEASUREMENTS, defineCampaign, initCampaign, MEASUREMENTS, pointLabel, readCampaign,
+  type CampaignDefinition, type CampaignInput, type ControlAxis, type MeasurementName,
+} from '../../ensemble/campaign.ts';
+import {
+  campaignStatus, CSV_MAX_ARRAY, csvOmittedColumns, EXPORT_FORMATS, exportedRecords, loadCampaignSamples, samplesToCsv, writeSamplesHdf5, writeSamplesParquet,
   type CampaignStatus,
 } from '../../ensemble/export.ts';
+import { LAW_NAMES } from '../../model/laws.ts';
 import { STAGES } from '../../ensemble/pipeline.ts';
 import { runCampaign, type QProgress, type RunEvent, type RunSummary } from '../../ensemble/runner.ts';
 import { expectedSampleWork, FIXED_EVALUATIONS, parseShard, shardFromSlurm, shardPlan } from '../../ensemble/shard.ts';
@@ -27,9 +31,23 @@ import { checkOutputDirectory, checkOutputPath } from '../../io/output-path.ts';
 import { LIMITS } from '../../model/limits.ts';
 
 interface InitOptions {
-  q: string; n: string; samples: string; seed: string; measure: string; modes: string; nqle: string; density: string;
+  model: string; q?: string; pressure?: string; n: string; samples: string; seed: string; measure: string; modes: string; nqle: string; density?: string;
   aqsMaxStrain: string; aqsStep: string;
-  t0: string; nveTime: string; ftol: string; dt?: string; maxCgIterations: string; relaxPressure?: boolean; json?: boolean; force?: boolean;
+  t0?: string; nveTime?: string; ftol?: string; dt?: string; maxCgIterations?: string; relaxPressure?: boolean; json?: boolean; force?: boolean;
+}
+
+/** The glass protocol's options as given; none given (all defaults) is undefined, so soft-sphere campaigns can refuse them. */
+function protocolOptions(o: InitOptions): CampaignInput['protocol'] {
+  const given = [o.t0, o.nveTime, o.ftol, o.dt, o.maxCgIterations, o.relaxPressure].some((v) => v !== undefined);
+  if (!given) return undefined;
+  return {
+    ...(o.t0 === undefined ? {} : { t0: parseNumber('--t0', o.t0) }),
+    ...(o.nveTime === undefined ? {} : { nveTime: parseNumber('--nve-time', o.nveTime) }),
+    ...(o.ftol === undefined ? {} : { ftol: parseNumber('--ftol', o.ftol) }),
+    ...(o.dt === undefined ? {} : { dt: parseNumber('--dt', o.dt) }),
+    ...(o.maxCgIterations === undefined ? {} : { maxCgIterations: parseInteger('--max-cg-iterations', o.maxCgIterations) }),
+    ...(o.relaxPressure ? { relaxPressureTol: 1e-6 } : {}),
+  };
 }
 
 export function registerCampaign(program: Command): void {
@@ -41,30 +59,36 @@ export function registerCampaign(program: Command): void {
   campaign
     .command('init')
     .description('create a campaign directory holding its definition (campaign.json)')
-    .addHelpText('after', '\nExample:\n  $ qglass campaign init runs/nu --q 10,240 --n 2048 --samples 100 --seed 1 --measure elastic,modes\n')
+    .addHelpText('after', '\nExamples:\n  $ qglass campaign init runs/nu --q 10,240 --n 2048 --samples 100 --seed 1 --measure elastic,modes\n' +
+      '  $ qglass campaign init runs/harmonic --model harmonic --pressure 1e-1,3e-2,1e-2,3e-3,1e-3 --n 1024 --samples 20\n')
     .argument('<dir>', 'campaign directory')
-    .requiredOption('--q <list>', 'Q values, comma-separated (e.g. 10,20,40,80,160,240)')
-    .requiredOption('--n <N>', 'particles per sample, 4·k³ (e.g. 2048, 10976)')
-    .requiredOption('--samples <S>', 'samples per Q')
-    .option('--seed <seed>', 'master seed; sample seeds derive from (seed, Q, index)', '1')
+    .option('--model <law>', `pair law: ${LAW_NAMES.join(' | ')} (the Q-models are prepared at a density, soft spheres at a target pressure)`, 'q-model')
+    .option('--q <list>', 'Q values, comma-separated (e.g. 10,20,40,80,160,240): the points of a q-model or repulsive-q campaign')
+    .option('--pressure <list>', 'target pressures (ε/σ³), comma-separated (e.g. 1e-1,1e-2,1e-3): the points of a harmonic or hertzian campaign')
+    .requiredOption('--n <N>', 'particles per sample: 4·k³ for glasses (e.g. 2048, 10976), any even N ≥ 64 for packings')
+    .requiredOption('--samples <S>', 'samples per point')
+    .option('--seed <seed>', 'master seed; sample seeds derive from (seed, point, index)', '1')
     .option('--measure <list>', `measurements after preparation, comma-separated from ${MEASUREMENTS.join(',')}, or none`, DEFAULT_MEASUREMENTS.join(','))
     .option('--aqs-max-strain <g>', 'aqs: final shear strain', String(DEFAULT_AQS.maxStrain))
     .option('--aqs-step <dg>', 'aqs: strain step', String(DEFAULT_AQS.step))
     .option('--modes <k>', 'number of lowest vibrational modes per sample', String(DEFAULT_MODE_COUNT))
     .option('--nqle <k>', 'number of softest NQLEs per sample', String(DEFAULT_NQLE.count))
-    .option('--density <rule>', 'zero-pressure | paper | a number (λ⁻³) | per-Q list Q:rho,Q:rho', 'zero-pressure')
-    .option('--t0 <T>', 'initial temperature of the NVE run (ε/k_B)', String(DEFAULT_PREPARE.t0))
-    .option('--nve-time <t>', 'NVE duration (τ)', String(DEFAULT_PREPARE.nveTime))
-    .option('--ftol <f>', 'quench tolerance on the largest force component (ε/λ)', String(DEFAULT_PREPARE.ftol))
+    .option('--density <rule>', 'Q-models: zero-pressure (q-model default) | paper | q-model-zero-pressure (repulsive-q default: the Q-model\'s densities) | a number (λ⁻³) | per-Q list Q:rho,Q:rho')
+    .option('--t0 <T>', `initial temperature of the NVE run (ε/k_B; default ${DEFAULT_PREPARE.t0})`)
+    .option('--nve-time <t>', `NVE duration (τ; default ${DEFAULT_PREPARE.nveTime})`)
+    .option('--ftol <f>', `quench tolerance on the largest force component (ε/λ; default ${DEFAULT_PREPARE.ftol})`)
     .option('--dt <dt>', `NVE time step (default min(${DEFAULT_PREPARE.dtMax}, ${DEFAULT_PREPARE.dtFactor}/(Q·sqrt(T0))))`)
-    .option('--max-cg-iterations <n>', 'iteration limit of the quench', String(DEFAULT_PREPARE.maxCgIterations))
+    .option('--max-cg-iterations <n>', `iteration limit of the quench (default ${DEFAULT_PREPARE.maxCgIterations})`)
     .option('--relax-pressure', 'relax each sample\'s box volume to p = 0 after the quench (|p|/K < 1e-6)')
     .option('--force', `accept NVE runs of more than ${LIMITS.nveSteps.toLocaleString('en-US')} steps per sample`)
     .option('--json', 'print the definition as one JSON object on stdout')
     .action((dir: string, o: InitOptions) => {
       checkOutputDirectory(dir, 'campaign directory');
+      if (!LAW_NAMES.includes(o.model)) throw new UserError(`--model: unknown pair law '${o.model}'; choose one of ${LAW_NAMES.join(', ')}`);
       const def = defineCampaign({
-        Q: parseList('--q', o.q).map((q) => parseNumber('--q', q)),
+        model: o.model,
+        Q: o.q === undefined ? undefined : parseList('--q', o.q).map((q) => parseNumber('--q', q)),
+        pressure: o.pressure === undefined ? undefined : parseList('--pressure', o.pressure).map((p) => parseNumber('--pressure', p)),
         N: parseInteger('--n', o.n),
         samples: parseInteger('--samples', o.samples),
         seed: parseInteger('--seed', o.seed),
@@ -74,17 +98,12 @@ export function registerCampaign(program: Command): void {
         nqle: parseInteger('--nqle', o.nqle),
         aqsMaxStrain: parseNumber('--aqs-max-strain', o.aqsMaxStrain),
         aqsStep: parseNumber('--aqs-step', o.aqsStep),
-        protocol: {
-          t0: parseNumber('--t0', o.t0), nveTime: parseNumber('--nve-time', o.nveTime), ftol: parseNumber('--ftol', o.ftol),
-          ...(o.dt === undefined ? {} : { dt: parseNumber('--dt', o.dt) }),
-          maxCgIterations: parseInteger('--max-cg-iterations', o.maxCgIterations),
-          relaxPressureTol: o.relaxPressure ? 1e-6 : 0,
-        },
+        protocol: protocolOptions(o),
         createdBy: `qglass ${VERSION}`,
         force: o.force,
       });
       const { created } = initCampaign(dir, def);
-      if (o.json) process.stdout.write(JSON.stringify(def) + '\n');
+      if (o.json) process.stdout.write(campaignJson(def) + '\n');
       else {
         process.stdout.write(`${created ? 'created' : 'unchanged (identical definition)'}: ${dir}/campaign.json\n${describe(def)}\n`);
         process.stdout.write(`next: qglass campaign run ${dir}\n`);
@@ -116,7 +135,8 @@ export function registerCampaign(program: Command): void {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       process.on('SIGHUP', onSignal);
-      const display = createRunDisplay();
+      const axis = controlAxis(readCampaign(dir));
+      const display = createRunDisplay(axis);
       let summary: RunSummary;
       try {
         summary = await runCampaign(dir, {
@@ -134,13 +154,13 @@ export function registerCampaign(program: Command): void {
         process.off('SIGHUP', onSignal);
       }
       if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
-      else process.stderr.write(summaryText(summary) + '\n');
+      else process.stderr.write(summaryText(summary, axis) + '\n');
       if (summary.aborted) process.exitCode = signalExitCode(stopSignal);
     });
 
   campaign
     .command('status')
-    .description('samples planned, done, failed, running per Q (over all catalogs, merged or not)')
+    .description('samples planned, done, failed, running per point (Q or pressure; over all catalogs, merged or not)')
     .addHelpText('after', '\nExample:\n  $ qglass campaign status runs/nu --json\n')
     .argument('<dir>', 'campaign directory')
     .option('--json', 'print one JSON object on stdout')
@@ -187,13 +207,15 @@ export function registerCampaign(program: Command): void {
         records = records.filter((r) => wanted.includes(r.status));
       }
       for (const d of damagedSamples(dir, verify)) process.stderr.write(`qglass: warning: ${damageWarning(d)}\n`);
-      if (o.format === 'hdf5') { await writeSamplesHdf5(o.out!, records, readCampaign(dir)); return; }
-      if (o.format === 'parquet') { await writeSamplesParquet(o.out!, records); return; }
+      const def = readCampaign(dir);
+      if (o.format === 'hdf5') { await writeSamplesHdf5(o.out!, records, def); return; }
+      const rows = exportedRecords(records, controlAxis(def));
+      if (o.format === 'parquet') { await writeSamplesParquet(o.out!, rows); return; }
       if (o.format === 'csv') {
-        const omitted = csvOmittedColumns(records);
+        const omitted = csvOmittedColumns(rows);
         if (omitted.length > 0) process.stderr.write(`qglass: note: arrays longer than ${CSV_MAX_ARRAY} elements are not CSV columns (${omitted.join(', ')}); they are in --format hdf5 and json\n`);
       }
-      const text = o.format === 'csv' ? samplesToCsv(records) : `[\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
+      const text = o.format === 'csv' ? samplesToCsv(rows) : `[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
       if (o.out) writeFileAtomic(o.out, text);
       else {
         // A reader that stops early (| head) is not an error.
@@ -204,7 +226,7 @@ export function registerCampaign(program: Command): void {
 
   campaign
     .command('plan')
-    .description('how `--shard i/n` divides the samples: per shard the sample count, modelled work and Q mix')
+    .description('how `--shard i/n` divides the samples: per shard the sample count, modelled work and mix of points')
     .argument('<dir>', 'campaign directory')
     .requiredOption('--shards <n>', 'number of shards (array tasks)')
     .option('--json', 'print {shards: [{index, samples, expectedWork, perQ: {Q: count}}]} on stdout')
@@ -213,9 +235,10 @@ export function registerCampaign(program: Command): void {
       const plan = shardPlan(def, parseInteger('--shards', o.shards));
       if (o.json) { process.stdout.write(JSON.stringify(plan) + '\n'); return; }
       const mean = plan.shards.reduce((t, x) => t + x.expectedWork, 0) / plan.shards.length;
-      const lines = [`${plan.shards.length} shard(s); expected work relative to the mean (model: NVE steps nveTime/dt(Q) + ${FIXED_EVALUATIONS} force evaluations, × N)`];
+      const model = controlAxis(def) === 'Q' ? `NVE steps nveTime/dt(Q) + ${FIXED_EVALUATIONS}` : `${FIXED_EVALUATIONS}·max(1, √(1e-2/p))`;
+      const lines = [`${plan.shards.length} shard(s); expected work relative to the mean (model: ${model} force evaluations, × N)`];
       for (const x of plan.shards) {
-        lines.push(`  shard ${x.index}: ${x.samples} samples, work ${(x.expectedWork / mean).toFixed(3)}, Q mix ${Object.entries(x.perQ).map(([Q, c]) => `${Q}:${c}`).join(' ')}`);
+        lines.push(`  shard ${x.index}: ${x.samples} samples, work ${(x.expectedWork / mean).toFixed(3)}, ${controlAxis(def)} mix ${Object.entries(x.perQ).map(([Q, c]) => `${Q}:${c}`).join(' ')}`);
       }
       process.stdout.write(lines.join('\n') + '\n');
     });
@@ -274,12 +297,17 @@ function parseMeasure(text: string): MeasurementName[] {
 }
 
 function describe(def: CampaignDefinition): string {
-  const dens = def.density.perQ.map((d) => `${d.Q}: ${d.density}`).join(', ');
+  const axis = controlAxis(def);
+  const how = def.protocol && def.density
+    ? [
+      `  density (${def.density.rule}): ${def.density.perQ.map((d) => `${d.Q}: ${d.density}`).join(', ')} λ⁻³`,
+      `  protocol: T0 = ${def.protocol.t0}, NVE ${def.protocol.nveTime} τ${def.protocol.dt ? `, dt = ${def.protocol.dt}` : ''}, ftol = ${def.protocol.ftol}` +
+        (def.protocol.relaxPressureTol > 0 ? `, box relaxed to |p|/K < ${def.protocol.relaxPressureTol}` : ''),
+    ]
+    : [`  packings at the target pressure (to ${def.packing!.pressureTolerance} relative), rattlers excluded from the mechanical measurements`];
   return [
-    `  Q = ${def.Q.join(', ')}; N = ${def.N}; ${def.samples} samples per Q; master seed ${def.seed}`,
-    `  density (${def.density.rule}): ${dens} λ⁻³`,
-    `  protocol: T0 = ${def.protocol.t0}, NVE ${def.protocol.nveTime} τ${def.protocol.dt ? `, dt = ${def.protocol.dt}` : ''}, ftol = ${def.protocol.ftol}` +
-      (def.protocol.relaxPressureTol > 0 ? `, box relaxed to |p|/K < ${def.protocol.relaxPressureTol}` : ''),
+    `  ${campaignModel(def)}: ${axis === 'Q' ? 'Q' : 'p'} = ${controlValues(def).join(', ')}; N = ${def.N}; ${def.samples} samples per ${axis === 'Q' ? 'Q' : 'pressure'}; master seed ${def.seed}`,
+    ...how,
     `  measure: ${def.measure.join(', ') || 'none (preparation only)'}${def.measure.includes('modes') ? `; ${def.modes.count} modes` : ''}` +
       `${def.measure.includes('nqle') ? `; ${def.nqle.count} NQLEs` : ''}`,
   ].join('\n');
@@ -298,15 +326,16 @@ function rateText(q: QProgress): string {
   return q.perHour === null ? '--' : q.perHour >= 100 ? q.perHour.toFixed(0) : q.perHour.toPrecision(3);
 }
 
-/** Bars per Q (done/failed, rate, ETA) on a terminal; plain log lines on stderr otherwise. */
-function createRunDisplay(): { event: (e: RunEvent) => void; stop: () => void } {
+/** Bars per point (done/failed, rate, ETA) on a terminal; plain log lines on stderr otherwise. */
+function createRunDisplay(axis: ControlAxis): { event: (e: RunEvent) => void; stop: () => void } {
   const log = (line: string) => process.stderr.write(line + '\n');
+  const at = (Q: number) => pointLabel(axis, Q);
   const startLines = (e: Extract<RunEvent, { type: 'start' }>) => {
     const r = e.recovery;
     log(`campaign run ${e.runId}: shard ${e.shard}, ${e.queued} samples to compute on ${e.workers} worker thread(s); catalog ${e.catalog}`);
     if (r.staleLock) log(`  took over a stale lock: ${r.staleLock}`);
     if (r.interrupted > 0) log(`  ${r.interrupted} sample(s) interrupted by an earlier run: recomputing`);
-    for (const x of r.invalidated) log(`  Q=${x.Q} #${x.index}: ${x.reason}: recomputing`);
+    for (const x of r.invalidated) log(`  ${at(x.Q)} #${x.index}: ${x.reason}: recomputing`);
     if (r.temporaryFilesRemoved > 0) log(`  removed ${r.temporaryFilesRemoved} half-written temporary file(s)`);
     if (r.imported > 0) log(`  ${r.imported} sample(s) already done in another catalog of the campaign: copied, not recomputed`);
     if (e.skippedFailed > 0) log(`  ${e.skippedFailed} failed sample(s) skipped by the retry policy (--retries to try again)`);
@@ -317,20 +346,20 @@ function createRunDisplay(): { event: (e: RunEvent) => void; stop: () => void } 
         if (e.type === 'start') { startLines(e); return; }
         const q = e.progress.find((p) => p.Q === e.sample.Q)!;
         const what = e.status === 'done' ? `done in ${e.seconds.toFixed(1)} s` : `FAILED (${e.stage ?? 'worker'}): ${e.error}${e.willRetry ? ' — will retry' : ''}`;
-        log(`Q=${e.sample.Q} #${e.sample.index} ${what} | Q=${q.Q}: ${q.done}/${q.planned} done, ${q.failed} failed, ${rateText(q)}/h, ETA ${formatDuration(q.etaSeconds)}`);
+        log(`${at(e.sample.Q)} #${e.sample.index} ${what} | ${at(q.Q)}: ${q.done}/${q.planned} done, ${q.failed} failed, ${rateText(q)}/h, ETA ${formatDuration(q.etaSeconds)}`);
       },
       stop() {},
     };
   }
   const multi = new cliProgress.MultiBar(
     {
-      format: ' Q={Q} {bar} {value}/{total} done, {failed} failed, {running} running | {rate}/h | ETA {eta}',
+      format: ' {point} {bar} {value}/{total} done, {failed} failed, {running} running | {rate}/h | ETA {eta}',
       stream: process.stderr, hideCursor: true, clearOnComplete: false, barsize: 14,
     },
     cliProgress.Presets.shades_classic,
   );
   const bars = new Map<number, cliProgress.SingleBar>();
-  const payload = (q: QProgress) => ({ Q: String(q.Q).padStart(3), failed: q.failed, running: q.running, rate: rateText(q), eta: formatDuration(q.etaSeconds) });
+  const payload = (q: QProgress) => ({ point: at(q.Q).padStart(5), failed: q.failed, running: q.running, rate: rateText(q), eta: formatDuration(q.etaSeconds) });
   const update = (progress: QProgress[]) => {
     for (const q of progress) {
       let bar = bars.get(q.Q);
@@ -341,35 +370,35 @@ function createRunDisplay(): { event: (e: RunEvent) => void; stop: () => void } 
   return {
     event(e) {
       if (e.type === 'start') startLines(e);
-      else if (e.status === 'failed') multi.log(`Q=${e.sample.Q} #${e.sample.index} FAILED (${e.stage ?? 'worker'}): ${e.error}${e.willRetry ? ' — will retry' : ''}\n`);
+      else if (e.status === 'failed') multi.log(`${at(e.sample.Q)} #${e.sample.index} FAILED (${e.stage ?? 'worker'}): ${e.error}${e.willRetry ? ' — will retry' : ''}\n`);
       update(e.progress);
     },
     stop() { multi.stop(); },
   };
 }
 
-function summaryText(s: RunSummary): string {
+function summaryText(s: RunSummary, axis: ControlAxis): string {
   const lines = [
     `${s.aborted ? 'stopped' : 'finished'} run ${s.runId} (shard ${s.shard}) in ${formatDuration(s.seconds)}: ${s.computed} sample(s) computed, ${s.failed} failure(s)` +
       (s.importedDuringRun > 0 ? `, ${s.importedDuringRun} finished meanwhile by another run (copied)` : '') +
       (s.skippedFailed > 0 ? `, ${s.skippedFailed} failed sample(s) skipped by the retry policy` : ''),
   ];
-  for (const q of s.progress) lines.push(`  Q=${q.Q}: ${q.done}/${q.planned} done, ${q.failed} failed, ${q.pending + q.running} left`);
+  for (const q of s.progress) lines.push(`  ${pointLabel(axis, q.Q)}: ${q.done}/${q.planned} done, ${q.failed} failed, ${q.pending + q.running} left`);
   if (s.progress.some((q) => q.failed > 0)) lines.push('  reasons: qglass campaign status DIR (or export --status failed)');
   return lines.join('\n');
 }
 
 function statusText(s: CampaignStatus): string {
-  const head = ['Q', 'planned', 'done', 'failed', 'running', 'pending'];
+  const head = [s.axis === 'Q' ? 'Q' : 'p', 'planned', 'done', 'failed', 'running', 'pending'];
   const rows = [...s.perQ.map((q) => [q.Q, q.planned, q.done, q.failed, q.running, q.pending]), ['all', s.total.planned, s.total.done, s.total.failed, s.total.running, s.total.pending]];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const fmt = (cells: Array<string | number>) => cells.map((c, i) => String(c).padStart(width[i])).join('  ');
-  const lines = [`campaign ${s.dir}: N = ${s.N}, ${s.samplesPerQ} samples per Q, measure: ${s.measure.join(', ') || 'none'}`, fmt(head), ...rows.map(fmt)];
+  const lines = [`campaign ${s.dir}: ${s.model}, N = ${s.N}, ${s.samplesPerQ} samples per ${s.axis === 'Q' ? 'Q' : 'pressure'}, measure: ${s.measure.join(', ') || 'none'}`, fmt(head), ...rows.map(fmt)];
   for (const c of s.catalogs) {
     const mix = Object.entries(c.perQ).map(([Q, m]) => `${Q}:${m.done}/${m.samples}`).join(' ');
-    lines.push(`catalog ${c.file} (shard ${c.shard ?? '?'})${c.activeRun ? `: run ${c.activeRun} in progress` : ''}; Q mix (done/recorded) ${mix}`);
+    lines.push(`catalog ${c.file} (shard ${c.shard ?? '?'})${c.activeRun ? `: run ${c.activeRun} in progress` : ''}; ${head[0]} mix (done/recorded) ${mix}`);
   }
   if (s.catalogs.length === 0) lines.push('no catalog yet: qglass campaign run DIR');
-  for (const f of s.failures) lines.push(`failed Q=${f.Q} #${f.index} (${f.stage ?? 'worker'}): ${f.error}`);
+  for (const f of s.failures) lines.push(`failed ${pointLabel(s.axis, f.Q)} #${f.index} (${f.stage ?? 'worker'}): ${f.error}`);
   return lines.join('\n') + '\n';
 }

@@ -1,17 +1,19 @@
 /**
- * `qglass paper [--quick | --full]`: the paper's figures from scratch. --quick (also `qglass start`,
- * what `npm start` runs) is a small but complete campaign over the six Q values, run and reported
- * in one go; --full sets up the paper's scale (N = 10976, 1000 samples per Q) as a resumable
- * campaign. Both drive the campaign module (src/ensemble) and the report (src/report).
+ * `qglass paper [--quick | --full | --controls]`: the paper's figures from scratch. --quick (also
+ * `qglass start`, what `npm start` runs) is a small but complete campaign over the six Q values, run
+ * and reported in one go; --full sets up the paper's scale (N = 10976, 1000 samples per Q) as a
+ * resumable campaign; --controls runs the Q-model beside its controls (repulsive-q glasses,
+ * harmonic packings) and reports Figure 7. All drive the campaign module (src/ensemble) and the
+ * report (src/report).
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_MEASUREMENTS, defineCampaign, initCampaign, type CampaignDefinition, type CampaignInput } from '../../ensemble/campaign.ts';
+import { controlAxis, DEFAULT_MEASUREMENTS, defineCampaign, initCampaign, pointLabel, readCampaign, type CampaignDefinition, type CampaignInput } from '../../ensemble/campaign.ts';
 import { STAGES } from '../../ensemble/pipeline.ts';
 import { runCampaign, type RunEvent, type RunSummary } from '../../ensemble/runner.ts';
 import { guessZeroPressureDensity } from '../../ensemble/calibrate.ts';
 import { ZERO_PRESSURE_TABLE } from '../../model/zero-pressure-table.ts';
-import { reportFromCampaign } from '../../report/report.ts';
+import { reportFromCampaign, reportFromCampaigns } from '../../report/report.ts';
 import { parseInteger, UserError } from '../errors.ts';
 import { VERSION } from '../../util/version.ts';
 import { formatDuration } from './campaign.ts';
@@ -61,7 +63,28 @@ export function paperCampaign(scale: Scale): { definition: CampaignDefinition; n
   return { definition, notes };
 }
 
-interface PaperOptions { quick?: boolean; full?: boolean; dir?: string; workers?: string; run?: boolean; report: boolean }
+/**
+ * The controls set: small enough for about 10 minutes on 2 cores (measured: see docs/controls.md).
+ * Each law is one campaign in its own subdirectory of the output directory.
+ */
+export const CONTROLS_SET = {
+  N: 256, samples: 4, seed: 1, dir: 'paper-controls', modes: 20,
+  Q: [10, 40, 240], pressure: [1e-1, 3e-2, 1e-2, 3e-3, 1e-3],
+} as const;
+
+/** The campaigns of `paper --controls`: the Q-model, repulsive-q at the Q-model's densities, harmonic packings. */
+export function controlCampaigns(N: number, samples: number): Array<{ name: string; definition: CampaignDefinition; note?: string }> {
+  const measure = DEFAULT_MEASUREMENTS.filter((m) => STAGES.has(m));
+  const common = { N, samples, seed: CONTROLS_SET.seed, measure, modes: CONTROLS_SET.modes, createdBy: `qglass ${VERSION}` };
+  const density = paperDensity(CONTROLS_SET.Q);
+  return [
+    { name: 'q-model', definition: defineCampaign({ ...common, Q: [...CONTROLS_SET.Q], density: density.density, protocol: density.protocol }), note: density.note },
+    { name: 'repulsive-q', definition: defineCampaign({ ...common, model: 'repulsive-q', Q: [...CONTROLS_SET.Q], density: 'q-model-zero-pressure' }) },
+    { name: 'harmonic', definition: defineCampaign({ ...common, model: 'harmonic', pressure: [...CONTROLS_SET.pressure] }) },
+  ];
+}
+
+interface PaperOptions { quick?: boolean; full?: boolean; controls?: boolean; n?: string; samples?: string; dir?: string; workers?: string; run?: boolean; report: boolean }
 
 export function registerPaper(program: Command): void {
   program
@@ -71,15 +94,21 @@ export function registerPaper(program: Command): void {
       `the paper's figures from scratch: --quick (default) runs N = ${PAPER_SCALES.quick.N}, ${PAPER_SCALES.quick.samples} samples per Q over Q = ${PAPER_Q.join(', ')} ` +
         `and writes the report (about 10 minutes on 2 cores); --full sets up N = ${PAPER_SCALES.full.N}, ${PAPER_SCALES.full.samples} samples per Q as a resumable campaign`,
     )
-    .addHelpText('after', '\nExamples:\n  $ qglass paper --quick            (the same as npm start)\n  $ qglass paper --full --dir paper-full\n')
+    .addHelpText('after', '\nExamples:\n  $ qglass paper --quick            (the same as npm start)\n  $ qglass paper --full --dir paper-full\n  $ qglass paper --controls --samples 20 --n 1372\n')
     .option('--quick', 'small complete reproduction: campaign, run, report (default)')
     .option('--full', "the paper's scale: initialise the campaign and print how to run it (add --run to run here)")
-    .option('--dir <dir>', `campaign directory (default: ${PAPER_SCALES.quick.dir} or ${PAPER_SCALES.full.dir}); an existing one is resumed`)
+    .option('--controls', `the unjamming analogy against its controls: q-model and repulsive-q at Q = ${CONTROLS_SET.Q.join(', ')}, harmonic packings at p = ${CONTROLS_SET.pressure.join(', ')}; ` +
+      `N = ${CONTROLS_SET.N}, ${CONTROLS_SET.samples} samples per point by default (about 10 minutes on 2 cores); campaigns in DIR/<law>/, the report with Figure 7 in DIR/report`)
+    .option('--n <N>', `with --controls: particles per sample (4·k³, e.g. 256, 500, 1372; default ${CONTROLS_SET.N})`)
+    .option('--samples <S>', `with --controls: samples per point (default ${CONTROLS_SET.samples})`)
+    .option('--dir <dir>', `campaign directory (default: ${PAPER_SCALES.quick.dir}, ${PAPER_SCALES.full.dir} or ${CONTROLS_SET.dir}); an existing one is resumed`)
     .option('--workers <k>', 'worker threads (default: all cores)')
     .option('--run', 'with --full: run the campaign here too (resumable: stop with Ctrl-C, start again)')
     .option('--no-report', 'skip the report after the run')
     .action(async (o: PaperOptions) => {
-      if (o.quick && o.full) throw new UserError('choose one of --quick and --full');
+      if ([o.quick, o.full, o.controls].filter(Boolean).length > 1) throw new UserError('choose one of --quick, --full and --controls');
+      if (o.controls) return paperControls(o);
+      if (o.n !== undefined || o.samples !== undefined) throw new UserError('--n and --samples size the --controls set; --quick and --full have fixed sizes');
       const scale: Scale = o.full ? 'full' : 'quick';
       const dir = o.dir ?? PAPER_SCALES[scale].dir;
       checkOutputDirectory(dir, '--dir');
@@ -122,8 +151,49 @@ export function registerPaper(program: Command): void {
     });
 }
 
+/** `paper --controls`: initialise (or resume) the three campaigns, run them in turn, report them together. */
+async function paperControls(o: PaperOptions): Promise<void> {
+  const out = o.dir ?? CONTROLS_SET.dir;
+  checkOutputDirectory(out, '--dir');
+  const N = o.n === undefined ? CONTROLS_SET.N : parseInteger('--n', o.n);
+  const samples = o.samples === undefined ? CONTROLS_SET.samples : parseInteger('--samples', o.samples);
+  const workers = o.workers === undefined ? undefined : parseInteger('--workers', o.workers);
+  const log = (line: string) => process.stderr.write(line + '\n');
+  const t0 = performance.now();
+  // every definition is checked before any is written or run
+  const campaigns = controlCampaigns(N, samples);
+  const dirs: string[] = [];
+  for (const c of campaigns) {
+    const dir = join(out, c.name);
+    let created: boolean;
+    try {
+      created = initCampaign(dir, c.definition).created;
+    } catch (err) {
+      throw new UserError(`${(err as Error).message} (or pass --dir for a new one)`);
+    }
+    log(`${created ? 'created' : 'resuming'} ${resolve(dir)}: ${c.name}, ${controlAxis(c.definition) === 'Q' ? `Q = ${c.definition.Q.join(', ')}` : `p = ${c.definition.pressure!.join(', ')}`}, N = ${N}, ${samples} samples per point`);
+    if (c.note) log(`  ${c.note}`);
+    dirs.push(dir);
+  }
+  for (const dir of dirs) {
+    const summary = await runWithProgress(dir, workers, log);
+    if (summary.aborted) {
+      log(`stopped after ${formatDuration(summary.seconds)}; run the same command again to resume`);
+      process.exitCode = 130;
+      return;
+    }
+    log(`${dir} finished in ${formatDuration(summary.seconds)}: ${summary.computed} sample(s) computed, ${summary.failed} failure(s)`);
+  }
+  if (o.report) {
+    const report = await reportFromCampaigns(dirs, { outDir: join(out, 'report'), bootstrap: { replicates: 1000, seed: 1 } });
+    log(reportText(report));
+  }
+  log(`total wall time ${formatDuration((performance.now() - t0) / 1000)}`);
+}
+
 /** Run the campaign with one log line per finished sample and the overall ETA; Ctrl-C stops gracefully. */
 async function runWithProgress(dir: string, workers: number | undefined, log: (line: string) => void): Promise<RunSummary> {
+  const axis = controlAxis(readCampaign(dir));
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
@@ -145,7 +215,7 @@ async function runWithProgress(dir: string, workers: number | undefined, log: (l
     const elapsed = (performance.now() - started) / 1000;
     const eta = finished > 0 ? (elapsed / finished) * (queued - finished) : null;
     const what = e.status === 'done' ? `done in ${e.seconds.toFixed(1)} s` : `FAILED (${e.stage ?? 'worker'}): ${e.error}`;
-    log(`[${String(finished).padStart(String(queued).length)}/${queued}] Q=${e.sample.Q} #${e.sample.index} ${what} | elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`);
+    log(`[${String(finished).padStart(String(queued).length)}/${queued}] ${pointLabel(axis, e.sample.Q)} #${e.sample.index} ${what} | elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`);
   };
   try {
     return await runCampaign(dir, { workers, onEvent, signal: controller.signal });

@@ -10,7 +10,7 @@ import { resolveDensity } from '../../model/presets.ts';
 import { validateQ } from '../../model/q-model.ts';
 import { LAW_NAMES, lawMetadata, makePairLaw } from '../../model/laws.ts';
 import type { PairLaw } from '../../model/pair-law.ts';
-import { preparePacking, type PackingResult } from '../../engine/packing.ts';
+import { packingMetadata, packingSummary, preparePacking, type PackingResult } from '../../engine/packing.ts';
 import { findRattlers } from '../../measure/rattlers.ts';
 import { fccCellsFor } from '../../space/lattice.ts';
 import { validateSeed } from '../../util/random.ts';
@@ -136,14 +136,8 @@ function preparePackingCommand(law: PairLaw, o: PrepareCliOptions): void {
   }
   const rattlers = findRattlers(r.system);
   const N0 = r.system.species.length;
-  const summary = {
-    ...lawMetadata(law), N: N0, seed, targetPressure: pressure, pressure: r.pressure, packingFraction: r.packingFraction,
-    density: N0 / (r.system.box.lx * r.system.box.ly * r.system.box.lz), energyPerParticle: r.system.energy / N0,
-    rattlers: rattlers.rattlers, Z: rattlers.Z, maxForce: r.quench.maxForce, converged: r.converged,
-    volumeSteps: r.steps, forceEvaluations: r.forceEvaluations, seconds: r.seconds,
-  };
-  const { seconds: _, forceEvaluations: __, ...meta } = summary;
-  writeExtendedXyz(o.out, systemToConfiguration(r.system, { ...meta, qglass: VERSION }));
+  const summary = packingSummary(r, seed, pressure, rattlers);
+  writeExtendedXyz(o.out, systemToConfiguration(r.system, { ...packingMetadata(summary), qglass: VERSION }));
   if (o.lammps) process.stderr.write('qglass: warning: --lammps is written for the Q-model only; skipped\n');
   if (o.json) process.stdout.write(JSON.stringify({ ...summary, out: o.out }) + '\n');
   else {

@@ -1,7 +1,7 @@
-/** `qglass report CAMPAIGN_DIR`: the paper's figures, tables and an HTML page from a campaign (src/report). */
+/** `qglass report CAMPAIGN_DIR...`: the paper's figures, tables and an HTML page from a campaign, and Figure 7 over several (src/report). */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { reportFromCampaign, type ReportResult } from '../../report/report.ts';
+import { reportFromCampaigns, type ReportResult } from '../../report/report.ts';
 import type { DosNormalization } from '../../analysis/dos.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { parseArtefactVerify } from '../../ensemble/verify.ts';
@@ -21,10 +21,10 @@ export interface ReportCliOptions {
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('ensemble statistics with bootstrap errors, figures 1–5b (SVG, PNG, CSV), summary.json and a self-contained index.html')
-    .addHelpText('after', '\nExample:\n  $ qglass report runs/nu --out runs/nu/report\n')
-    .argument('<campaign-dir>', 'campaign directory (qglass campaign init/run)')
-    .option('--out <dir>', 'report directory (default: CAMPAIGN_DIR/report)')
+    .description('ensemble statistics with bootstrap errors, figures 1–6 (SVG, PNG, CSV), summary.json and a self-contained index.html; over several campaigns (the Q-model and its controls) also Figure 7')
+    .addHelpText('after', '\nExamples:\n  $ qglass report runs/nu --out runs/nu/report\n  $ qglass report runs/nu runs/harmonic runs/repulsive --out runs/controls-report\n')
+    .argument('<campaign-dir...>', 'campaign directories (qglass campaign init/run); several: Figure 7 compares their laws')
+    .option('--out <dir>', 'report directory (default with one campaign: CAMPAIGN_DIR/report; required with several)')
     .option('--normalization <n>', 'D(ω) and A_g per particle (N) or per degree of freedom (3N): particle | dof', 'particle')
     .option('--bootstrap <B>', 'bootstrap resamples per ensemble number', '1000')
     .option('--seed <seed>', 'seed of the bootstrap resampling', '1')
@@ -33,8 +33,9 @@ export function registerReport(program: Command): void {
     .option('--no-png', 'write SVG figures only')
     .option('--verify <how>', 'check of the samples\' artefacts: size, or full (size and SHA-256); damaged samples are named in the warnings', 'size')
     .option('--json', 'print one JSON object (output directory, figure status, warnings) on stdout')
-    .action(async (dir: string, o: ReportCliOptions) => {
-      const result = await reportFromCampaign(dir, parseReportOptions(o));
+    .action(async (dirs: string[], o: ReportCliOptions) => {
+      if (dirs.length > 1 && o.out === undefined) throw new UserError(`a report over ${dirs.length} campaigns needs its own directory: give it with --out DIR`);
+      const result = await reportFromCampaigns(dirs, parseReportOptions(o));
       if (o.json) process.stdout.write(JSON.stringify({ outDir: result.outDir, figures: result.figures, warnings: result.warnings, files: result.files }) + '\n');
       else process.stderr.write(reportText(result) + '\n');
     });

@@ -19,6 +19,7 @@ import { measureElastic, UnrelaxedConfigurationError } from '../src/measure/elas
 import { d2min, fractionalCoordinate, nonAffineField, slabProfile } from '../src/measure/nonaffine.ts';
 import { boxVolume, deform } from '../src/space/box.ts';
 import { createRandom } from '../src/util/random.ts';
+import { kernelMemoryActive, kernelMemoryUsage } from '../src/util/kernels.ts';
 
 test('σ_xy along the path equals (1/V)·dU/dγ of the relaxed energy, and every stored state is a minimum', () => {
   const sys = cloneSystem(smallGlass(10).system);
@@ -193,4 +194,19 @@ test('bad input: plane, strain step, a configuration not at a minimum', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a long shear path keeps the kernel memory it uses bounded: each step gives its Hessians back', (t) => {
+  if (!kernelMemoryActive()) {
+    t.skip('the JavaScript kernels are in use: no kernel memory to watch');
+    return;
+  }
+  const sys = cloneSystem(smallGlass(10).system);
+  const n = sys.species.length;
+  const hessianBytes = 8 * 9 * (n + sys.neighbors.start[n]) + 4 * (2 * n + sys.neighbors.start[n]);
+  const allocated: number[] = [];
+  runAqs(sys, { plane: 'xy', maxStrain: 0.006, step: 1e-4, ftol: 1e-10, refineDepth: 0, onState: () => { allocated.push(kernelMemoryUsage().allocatedBytes); } });
+  assert.ok(allocated.length >= 60);
+  const growth = allocated[allocated.length - 1] - allocated[5];
+  assert.ok(growth < 2 * hessianBytes, `kernel memory grew by ${growth} bytes over ${allocated.length - 6} steps (one Hessian: ≤ ${hessianBytes})`);
 });

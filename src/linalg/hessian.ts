@@ -16,7 +16,7 @@
 import type { System } from '../engine/system.ts';
 import { buildPairTable, type PairTable } from '../engine/pair-table.ts';
 import type { LinearOperator } from './operator.ts';
-import { inKernelMemory, kernelArray, kernelSet, wasmKernels } from '../util/kernels.ts';
+import { inKernelMemory, kernelArray, kernelSet, releaseArray, wasmKernels } from '../util/kernels.ts';
 
 export interface BlockHessian {
   /** Number of particles (block rows); the matrix is 3n × 3n. */
@@ -178,4 +178,14 @@ export function hessianToDense(H: BlockHessian): Float64Array {
 /** Number of stored 3×3 blocks (diagonal + upper off-diagonal). */
 export function hessianBlockCount(H: BlockHessian): number {
   return H.rowStart[H.n];
+}
+
+/**
+ * Give H's storage back to the kernel memory now. Loops that assemble a Hessian per step (shear,
+ * Newton) call it: garbage collection alone frees the blocks too late, and the memory never shrinks.
+ */
+export function releaseHessian(H: BlockHessian): void {
+  releaseArray(H.values);
+  releaseArray(H.colIndex);
+  releaseArray(H.rowStart);
 }

@@ -25,7 +25,7 @@ import { cloneSystem } from '../engine/prepare.ts';
 import { buildPairTable } from '../engine/pair-table.ts';
 import type { System } from '../engine/system.ts';
 import { blockJacobiPreconditioner, solveCg } from '../linalg/cg.ts';
-import { assembleHessian, hessianOperator } from '../linalg/hessian.ts';
+import { assembleHessian, hessianOperator, releaseHessian } from '../linalg/hessian.ts';
 import { lanczosSmallest } from '../linalg/lanczos.ts';
 import { projectOutTranslations } from '../linalg/operator.ts';
 import { type Box, boxVolume, deform } from '../space/box.ts';
@@ -294,6 +294,7 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     for (let k = 0; k < xi.length; k++) xi[k] = -xi[k];
     // v only predicts: its error h·δv is far below the O(h³) error of the prediction at this tolerance
     const r = solveCg(hessianOperator(H), xi, { tol: 1e-5, preconditioner: blockJacobiPreconditioner(H), x0: lastV ?? undefined });
+    releaseHessian(H);
     cost.linearSolveIterations += r.iterations;
     if (!r.converged) return null;
     lastV = r.x;
@@ -314,6 +315,7 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
       const op = hessianOperator(H), pre = blockJacobiPreconditioner(H);
       // relative residual ~max|F|: the linear error then matches the quadratic one of Newton's step
       const r = solveCg(op, f.slice(), { tol: Math.min(0.1, Math.max(floor / fmax, Math.min(fmax, 1e-3))), preconditioner: pre });
+      releaseHessian(H);
       cost.linearSolveIterations += r.iterations;
       if (!r.converged) return false;
       let big = 0;
@@ -407,7 +409,9 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
   const lowestEigenvalue = (st: State): number | null => {
     sys.box = st.box;
     sys.positions.set(st.positions);
-    const r = lanczosSmallest(hessianOperator(assembleHessian(sys)), { count: 1, project: projectOutTranslations, maxMatvecs: o.eigenMatvecs, tol: 1e-8 });
+    const H = assembleHessian(sys);
+    const r = lanczosSmallest(hessianOperator(H), { count: 1, project: projectOutTranslations, maxMatvecs: o.eigenMatvecs, tol: 1e-8 });
+    releaseHessian(H);
     return r.converged ? r.values[0] : null;
   };
   const isDrop = (a: State, b: State) =>

@@ -17,8 +17,10 @@
  *   each skin of 0.1 0.15 0.2 0.3 0.4, fastest CPU time kept.
  * - The two codes alternate, REPEATS times each; the best time of each is compared.
  *
- * Size: QGLASS_BENCH_N (default 10976; 2048 for a quick run). The end-of-NVE states are cached in
- * bench/cache/ (endnve-Q<Q>-N<N>-seed1.xyz).
+ * Size: QGLASS_BENCH_N (default 10976; 2048 for a quick run); QGLASS_BENCH_Q (default 10,240),
+ * QGLASS_BENCH_REPEATS (default 2), QGLASS_BENCH_PROBE (probe iterations, default 500);
+ * QGLASS_BENCH_LMP_TABLE=spline selects LAMMPS's spline table, QGLASS_BENCH_LMP_SKIN=x fixes its
+ * skin (no probe). The end-of-NVE states are cached in bench/cache/ (endnve-Q<Q>-N<N>-seed1.xyz).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -43,6 +45,9 @@ const QS = (process.env.QGLASS_BENCH_Q ?? '10,240').split(',').map(Number);
 const REPEATS = Number(process.env.QGLASS_BENCH_REPEATS ?? 2);
 const PROBE_ITERATIONS = Number(process.env.QGLASS_BENCH_PROBE ?? 500);
 const SKINS = [0.1, 0.15, 0.2, 0.3, 0.4];
+/** LAMMPS's table style (linear: its fastest) and, to skip the probe, a fixed skin. */
+const TABLE_STYLE = process.env.QGLASS_BENCH_LMP_TABLE ?? 'linear';
+const FIXED_SKIN = process.env.QGLASS_BENCH_LMP_SKIN === undefined ? null : Number(process.env.QGLASS_BENCH_LMP_SKIN);
 const FTOL = 1e-10;
 /** The comparison threshold when LAMMPS's CG stalls above FTOL. */
 const FTOL_LOOSE = 1e-8;
@@ -97,7 +102,7 @@ function lammpsInput(Q: number, skin: number, maxIterations: number, coefficient
   return [
     'units lj', 'atom_style atomic', 'boundary p p p', 'atom_modify map array sort 1000 0.0',
     'read_data glass.data',
-    `pair_style table linear ${DEFAULT_TABLE_POINTS}`, 'pair_modify shift no', ...coefficients,
+    `pair_style table ${TABLE_STYLE} ${DEFAULT_TABLE_POINTS}`, 'pair_modify shift no', ...coefficients,
     `neighbor ${skin} bin`, 'neigh_modify every 1 delay 0 check yes',
     'variable afx atom abs(fx)', 'variable afy atom abs(fy)', 'variable afz atom abs(fz)',
     'compute fm all reduce max v_afx v_afy v_afz',
@@ -143,7 +148,7 @@ const bestOrNull = (xs: (number | null)[]) => { const got = xs.filter((x): x is 
 
 export async function run(): Promise<object> {
   if (spawnSync('sh', ['-c', 'command -v lmp']).status !== 0) return { skipped: 'lmp not installed (apt-get install -y lammps)' };
-  const out: Record<string, unknown> = { N, ftol: FTOL, repeats: REPEATS, lammpsTable: `pair_style table linear ${DEFAULT_TABLE_POINTS} (qglass lammps table: RSQ, ${DEFAULT_TABLE_POINTS} points, nodes on the file's points)` };
+  const out: Record<string, unknown> = { N, ftol: FTOL, repeats: REPEATS, lammpsTable: `pair_style table ${TABLE_STYLE} ${DEFAULT_TABLE_POINTS} (qglass lammps table: RSQ, ${DEFAULT_TABLE_POINTS} points, nodes on the file's points)` };
   for (const Q of QS) {
     const conf = endOfNve(Q);
     const law = qModel(Q);
@@ -154,12 +159,12 @@ export async function run(): Promise<object> {
       writeFileSync(join(dir, bundle.tableFile), bundle.table);
       const coefficients = bundle.sections.map((s, t) => `pair_coeff ${t === 2 ? 2 : 1} ${t === 0 ? 1 : 2} ${bundle.tableFile} ${s.name} ${s.rhi}`);
 
-      const probe = SKINS.map((skin) => {
+      const probe = (FIXED_SKIN === null ? SKINS : []).map((skin) => {
         const r = runLammps(dir, Q, skin, PROBE_ITERATIONS, coefficients);
         process.stderr.write(`Q=${Q} LAMMPS probe skin ${skin}: ${r.iterations} iterations in ${r.cpuSeconds.toFixed(2)} s CPU\n`);
         return { skin, iterations: r.iterations, seconds: r.seconds, cpuSeconds: r.cpuSeconds };
       });
-      const skin = probe.reduce((a, b) => (b.cpuSeconds / b.iterations < a.cpuSeconds / a.iterations ? b : a)).skin;
+      const skin = FIXED_SKIN ?? probe.reduce((a, b) => (b.cpuSeconds / b.iterations < a.cpuSeconds / a.iterations ? b : a)).skin;
 
       const ours: ReturnType<typeof quenchQglass>[] = [];
       const theirs: LammpsRun[] = [];

@@ -391,18 +391,22 @@ function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** Whether DIR already holds this campaign (false: no campaign yet); a different one is refused. */
+export function holdsCampaign(dir: string, def: CampaignDefinition): boolean {
+  const file = join(dir, CAMPAIGN_FILE);
+  if (!existsSync(file)) return false;
+  if (definitionHash(readCampaign(dir)) === definitionHash(def)) return true;
+  throw new RangeError(`${file} already holds a different campaign; choose another directory (a campaign's definition cannot change once created)`);
+}
+
 /**
  * Write the definition to DIR/campaign.json. Initialising again with an identical definition is a
  * no-op; a different one is refused (its samples would no longer match the catalog).
  */
 export function initCampaign(dir: string, def: CampaignDefinition): { created: boolean } {
-  const file = join(dir, CAMPAIGN_FILE);
-  if (existsSync(file)) {
-    const existing = readCampaign(dir);
-    if (definitionHash(existing) === definitionHash(def)) return { created: false };
-    throw new RangeError(`${file} already holds a different campaign; choose another directory (a campaign's definition cannot change once created)`);
-  }
+  if (holdsCampaign(dir, def)) return { created: false };
   mkdirSync(dir, { recursive: true });
+  const file = join(dir, CAMPAIGN_FILE);
   writeFileAtomic(file, campaignJson(def, 2) + '\n');
   return { created: true };
 }

@@ -6,9 +6,13 @@
  * harmonic packings) and reports Figure 7. All drive the campaign module (src/ensemble) and the
  * report (src/report).
  */
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { controlAxis, DEFAULT_MEASUREMENTS, defineCampaign, initCampaign, pointLabel, readCampaign, type CampaignDefinition, type CampaignInput } from '../../ensemble/campaign.ts';
+import { controlAxis, DEFAULT_MEASUREMENTS, defineCampaign, holdsCampaign, initCampaign, pointLabel, readCampaign, type CampaignDefinition, type CampaignInput } from '../../ensemble/campaign.ts';
+import { unitedSamples } from '../../ensemble/merge.ts';
+import { projectCampaign, projectionText } from '../../ensemble/projection.ts';
+import { plannedSamples } from '../../ensemble/seeds.ts';
 import { STAGES } from '../../ensemble/pipeline.ts';
 import { runCampaign, type RunEvent, type RunSummary } from '../../ensemble/runner.ts';
 import { guessZeroPressureDensity } from '../../ensemble/calibrate.ts';
@@ -84,7 +88,13 @@ export function controlCampaigns(N: number, samples: number): Array<{ name: stri
   ];
 }
 
-interface PaperOptions { quick?: boolean; full?: boolean; controls?: boolean; n?: string; samples?: string; dir?: string; workers?: string; run?: boolean; report: boolean }
+interface PaperOptions { quick?: boolean; full?: boolean; controls?: boolean; n?: string; samples?: string; dir?: string; workers?: string; run?: boolean; report: boolean; dryRun?: boolean }
+
+/** The campaign's samples with their state: all pending when DIR holds no campaign yet (nothing is created). */
+function samplesOf(dir: string, def: CampaignDefinition): Array<{ Q: number; status: string; seconds: number | null }> {
+  if (!holdsCampaign(dir, def)) return plannedSamples(def).map((p) => ({ Q: p.Q, status: 'pending', seconds: null }));
+  return unitedSamples(resolve(dir), def).map((u) => u.sample);
+}
 
 export function registerPaper(program: Command): void {
   program
@@ -105,6 +115,7 @@ export function registerPaper(program: Command): void {
     .option('--workers <k>', 'worker threads (default: all cores)')
     .option('--run', 'with --full: run the campaign here too (resumable: stop with Ctrl-C, start again)')
     .option('--no-report', 'skip the report after the run')
+    .option('--dry-run', 'print the number of samples and the projected core-hours and wall time, then exit without computing or writing anything')
     .action(async (o: PaperOptions) => {
       if ([o.quick, o.full, o.controls].filter(Boolean).length > 1) throw new UserError('choose one of --quick, --full and --controls');
       if (o.controls) return paperControls(o);
@@ -114,16 +125,27 @@ export function registerPaper(program: Command): void {
       checkOutputDirectory(dir, '--dir');
       const t0 = performance.now();
       const { definition, notes } = paperCampaign(scale);
+      const workers = o.workers === undefined ? undefined : parseInteger('--workers', o.workers);
+      const log = (line: string) => process.stderr.write(line + '\n');
+      const projection = () => projectionText(projectCampaign(definition, samplesOf(dir, definition), workers ?? availableParallelism()));
+      if (o.dryRun) {
+        try {
+          log(projection());
+        } catch (err) {
+          throw new UserError(`${(err as Error).message} (or pass --dir for a new one)`);
+        }
+        return;
+      }
       let created: boolean;
       try {
         created = initCampaign(dir, definition).created;
       } catch (err) {
         throw new UserError(`${(err as Error).message} (or pass --dir for a new one)`);
       }
-      const log = (line: string) => process.stderr.write(line + '\n');
       const s = PAPER_SCALES[scale];
       log(`${created ? 'created' : 'resuming'} ${resolve(dir)}: Q = ${PAPER_Q.join(', ')}, N = ${s.N}, ${s.samples} samples per Q, measure: ${definition.measure.join(', ') || 'preparation only'}`);
       for (const n of notes) log(`  ${n}`);
+      log(projection());
       if (scale === 'full' && !o.run) {
         log(
           [
@@ -136,7 +158,7 @@ export function registerPaper(program: Command): void {
         );
         return;
       }
-      const summary = await runWithProgress(dir, o.workers === undefined ? undefined : parseInteger('--workers', o.workers), log);
+      const summary = await runWithProgress(dir, workers, log);
       if (summary.aborted) {
         log(`stopped after ${formatDuration(summary.seconds)}; run the same command again to resume`);
         process.exitCode = 130;

@@ -77,7 +77,8 @@ export {
 } from './measure/contractions.ts';
 
 // Linear algebra the measurements use, for custom analyses (the Hessian, CG, Lanczos).
-export { assembleHessian, hessianMultiply, hessianMatrixFree, hessianToDense, type BlockHessian } from './linalg/hessian.ts';
+export { hessianMultiply, hessianToDense, type BlockHessian } from './linalg/hessian.ts';
+export { assembleHessian, hessianMatrixFree } from './measure/hessian.ts';
 export { solveCg, DEFAULT_CG_TOL, type CgResult } from './linalg/cg.ts';
 export { lanczosSmallest, type LanczosOptions, type EigenResult } from './linalg/lanczos.ts';
 export { projectOutTranslations, type LinearOperator } from './linalg/operator.ts';

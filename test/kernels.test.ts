@@ -15,7 +15,9 @@ import { computeForces } from '../src/engine/forces.ts';
 import { maxwellBoltzmannVelocities, runNve, timeStepFor } from '../src/engine/dynamics.ts';
 import { minimize, minimizeFire } from '../src/engine/minimize.ts';
 import { randomSpecies } from '../src/engine/prepare.ts';
-import { assembleHessian, hessianMultiply, hessianMultiplyJs } from '../src/linalg/hessian.ts';
+import { hessianMultiply, hessianMultiplyJs } from '../src/linalg/hessian.ts';
+import { assembleHessian } from '../src/measure/hessian.ts';
+import { buildPairTable } from '../src/engine/pair-table.ts';
 import { qModel } from '../src/model/q-model.ts';
 import { harmonicSpheres, hertzianSpheres } from '../src/model/soft-sphere.ts';
 import type { PairLaw } from '../src/model/pair-law.ts';
@@ -151,6 +153,26 @@ test('wasm Hessian product equals the js product to 1e-13', { skip }, () => {
       let worst = 0;
       for (let k = 0; k < yJs.length; k++) worst = Math.max(worst, Math.abs(yWasm[k] - yJs[k]));
       assert.ok(worst <= 1e-13 * scale, `Q=${Q}: H·x differs by ${worst / scale} relative`);
+    }
+  }
+});
+
+test('wasm Hessian assembly equals the js assembly to 1e-13 (same pattern, blocks of the same pairs)', { skip }, () => {
+  for (const Q of [10, 240]) {
+    const sys = liquid(qModel(Q), 500, Q === 10 ? 0.75 : 0.66, 6);
+    for (const s of [sys, sheared(sys)]) {
+      const pairs = buildPairTable(s);
+      assert.ok(inKernelMemory(pairs.d), 'the pair table lives in the kernel memory');
+      const wasm = assembleHessian(s, pairs);
+      useKernels('js');
+      const js = assembleHessian(s, pairs);
+      useKernels('wasm');
+      assert.deepEqual(Array.from(wasm.rowStart), Array.from(js.rowStart));
+      assert.deepEqual(Array.from(wasm.colIndex), Array.from(js.colIndex));
+      const scale = maxAbs(js.values);
+      let worst = 0;
+      for (let k = 0; k < js.values.length; k++) worst = Math.max(worst, Math.abs(wasm.values[k] - js.values[k]));
+      assert.ok(scale > 0 && worst <= 1e-13 * scale, `Q=${Q}: blocks differ by ${worst / scale} relative`);
     }
   }
 });

@@ -7,6 +7,7 @@
 import type { PairLaw } from '../model/pair-law.ts';
 import { minimumImage } from '../space/box.ts';
 import { type System, refreshNeighbors } from './system.ts';
+import { kernelCopy } from '../util/kernels.ts';
 
 export interface PairTable {
   count: number;
@@ -59,8 +60,10 @@ export function buildPairTable(sys: System): PairTable {
       m++;
     }
   }
+  // exact-length copies in the kernel memory, where the Hessian assembly kernel reads them
   return {
-    count: m, i: pi.slice(0, m), j: pj.slice(0, m), d: d.slice(0, 3 * m), r2: r2a.slice(0, m),
-    dphiOverR: g.slice(0, m), d2phi: k.slice(0, m),
+    count: m, i: kernelCopy(Int32Array, pi.subarray(0, m)), j: kernelCopy(Int32Array, pj.subarray(0, m)),
+    d: kernelCopy(Float64Array, d.subarray(0, 3 * m)), r2: kernelCopy(Float64Array, r2a.subarray(0, m)),
+    dphiOverR: kernelCopy(Float64Array, g.subarray(0, m)), d2phi: kernelCopy(Float64Array, k.subarray(0, m)),
   };
 }

@@ -41,6 +41,10 @@ export interface WasmKernels {
     pos: number, f: number, cell: number, coef: number, withEnergy: boolean, result: number,
   ): void;
   hessianMultiply(n: number, rowStart: number, colIndex: number, values: number, x: number, y: number): void;
+  assembleHessian(
+    n: number, count: number, pi: number, pj: number, d: number, r2: number, g: number, k: number,
+    rowStart: number, colIndex: number, values: number, fill: number,
+  ): void;
   neighborPairs(
     ncell: number, cy: number, cz: number, cellStart: number, cellAtoms: number, wx: number, wy: number, wz: number,
     spc: number, image: number, stencil: number, stencilSize: number, cut2: number, cell: number,

@@ -11,7 +11,7 @@ import { EXIT } from '../../util/exit-codes.ts';
 import type { Command } from 'commander';
 import { writeNpy } from '../../io/npy.ts';
 import { writeHessianMatrixMarket } from '../../io/matrix-market.ts';
-import { assembleHessian } from '../../linalg/hessian.ts';
+import { assembleHessian } from '../../measure/hessian.ts';
 import { LANCZOS_DEFAULTS } from '../../linalg/lanczos.ts';
 import { harmonicOf } from '../../measure/harmonic.ts';
 import { measureElastic, UnrelaxedConfigurationError } from '../../measure/elastic.ts';

@@ -11,9 +11,13 @@
 @inline function i32At(base: usize, k: i32): i32 { return load<i32>(base + (<usize>k << 2)); }
 @inline function f64At(base: usize, k: i32): f64 { return load<f64>(base + (<usize>k << 3)); }
 
-/** Returns the number of pairs within the list radius; only the first `capacity` are stored. */
+/**
+ * The pairs found from the cells cellBegin .. cellEnd (worker threads take one range each, into
+ * their own part of first/second/crossing). Returns the number of pairs within the list radius;
+ * only the first `capacity` are stored.
+ */
 export function neighborPairs(
-  ncell: i32, cy: i32, cz: i32, cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize,
+  cellBegin: i32, cellEnd: i32, ncell: i32, cy: i32, cz: i32, cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize,
   spc: usize, image: usize, stencil: usize, stencilSize: i32, cut2: usize, cell: usize,
   first: usize, second: usize, crossing: usize, capacity: i32,
 ): i32 {
@@ -22,7 +26,7 @@ export function neighborPairs(
   const cx = ncell / (cy * cz);
   const useCells = stencilSize > 1;
   let m = 0;
-  for (let c = 0; c < ncell; c++) {
+  for (let c = cellBegin; c < cellEnd; c++) {
     const gx = c / (cy * cz), gy = (c / cz) % cy, gz = c % cz;
     for (let s = 0; s < stencilSize; s++) {
       const ox = gx + i32At(stencil, 3 * s), oy = gy + i32At(stencil, 3 * s + 1), oz = gz + i32At(stencil, 3 * s + 2);

@@ -107,8 +107,9 @@ export { bootstrap, bootstrapMean, mean, std, type Estimate, type BootstrapOptio
 // Report: figures (SVG, PNG, CSV, Vega-Lite), summary.json and index.html of a campaign.
 export { reportFromCampaign, writeReport, sampleInputFromRecord, type ReportOptions, type ReportResult } from './report/report.ts';
 
-// Utilities: seeded random streams, errors, exit codes, version.
+// Utilities: seeded random streams, threads for one large sample, errors, exit codes, version.
 export { createRandom, deriveSeed, type Random } from './util/random.ts';
+export { setThreads, threadCount } from './util/threads.ts';
 export { UserError } from './util/errors.ts';
 export { EXIT } from './util/exit-codes.ts';
 export { VERSION } from './util/version.ts';

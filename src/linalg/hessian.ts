@@ -10,6 +10,7 @@
  */
 import type { LinearOperator } from './operator.ts';
 import { inKernelMemory, kernelArray, kernelSet, wasmKernels } from '../util/kernels.ts';
+import { runParallel, splitRows, threadArgs, threadBounds, threadBuffer, threadCount } from '../util/threads.ts';
 
 export interface BlockHessian {
   /** Number of particles (block rows); the matrix is 3n × 3n. */
@@ -33,11 +34,31 @@ export function hessianMultiply(H: BlockHessian, x: Float64Array, y: Float64Arra
   if (kernelSet() === 'wasm' && inKernelMemory(H.values) && inKernelMemory(H.colIndex) && inKernelMemory(H.rowStart)) {
     const xs = inKernelMemory(x) ? x : stage(0, x);
     const ys = inKernelMemory(y) ? y : stage(1, y);
-    wasmKernels().hessianMultiply(H.n, H.rowStart.byteOffset, H.colIndex.byteOffset, H.values.byteOffset, xs.byteOffset, ys.byteOffset);
+    if (threadCount() > 1) threadedMultiply(H, xs, ys);
+    else wasmKernels().hessianMultiply(0, H.n, H.n, H.rowStart.byteOffset, H.colIndex.byteOffset, H.values.byteOffset, xs.byteOffset, ys.byteOffset);
     if (ys !== y) y.set(ys);
     return;
   }
   hessianMultiplyJs(H, x, y);
+}
+
+/**
+ * The product on threadCount() threads: thread k takes the block rows of about 1/T of the stored
+ * blocks into its own vector (thread 0 into y); as a row's transposed blocks land in later rows,
+ * the vectors are then added in thread order.
+ */
+function threadedMultiply(H: BlockHessian, x: Float64Array, y: Float64Array): void {
+  const T = threadCount(), n = H.n;
+  const rows = splitRows(H.rowStart, n, threadBounds('hessian'));
+  for (let t = 0; t < T; t++) {
+    const a = threadArgs(t);
+    a[0] = rows[t]; a[1] = rows[t + 1]; a[2] = n;
+    a[3] = H.rowStart.byteOffset; a[4] = H.colIndex.byteOffset; a[5] = H.values.byteOffset;
+    a[6] = x.byteOffset; a[7] = (t === 0 ? y : threadBuffer('hessian', t, 3 * n)).byteOffset;
+  }
+  runParallel('hessianMultiply');
+  const w = wasmKernels();
+  for (let t = 1; t < T; t++) w.addInto(y.byteOffset, threadBuffer('hessian', t, 3 * n).byteOffset, 3 * rows[t], 3 * n);
 }
 
 /** Kernel-memory vectors for hessianMultiply's operands, kept between calls. */

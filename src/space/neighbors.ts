@@ -6,6 +6,7 @@
  */
 import { type Box, perpendicularWidths } from './box.ts';
 import { inKernelMemory, kernelArray, kernelCopy, kernelSet, wasmKernels } from '../util/kernels.ts';
+import { runParallel, splitRows, threadArgs, threadBounds, threadCount } from '../util/threads.ts';
 
 /**
  * Half stencil over cell offsets −reach..reach: the cell itself first, then the offsets that are
@@ -205,11 +206,48 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
 
 function pairsWasm(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {
   const w = list.work;
+  if (threadCount() > 1) return threadedPairs(list, ncell, cy, cz, stencil);
   return wasmKernels().neighborPairs(
-    ncell, cy, cz, w.cellStart.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset,
+    0, ncell, ncell, cy, cz, w.cellStart.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset,
     w.spc.byteOffset, w.image.byteOffset, stencil.byteOffset, stencil.length / 3, list.listCutoff2.byteOffset, w.cell.byteOffset,
     w.first.byteOffset, w.second.byteOffset, w.crossing.byteOffset, w.first.length,
   );
+}
+
+/**
+ * The pair search on threadCount() threads: thread k searches the cells of about 1/T of the
+ * particles into its own part of the workspace; the parts are then moved together in thread order,
+ * which is the cell order of the one-thread search (the same list). Returns more than the capacity
+ * (so that the caller grows the workspace) if one part overflowed.
+ */
+function threadedPairs(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {
+  const w = list.work;
+  const T = threadCount();
+  const part = Math.floor(w.first.length / T);
+  const cells = splitRows(w.cellStart, ncell, threadBounds('neighbors'));
+  for (let t = 0; t < T; t++) {
+    const a = threadArgs(t);
+    a[0] = cells[t]; a[1] = cells[t + 1]; a[2] = ncell; a[3] = cy; a[4] = cz;
+    a[5] = w.cellStart.byteOffset; a[6] = list.cellOrder.byteOffset; a[7] = w.wx.byteOffset; a[8] = w.wy.byteOffset; a[9] = w.wz.byteOffset;
+    a[10] = w.spc.byteOffset; a[11] = w.image.byteOffset; a[12] = stencil.byteOffset; a[13] = stencil.length / 3;
+    a[14] = list.listCutoff2.byteOffset; a[15] = w.cell.byteOffset;
+    a[16] = w.first.byteOffset + 4 * t * part; a[17] = w.second.byteOffset + 4 * t * part; a[18] = w.crossing.byteOffset + t * part;
+    a[19] = part;
+  }
+  const found = runParallel('neighborPairs');
+  let m = 0, largest = 0;
+  for (let t = 0; t < T; t++) largest = Math.max(largest, found[t]);
+  if (largest > part) return T * largest;
+  for (let t = 0; t < T; t++) {
+    const from = t * part, count = found[t];
+    if (from !== m) {
+      w.first.copyWithin(m, from, from + count);
+      w.second.copyWithin(m, from, from + count);
+      w.crossing.copyWithin(m, from, from + count);
+    }
+    m += count;
+  }
+  return m;
 }
 
 /**

@@ -16,7 +16,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UserError } from './errors.ts';
-import { kernelArray, kernelSet, wasmKernels, wasmModuleAndMemory } from './kernels.ts';
+import { kernelArray, kernelSet, releaseArray, wasmKernels, wasmModuleAndMemory } from './kernels.ts';
 
 /** The kernels a parallel call can run (the worker resolves them by index in this list). */
 const PARALLEL_KERNELS = ['pairForcesInversePower', 'pairForcesSoftSphere', 'hessianMultiply', 'neighborPairs'] as const;
@@ -109,6 +109,8 @@ function stopPool(): void {
   for (const w of workers) void w.terminate();
   pool = null;
   threads = 1;
+  for (const b of buffers.values()) releaseArray(b);
+  buffers.clear();
 }
 
 /** Thread k's argument row (k = 0: this thread): the kernel's arguments in order, booleans as 0/1. */

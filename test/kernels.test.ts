@@ -7,8 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cubicBox, deform, type Box } from '../src/space/box.ts';
-import { fccCellsFor, fccPositions } from '../src/space/lattice.ts';
+import { cubicBox, deform } from '../src/space/box.ts';
 import { buildNeighborList } from '../src/space/neighbors.ts';
 import { createSystem, type System } from '../src/engine/system.ts';
 import { computeForces } from '../src/engine/forces.ts';
@@ -22,25 +21,20 @@ import { qModel } from '../src/model/q-model.ts';
 import { harmonicSpheres, hertzianSpheres } from '../src/model/soft-sphere.ts';
 import type { PairLaw } from '../src/model/pair-law.ts';
 import { createRandom } from '../src/util/random.ts';
+import { jiggledLattice, TEST_SHEAR } from './fixtures.ts';
 import { inKernelMemory, kernelArray, kernelMemoryUsage, kernelsWasmPath, releaseArray, useKernels, type KernelSet } from '../src/util/kernels.ts';
 
 const skip = existsSync(kernelsWasmPath()) ? false : `${kernelsWasmPath()} not built (npm run build:kernels)`;
 if (!skip) useKernels('wasm');
 
-const SHEAR = [0, 0.07, -0.04, 0, 0, 0.05, 0, 0, 0];
+const SHEAR = TEST_SHEAR;
 
 /**
  * Jiggled fcc lattice at density rho (in a sheared box if asked), relaxed by capped FIRE steps
  * until liquid-like (no hard overlaps).
  */
 function liquid(law: PairLaw, n: number, rho: number, seed: number, shear = false): System {
-  const L = Math.cbrt(n / rho);
-  const rng = createRandom(seed);
-  let box: Box = cubicBox(L);
-  let pos = fccPositions(fccCellsFor(n), L);
-  for (let i = 0; i < pos.length; i++) pos[i] += 0.15 * (rng.uniform() - 0.5);
-  if (shear) ({ box, pos } = deform(box, pos, SHEAR));
-  const sys = createSystem(law, box, pos, randomSpecies(n, rng));
+  const sys = jiggledLattice(law, n, rho, seed, 0.15, shear);
   minimizeFire(sys, { maxStep: 0.05, stopWhen: (s) => s.energy / n < 0.5, maxIterations: 3000 });
   return sys;
 }

@@ -9,12 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cubicBox, deform, type Box } from '../src/space/box.ts';
-import { fccCellsFor, fccPositions } from '../src/space/lattice.ts';
 import { createSystem, systemToConfiguration, type System } from '../src/engine/system.ts';
 import { computeForces } from '../src/engine/forces.ts';
 import { maxwellBoltzmannVelocities, runNve, timeStepFor } from '../src/engine/dynamics.ts';
-import { randomSpecies } from '../src/engine/prepare.ts';
 import { hessianMultiply } from '../src/linalg/hessian.ts';
 import { assembleHessian } from '../src/measure/hessian.ts';
 import { measureElastic } from '../src/measure/elastic.ts';
@@ -23,23 +20,15 @@ import { qModel } from '../src/model/q-model.ts';
 import { createRandom } from '../src/util/random.ts';
 import { kernelArray, kernelsWasmPath, useKernels } from '../src/util/kernels.ts';
 import { maxThreads, setThreads, threadCount } from '../src/util/threads.ts';
-import { smallGlass } from './fixtures.ts';
+import { jiggledLattice, smallGlass } from './fixtures.ts';
 
 const skip = existsSync(kernelsWasmPath()) ? false : `${kernelsWasmPath()} not built (npm run build:kernels)`;
 if (!skip) useKernels('wasm');
 test.after(() => { if (!skip) setThreads(1); });
 
-const SHEAR = [0, 0.07, -0.04, 0, 0, 0.05, 0, 0, 0];
-
-/** A jiggled fcc lattice of n particles at density rho (sheared if asked): disordered, no overlaps. */
+/** A jiggled fcc lattice of the Q-model (sheared if asked): disordered, no overlaps. */
 function jiggled(Q: number, n: number, rho: number, seed: number, shear: boolean): System {
-  const L = Math.cbrt(n / rho);
-  const rng = createRandom(seed);
-  let box: Box = cubicBox(L);
-  let pos = fccPositions(fccCellsFor(n), L);
-  for (let i = 0; i < pos.length; i++) pos[i] += 0.1 * (rng.uniform() - 0.5);
-  if (shear) ({ box, pos } = deform(box, pos, SHEAR));
-  return createSystem(qModel(Q), box, pos, randomSpecies(n, rng));
+  return jiggledLattice(qModel(Q), n, rho, seed, 0.1, shear);
 }
 
 /** Everything the threaded kernels produce for sys with T threads (neighbor list rebuilt with T). */

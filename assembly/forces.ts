@@ -6,6 +6,10 @@
  * reference's, in the same order, so each pair's force has the reference's bits; only the order in
  * which a row's pair forces are summed differs (two lanes, then added).
  *
+ * Rows rowBegin .. rowEnd of the n are computed (worker threads take one range each, into their own
+ * force buffers); the kernel first zeroes the forces of rows rowBegin .. n, the only ones a row
+ * range can reach in the half list (partners j > i), so the whole buffer when rowBegin = 0.
+ *
  * All pointer arguments are byte offsets into the imported memory: `start`, `boundaryStart`,
  * `pairs` i32; `pairType` u8; `pos`, `f`, `cell` (lx, ly, lz, xy, xz, yz), `coef` (the kernel
  * coefficient block of 16), `result` (energy, virial) f64.
@@ -111,10 +115,10 @@ const INVERSE_POWER = 0, SOFT_SPHERE = 1;
  * [9..11] 1/λ², [12..14] cutoff².
  */
 export function pairForcesInversePower(
-  n: i32, start: usize, boundaryStart: usize, pairs: usize, pairType: usize,
+  rowBegin: i32, rowEnd: i32, n: i32, start: usize, boundaryStart: usize, pairs: usize, pairType: usize,
   pos: usize, f: usize, cell: usize, coef: usize, withEnergy: bool, result: usize,
 ): void {
-  pairLoop(INVERSE_POWER, n, start, boundaryStart, pairs, pairType, pos, f, cell, coef, withEnergy, result);
+  pairLoop(INVERSE_POWER, rowBegin, rowEnd, n, start, boundaryStart, pairs, pairType, pos, f, cell, coef, withEnergy, result);
 }
 
 /**
@@ -122,15 +126,15 @@ export function pairForcesInversePower(
  * Coefficients: [0] α, [1] ε, [2..4] σ, [5..7] 1/σ, [12..14] σ². α = 2 and 5/2 avoid pow.
  */
 export function pairForcesSoftSphere(
-  n: i32, start: usize, boundaryStart: usize, pairs: usize, pairType: usize,
+  rowBegin: i32, rowEnd: i32, n: i32, start: usize, boundaryStart: usize, pairs: usize, pairType: usize,
   pos: usize, f: usize, cell: usize, coef: usize, withEnergy: bool, result: usize,
 ): void {
-  pairLoop(SOFT_SPHERE, n, start, boundaryStart, pairs, pairType, pos, f, cell, coef, withEnergy, result);
+  pairLoop(SOFT_SPHERE, rowBegin, rowEnd, n, start, boundaryStart, pairs, pairType, pos, f, cell, coef, withEnergy, result);
 }
 
 /** The loop of both families; inlined into each with `family` constant, so the family branches fold away. */
 @inline function pairLoop(
-  family: i32, n: i32, start: usize, boundaryStart: usize, pairs: usize, pairType: usize,
+  family: i32, rowBegin: i32, rowEnd: i32, n: i32, start: usize, boundaryStart: usize, pairs: usize, pairType: usize,
   pos: usize, f: usize, cell: usize, coef: usize, withEnergy: bool, result: usize,
 ): void {
   const cutoff2 = coef + 96;
@@ -148,9 +152,10 @@ export function pairForcesSoftSphere(
   const mode = alpha == 2 ? 0 : alpha == 2.5 ? 1 : 2;
   const vEps = f64x2.splat(eps), vEpsOverAlpha = f64x2.splat(eps / alpha), one = f64x2.splat(1);
 
+  memory.fill(f + <usize>rowBegin * 24, 0, <usize>(n - rowBegin) * 24);
   const zero = f64x2.splat(0);
   let energy = zero, virial = zero;
-  for (let i = 0; i < n; i++) {
+  for (let i = rowBegin; i < rowEnd; i++) {
     const pi = pos + <usize>i * 24;
     const xi = load<f64>(pi), yi = load<f64>(pi, 8), zi = load<f64>(pi, 16);
     let fxi = zero, fyi = zero, fzi = zero;

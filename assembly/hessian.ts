@@ -4,11 +4,15 @@
  * block is applied to row i and, transposed, to row j in the same pass. The block's row pairs
  * (a0,a1), (a3,a4), (a6,a7) are f64x2 loads shared by both products.
  *
+ * Block rows rowBegin .. rowEnd of the n are applied (worker threads take one range each, into their
+ * own output vectors); y is zeroed from row rowBegin on, the only rows a row range reaches (block
+ * columns j ≥ i), so entirely when rowBegin = 0.
+ *
  * Pointers: rowStart, colIndex i32; values (9 per block), x, y f64.
  */
-export function hessianMultiply(n: i32, rowStart: usize, colIndex: usize, values: usize, x: usize, y: usize): void {
-  memory.fill(y, 0, <usize>n * 24);
-  for (let i = 0; i < n; i++) {
+export function hessianMultiply(rowBegin: i32, rowEnd: i32, n: i32, rowStart: usize, colIndex: usize, values: usize, x: usize, y: usize): void {
+  memory.fill(y + <usize>rowBegin * 24, 0, <usize>(n - rowBegin) * 24);
+  for (let i = rowBegin; i < rowEnd; i++) {
     const xi = x + <usize>i * 24;
     const xi0 = load<f64>(xi), xi1 = load<f64>(xi, 8), xi2 = load<f64>(xi, 16);
     const vxi0 = f64x2.splat(xi0), vxi1 = f64x2.splat(xi1), vxi2 = f64x2.splat(xi2);

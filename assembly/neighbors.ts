@@ -16,16 +16,17 @@
  * hold capacity + 1 entries: every candidate is written at the next free slot and the slot advances
  * only for a pair inside the radius, so the inner loop has no unpredictable branch). The stencil is
  * `runCount` runs of cells along z (ax, by, zlo, zhi), as src/space/neighbors.ts lays them out; none
- * for one cell holding everything (pairs by minimum image).
+ * for one cell holding everything (pairs by minimum image). Only the cells cellBegin .. cellEnd:
+ * worker threads take one range each, into their own part of first/second/shift.
  */
 export function neighborPairs(
-  ncell: i32, cy: i32, cz: i32, cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize,
+  cellBegin: i32, cellEnd: i32, ncell: i32, cy: i32, cz: i32, cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize,
   spc: usize, runs: usize, runCount: i32, cut2: usize, cell: usize,
   first: usize, second: usize, shift: usize, capacity: i32,
 ): i32 {
   const cx = ncell / (cy * cz);
   let m = 0;
-  for (let c = 0; c < ncell; c++) {
+  for (let c = cellBegin; c < cellEnd; c++) {
     const gx = c / (cy * cz), gy = (c / cz) % cy, gz = c % cz;
     m = pairsWith(m, c, true, 0, i32At(cellStart, c + 1), 0, 0, 0, runCount > 0, cellStart, cellAtoms, wx, wy, wz, spc, cut2, cell, first, second, shift, capacity);
     for (let r = 0; r < runCount; r++) {

@@ -77,7 +77,8 @@ export {
 } from './measure/contractions.ts';
 
 // Linear algebra the measurements use, for custom analyses (the Hessian, CG, Lanczos).
-export { assembleHessian, hessianMultiply, hessianMatrixFree, hessianToDense, type BlockHessian } from './linalg/hessian.ts';
+export { hessianMultiply, hessianToDense, type BlockHessian } from './linalg/hessian.ts';
+export { assembleHessian, hessianMatrixFree } from './measure/hessian.ts';
 export { solveCg, DEFAULT_CG_TOL, type CgResult } from './linalg/cg.ts';
 export { lanczosSmallest, type LanczosOptions, type EigenResult } from './linalg/lanczos.ts';
 export { projectOutTranslations, type LinearOperator } from './linalg/operator.ts';
@@ -106,8 +107,9 @@ export { bootstrap, bootstrapMean, mean, std, type Estimate, type BootstrapOptio
 // Report: figures (SVG, PNG, CSV, Vega-Lite), summary.json and index.html of a campaign.
 export { reportFromCampaign, reportFromCampaigns, writeReport, sampleInputFromRecord, type ReportOptions, type ReportResult } from './report/report.ts';
 
-// Utilities: seeded random streams, errors, exit codes, version.
+// Utilities: seeded random streams, threads for one large sample, errors, exit codes, version.
 export { createRandom, deriveSeed, type Random } from './util/random.ts';
+export { setThreads, threadCount } from './util/threads.ts';
 export { UserError } from './util/errors.ts';
 export { EXIT } from './util/exit-codes.ts';
 export { VERSION } from './util/version.ts';

@@ -23,7 +23,8 @@ import { readExtendedXyz } from '../src/io/xyz.ts';
 import { computeForces, maxForceComponent } from '../src/engine/forces.ts';
 import { systemFromConfiguration } from '../src/engine/system.ts';
 import { qModel } from '../src/model/q-model.ts';
-import { assembleHessian, hessianMultiply } from '../src/linalg/hessian.ts';
+import { hessianMultiply } from '../src/linalg/hessian.ts';
+import { assembleHessian } from '../src/measure/hessian.ts';
 import { dot } from '../src/linalg/operator.ts';
 import { readNpy } from '../src/io/npy.ts';
 

@@ -6,9 +6,8 @@ import { smallGlass } from './fixtures.ts';
 import { computeForces } from '../src/engine/forces.ts';
 import { cloneSystem } from '../src/engine/prepare.ts';
 import type { System } from '../src/engine/system.ts';
-import {
-  assembleHessian, hessianDiagonalBlocks, hessianMatrixFree, hessianMultiply, hessianOperator, hessianToDense,
-} from '../src/linalg/hessian.ts';
+import { hessianDiagonalBlocks, hessianMultiply, hessianOperator, hessianToDense } from '../src/linalg/hessian.ts';
+import { assembleHessian, hessianMatrixFree } from '../src/measure/hessian.ts';
 import { blockJacobiPreconditioner, solveCg } from '../src/linalg/cg.ts';
 import { buildPairTable } from '../src/engine/pair-table.ts';
 import type { LinearOperator } from '../src/linalg/operator.ts';

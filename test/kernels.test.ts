@@ -7,38 +7,34 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cubicBox, deform, type Box } from '../src/space/box.ts';
-import { fccCellsFor, fccPositions } from '../src/space/lattice.ts';
+import { cubicBox, deform } from '../src/space/box.ts';
 import { buildNeighborList } from '../src/space/neighbors.ts';
 import { createSystem, type System } from '../src/engine/system.ts';
 import { computeForces } from '../src/engine/forces.ts';
 import { maxwellBoltzmannVelocities, runNve, timeStepFor } from '../src/engine/dynamics.ts';
 import { minimize, minimizeFire } from '../src/engine/minimize.ts';
 import { randomSpecies } from '../src/engine/prepare.ts';
-import { assembleHessian, hessianMultiply, hessianMultiplyJs } from '../src/linalg/hessian.ts';
+import { hessianMultiply, hessianMultiplyJs } from '../src/linalg/hessian.ts';
+import { assembleHessian } from '../src/measure/hessian.ts';
+import { buildPairTable } from '../src/engine/pair-table.ts';
 import { qModel } from '../src/model/q-model.ts';
 import { harmonicSpheres, hertzianSpheres } from '../src/model/soft-sphere.ts';
 import type { PairLaw } from '../src/model/pair-law.ts';
 import { createRandom } from '../src/util/random.ts';
+import { jiggledLattice, TEST_SHEAR } from './fixtures.ts';
 import { inKernelMemory, kernelArray, kernelMemoryUsage, kernelsWasmPath, releaseArray, useKernels, type KernelSet } from '../src/util/kernels.ts';
 
 const skip = existsSync(kernelsWasmPath()) ? false : `${kernelsWasmPath()} not built (npm run build:kernels)`;
 if (!skip) useKernels('wasm');
 
-const SHEAR = [0, 0.07, -0.04, 0, 0, 0.05, 0, 0, 0];
+const SHEAR = TEST_SHEAR;
 
 /**
  * Jiggled fcc lattice at density rho (in a sheared box if asked), relaxed by capped FIRE steps
  * until liquid-like (no hard overlaps).
  */
 function liquid(law: PairLaw, n: number, rho: number, seed: number, shear = false): System {
-  const L = Math.cbrt(n / rho);
-  const rng = createRandom(seed);
-  let box: Box = cubicBox(L);
-  let pos = fccPositions(fccCellsFor(n), L);
-  for (let i = 0; i < pos.length; i++) pos[i] += 0.15 * (rng.uniform() - 0.5);
-  if (shear) ({ box, pos } = deform(box, pos, SHEAR));
-  const sys = createSystem(law, box, pos, randomSpecies(n, rng));
+  const sys = jiggledLattice(law, n, rho, seed, 0.15, shear);
   minimizeFire(sys, { maxStep: 0.05, stopWhen: (s) => s.energy / n < 0.5, maxIterations: 3000 });
   return sys;
 }
@@ -151,6 +147,25 @@ test('wasm Hessian product equals the js product to 1e-13', { skip }, () => {
       let worst = 0;
       for (let k = 0; k < yJs.length; k++) worst = Math.max(worst, Math.abs(yWasm[k] - yJs[k]));
       assert.ok(worst <= 1e-13 * scale, `Q=${Q}: H·x differs by ${worst / scale} relative`);
+    }
+  }
+});
+
+test('wasm Hessian assembly equals the js assembly to 1e-13 (same pattern, blocks of the same pairs)', { skip }, () => {
+  for (const Q of [10, 240]) {
+    const sys = liquid(qModel(Q), 500, Q === 10 ? 0.75 : 0.66, 6);
+    for (const s of [sys, sheared(sys)]) {
+      const pairs = buildPairTable(s);
+      const wasm = assembleHessian(s, pairs);
+      useKernels('js');
+      const js = assembleHessian(s, pairs);
+      useKernels('wasm');
+      assert.deepEqual(Array.from(wasm.rowStart), Array.from(js.rowStart));
+      assert.deepEqual(Array.from(wasm.colIndex), Array.from(js.colIndex));
+      const scale = maxAbs(js.values);
+      let worst = 0;
+      for (let k = 0; k < js.values.length; k++) worst = Math.max(worst, Math.abs(wasm.values[k] - js.values[k]));
+      assert.ok(scale > 0 && worst <= 1e-13 * scale, `Q=${Q}: blocks differ by ${worst / scale} relative`);
     }
   }
 });

@@ -12,7 +12,8 @@ import { readMatrixMarket, writeHessianMatrixMarket } from '../src/io/matrix-mar
 import { parseNpy } from '../src/io/npy.ts';
 import { writeExtendedXyz } from '../src/io/xyz.ts';
 import { symmetricEigen } from '../src/linalg/eigen-tridiagonal.ts';
-import { assembleHessian, hessianMultiply, hessianToDense } from '../src/linalg/hessian.ts';
+import { hessianMultiply, hessianToDense } from '../src/linalg/hessian.ts';
+import { assembleHessian } from '../src/measure/hessian.ts';
 import { measureModes, participationRatio, soundScales, type ModesResult } from '../src/measure/modes.ts';
 import { qModel } from '../src/model/q-model.ts';
 import { cubicBox, boxVolume } from '../src/space/box.ts';

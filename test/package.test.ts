@@ -39,7 +39,7 @@ test('npm pack: the tarball holds the compiled package, docs and examples, and n
   const out = run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], { cwd: REPO });
   const info = JSON.parse(out.slice(out.indexOf('['))) as { filename: string; files: PackedFile[] }[];
   files = info[0].files.map((f) => f.path);
-  for (const f of ['package.json', 'LICENSE', 'README.md', 'bin/qglass.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/ensemble/worker.mjs', 'build/kernels.wasm', 'build/viewer.js', 'docs/methods.md', 'docs/cli.md', 'docs/api.md']) {
+  for (const f of ['package.json', 'LICENSE', 'README.md', 'bin/qglass.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/ensemble/worker.mjs', 'dist/util/kernel-worker.mjs', 'build/kernels.wasm', 'build/viewer.js', 'docs/methods.md', 'docs/cli.md', 'docs/api.md']) {
     assert.ok(files.includes(f), `tarball lacks ${f}`);
   }
   assert.ok(files.some((f) => f.startsWith('examples/')), 'tarball has no examples');

@@ -15,10 +15,25 @@ import { readExtendedXyz, writeExtendedXyz } from '../io/xyz.ts';
 import { readLammpsData, writeLammpsData } from '../io/lammps-data.ts';
 import { type System, systemFromConfiguration } from '../engine/system.ts';
 import { assertFiniteForces, NonFiniteError } from '../engine/finite.ts';
-import { parseNumber, UserError } from './errors.ts';
+import { parseInteger, parseNumber, UserError } from './errors.ts';
+import { setThreads, threadCountProblem } from '../util/threads.ts';
 
 /** The --q option of every command that reads a configuration (flags, description). */
 export const Q_OPTION = ['--q <Q>', 'repulsive stiffness Q (default: Q=... from the file)'] as const;
+
+/** `--threads T` of the commands whose job is one large sample (src/util/threads.ts). */
+export const THREADS_OPTION = [
+  '--threads <T>', 'threads working on this one sample (force loop, neighbor search, Hessian product; WebAssembly kernels only)', '1',
+] as const;
+
+/** Check --threads and start the worker threads (before any long computation). */
+export function applyThreads(raw: string): number {
+  const t = parseInteger('--threads', raw);
+  const problem = threadCountProblem(t, '--threads');
+  if (problem) throw new UserError(problem);
+  setThreads(t);
+  return t;
+}
 
 export interface LoadedGlass {
   conf: Configuration;

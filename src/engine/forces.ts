@@ -9,6 +9,7 @@
 import type { PairLaw } from '../model/pair-law.ts';
 import { type System, refreshNeighbors } from './system.ts';
 import { inKernelMemory, kernelArray, kernelCopy, kernelSet, wasmKernels } from '../util/kernels.ts';
+import { runParallel, splitRows, threadArgs, threadBounds, threadBuffer, threadCount } from '../util/threads.ts';
 
 // Each loop applies the minimum image to the pairs flagged as periodic images, z then y then x
 // (tilts carried along), by loops because positions are not wrapped between spatial sorts (cheaper
@@ -230,10 +231,11 @@ export function computeForces(sys: System, withEnergy = true): number {
     c[0] = box.lx; c[1] = box.ly; c[2] = box.lz; c[3] = box.xy; c[4] = box.xz; c[5] = box.yz;
     let k = wasmCoefficients.get(model);
     if (!k) { k = kernelCopy(Float64Array, model.kernel.coefficients); wasmCoefficients.set(model, k); }
-    forces.fill(0);
-    const w = wasmKernels();
-    (family === 'inverse-power' ? w.pairForcesInversePower : w.pairForcesSoftSphere)(
-      n, start.byteOffset, boundaryStart.byteOffset, pairs.byteOffset, pairType.byteOffset,
+    const kernel = family === 'inverse-power' ? 'pairForcesInversePower' : 'pairForcesSoftSphere';
+    if (threadCount() > 1) return finish(sys, withEnergy, threadedForces(kernel, sys, c, k, withEnergy));
+    // the kernel zeroes the forces itself
+    wasmKernels()[kernel](
+      0, n, n, start.byteOffset, boundaryStart.byteOffset, pairs.byteOffset, pairType.byteOffset,
       positions.byteOffset, forces.byteOffset, c.byteOffset, k.byteOffset, withEnergy, r.byteOffset,
     );
     return finish(sys, withEnergy, r);
@@ -253,6 +255,30 @@ export function computeForces(sys: System, withEnergy = true): number {
       break;
   }
   return finish(sys, withEnergy, result);
+}
+
+/**
+ * The force kernel on threadCount() threads: thread k takes the rows of about 1/T of the listed
+ * pairs, into its own force buffer (thread 0 into sys.forces); the buffers are then added in thread
+ * order, and so are the energies and virials. Returns the (energy, virial) pair.
+ */
+function threadedForces(kernel: 'pairForcesInversePower' | 'pairForcesSoftSphere', sys: System, cell: Float64Array, coef: Float64Array, withEnergy: boolean): Float64Array {
+  const { positions, forces, neighbors: { start, boundaryStart, pairs, pairType } } = sys;
+  const n = sys.species.length, T = threadCount();
+  const rows = splitRows(start, n, threadBounds('forces'));
+  const parts = threadBuffer('forces-result', 0, 2 * T);
+  for (let t = 0; t < T; t++) {
+    const a = threadArgs(t);
+    a[0] = rows[t]; a[1] = rows[t + 1]; a[2] = n;
+    a[3] = start.byteOffset; a[4] = boundaryStart.byteOffset; a[5] = pairs.byteOffset; a[6] = pairType.byteOffset;
+    a[7] = positions.byteOffset; a[8] = (t === 0 ? forces : threadBuffer('forces', t, 3 * n)).byteOffset;
+    a[9] = cell.byteOffset; a[10] = coef.byteOffset; a[11] = withEnergy ? 1 : 0; a[12] = parts.byteOffset + 16 * t;
+  }
+  runParallel(kernel);
+  const w = wasmKernels();
+  for (let t = 1; t < T; t++) w.addInto(forces.byteOffset, threadBuffer('forces', t, 3 * n).byteOffset, 3 * rows[t], 3 * n);
+  for (let t = 1; t < T; t++) { parts[0] += parts[2 * t]; parts[1] += parts[2 * t + 1]; }
+  return parts;
 }
 
 function finish(sys: System, withEnergy: boolean, r: Float64Array): number {

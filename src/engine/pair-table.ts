@@ -59,8 +59,11 @@ export function buildPairTable(sys: System): PairTable {
       m++;
     }
   }
+  // exact-length copies, ordinary arrays: tables are made per step in places (stress along a shear
+  // path) and garbage collection reclaims them; the Hessian kernel copies what it reads
   return {
     count: m, i: pi.slice(0, m), j: pj.slice(0, m), d: d.slice(0, 3 * m), r2: r2a.slice(0, m),
     dphiOverR: g.slice(0, m), d2phi: k.slice(0, m),
   };
 }
+

@@ -1,22 +1,16 @@
 /**
- * The Hessian H = ∂²U/∂x∂x of a pair-potential configuration as a symmetric sparse matrix of 3×3
- * blocks, and the same product H·z computed matrix-free from the pair table.
- *
- * Per interacting pair ⟨ij⟩, d = r_j − r_i, r = |d|, the pair stiffness block is
- *
- *   M = φ″·n nᵀ + (φ′/r)·(I − n nᵀ) = (φ′/r)·I + (φ″ − φ′/r)·d dᵀ/r²
- *
- * and it enters H_ii += M, H_jj += M, H_ij = H_ji = −M.
+ * The Hessian as a symmetric sparse matrix of 3×3 blocks: storage, the product H·z, dense form and
+ * diagonal blocks. No physics here: the blocks are assembled from a configuration's pairs by
+ * src/measure/hessian.ts.
  *
  * Storage: block compressed rows, upper triangle only (block columns j ≥ i; the diagonal block is
  * the first of every row). Rows are in the system's particle order, which prepared glasses keep
  * spatially sorted (neighbors close in memory). The product applies each off-diagonal block and
  * its transpose: 3.2 ns/block against 4.8 for full storage (measured at N = 10976).
  */
-import type { System } from '../engine/system.ts';
-import { buildPairTable, type PairTable } from '../engine/pair-table.ts';
 import type { LinearOperator } from './operator.ts';
 import { inKernelMemory, kernelArray, kernelSet, releaseArray, wasmKernels } from '../util/kernels.ts';
+import { runParallel, splitRows, threadArgs, threadBounds, threadBuffer, threadCount } from '../util/threads.ts';
 
 export interface BlockHessian {
   /** Number of particles (block rows); the matrix is 3n × 3n. */
@@ -31,43 +25,6 @@ export interface BlockHessian {
   storage: 'upper';
 }
 
-/** Assemble the sparse Hessian of sys at its current positions (pairs inside the cutoff only). */
-export function assembleHessian(sys: System, pairs: PairTable = buildPairTable(sys)): BlockHessian {
-  const n = sys.species.length;
-  const rowStart = kernelArray(Int32Array, n + 1);
-  for (let p = 0; p < pairs.count; p++) rowStart[pairs.i[p] + 1]++;
-  for (let i = 0; i < n; i++) rowStart[i + 1] += rowStart[i] + 1; // + 1: the diagonal block
-  const blocks = rowStart[n];
-  const colIndex = kernelArray(Int32Array, blocks);
-  const values = kernelArray(Float64Array, 9 * blocks);
-  const fill = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    colIndex[rowStart[i]] = i;
-    fill[i] = rowStart[i] + 1;
-  }
-  const { i: pi, j: pj, d, r2: r2a, dphiOverR, d2phi } = pairs;
-  for (let p = 0; p < pairs.count; p++) {
-    const i = pi[p], j = pj[p];
-    const dx = d[3 * p], dy = d[3 * p + 1], dz = d[3 * p + 2];
-    const g = dphiOverR[p];
-    const c = (d2phi[p] - g) / r2a[p];
-    const mxx = g + c * dx * dx, myy = g + c * dy * dy, mzz = g + c * dz * dz;
-    const mxy = c * dx * dy, mxz = c * dx * dz, myz = c * dy * dz;
-    const b = 9 * fill[i];
-    colIndex[fill[i]++] = j;
-    values[b] = -mxx; values[b + 1] = -mxy; values[b + 2] = -mxz;
-    values[b + 3] = -mxy; values[b + 4] = -myy; values[b + 5] = -myz;
-    values[b + 6] = -mxz; values[b + 7] = -myz; values[b + 8] = -mzz;
-    for (let side = 0; side < 2; side++) {
-      const a = 9 * rowStart[side === 0 ? i : j];
-      values[a] += mxx; values[a + 1] += mxy; values[a + 2] += mxz;
-      values[a + 3] += mxy; values[a + 4] += myy; values[a + 5] += myz;
-      values[a + 6] += mxz; values[a + 7] += myz; values[a + 8] += mzz;
-    }
-  }
-  return { n, rowStart, colIndex, values, storage: 'upper' };
-}
-
 /**
  * y = H·x (y overwritten), by the WebAssembly kernel when that kernel set is in use and H lives in
  * the kernel memory (x and y are staged through it when they do not: 2·3n copies against 9 numbers
@@ -77,11 +34,31 @@ export function hessianMultiply(H: BlockHessian, x: Float64Array, y: Float64Arra
   if (kernelSet() === 'wasm' && inKernelMemory(H.values) && inKernelMemory(H.colIndex) && inKernelMemory(H.rowStart)) {
     const xs = inKernelMemory(x) ? x : stage(0, x);
     const ys = inKernelMemory(y) ? y : stage(1, y);
-    wasmKernels().hessianMultiply(H.n, H.rowStart.byteOffset, H.colIndex.byteOffset, H.values.byteOffset, xs.byteOffset, ys.byteOffset);
+    if (threadCount() > 1) threadedMultiply(H, xs, ys);
+    else wasmKernels().hessianMultiply(0, H.n, H.n, H.rowStart.byteOffset, H.colIndex.byteOffset, H.values.byteOffset, xs.byteOffset, ys.byteOffset);
     if (ys !== y) y.set(ys);
     return;
   }
   hessianMultiplyJs(H, x, y);
+}
+
+/**
+ * The product on threadCount() threads: thread k takes the block rows of about 1/T of the stored
+ * blocks into its own vector (thread 0 into y); as a row's transposed blocks land in later rows,
+ * the vectors are then added in thread order.
+ */
+function threadedMultiply(H: BlockHessian, x: Float64Array, y: Float64Array): void {
+  const T = threadCount(), n = H.n;
+  const rows = splitRows(H.rowStart, n, threadBounds('hessian'));
+  for (let t = 0; t < T; t++) {
+    const a = threadArgs(t);
+    a[0] = rows[t]; a[1] = rows[t + 1]; a[2] = n;
+    a[3] = H.rowStart.byteOffset; a[4] = H.colIndex.byteOffset; a[5] = H.values.byteOffset;
+    a[6] = x.byteOffset; a[7] = (t === 0 ? y : threadBuffer('hessian', t, 3 * n)).byteOffset;
+  }
+  runParallel('hessianMultiply');
+  const w = wasmKernels();
+  for (let t = 1; t < T; t++) w.addInto(y.byteOffset, threadBuffer('hessian', t, 3 * n).byteOffset, 3 * rows[t], 3 * n);
 }
 
 /** Kernel-memory vectors for hessianMultiply's operands, kept between calls. */
@@ -123,32 +100,6 @@ export function hessianMultiplyJs(H: BlockHessian, x: Float64Array, y: Float64Ar
 
 export function hessianOperator(H: BlockHessian): LinearOperator {
   return { dim: 3 * H.n, apply: (x, y) => hessianMultiply(H, x, y) };
-}
-
-/**
- * out = H·z without a stored matrix, from the pair table (docs/methods.md §9):
- * per pair, z_ij = z_j − z_i, a = n·z_ij,
- *   h = φ″·a·n + (φ′/r)·(z_ij − a·n)   added to j, subtracted from i.
- */
-export function hessianMatrixFree(table: PairTable, z: Float64Array, out: Float64Array): void {
-  const { count, i: pi, j: pj, d, r2, dphiOverR, d2phi } = table;
-  out.fill(0);
-  for (let p = 0; p < count; p++) {
-    const i3 = 3 * pi[p], j3 = 3 * pj[p];
-    const dx = d[3 * p], dy = d[3 * p + 1], dz = d[3 * p + 2];
-    const g = dphiOverR[p];
-    const ux = z[j3] - z[i3], uy = z[j3 + 1] - z[i3 + 1], uz = z[j3 + 2] - z[i3 + 2];
-    const c = (d2phi[p] - g) * (dx * ux + dy * uy + dz * uz) / r2[p];
-    const hx = c * dx + g * ux, hy = c * dy + g * uy, hz = c * dz + g * uz;
-    out[j3] += hx; out[j3 + 1] += hy; out[j3 + 2] += hz;
-    out[i3] -= hx; out[i3 + 1] -= hy; out[i3 + 2] -= hz;
-  }
-}
-
-/** The matrix-free product as an operator (for solvers that should not store H). */
-export function hessianMatrixFreeOperator(sys: System): LinearOperator {
-  const table = buildPairTable(sys);
-  return { dim: 3 * sys.species.length, apply: (x, y) => hessianMatrixFree(table, x, y) };
 }
 
 /** The n diagonal 3×3 blocks, 9 per particle row-major (for block preconditioners). */

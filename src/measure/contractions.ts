@@ -10,7 +10,7 @@
  * and κ = k₊ + k₋ + f₊ + f₋: each pair's stiffness term φ″·a² goes to k₊ (φ″ > 0) or k₋ (φ″ < 0),
  * its force term (φ′/r)·b² to f₊ (φ′ > 0, tensile) or f₋ (φ′ < 0, compressed). These are small
  * differences of large sums, so every sum is compensated (Neumaier). H·z itself is in
- * src/linalg/hessian.ts.
+ * src/measure/hessian.ts.
  *
  * The engine's pair table (src/engine/pair-table.ts: d, r², φ′/r, φ″) is extended once per
  * configuration with r and φ‴ from the system's pair law, so the repeated contractions of an

@@ -7,7 +7,8 @@
  *   dσ_αβ/dη = (1/V)·[A_αβ(E) − Ξ_αβ·H⁺·Ξ(E)] − σ_αβ·tr(E)
  *
  *   A_αβ(E) = Σ_pairs (φ″ − φ′/r)·d_α d_β (d·E·d)/r² + (φ′/r)·[(E·d)_α d_β + (E·d)_β d_α]   (affine)
- *   Ξ(E)    = ∂²U/∂x∂η, per pair (φ″ − φ′/r)·(d·E·d)/r²·d + (φ′/r)·E·d, added to j, subtracted from i
+ *   Ξ(E)    = ∂²U/∂x∂η, per pair (φ″ − φ′/r)·(d·E·d)/r²·d + (φ′/r)·E·d = M·E·d (M the pair stiffness
+ *             block of src/measure/hessian.ts), added to j, subtracted from i
  *
  * The last term is the change of 1/V. Ξ_αβ is Ξ of the symmetric strain of plane αβ (at a minimum
  * it is also ∂σ_αβ·V/∂x; the two differ by terms proportional to the net forces, which vanish at
@@ -43,6 +44,7 @@ import { hessianBlockCount } from '../linalg/hessian.ts';
 import { dot } from '../linalg/operator.ts';
 import { boxVolume, deform } from '../space/box.ts';
 import { harmonicOf, type Harmonic } from './harmonic.ts';
+import { pairStiffnessBlock } from './hessian.ts';
 import { stressTensor, VOIGT_PAIRS } from './stress.ts';
 
 export interface ElasticOptions {
@@ -139,19 +141,21 @@ export function voigtStrain(J: number): number[] {
  */
 export function strainForceDerivative(pairs: PairTable, E: ArrayLike<number>, out: Float64Array): void {
   out.fill(0);
-  const { i: pi, j: pj, d, r2, dphiOverR, d2phi } = pairs;
+  const { i: pi, j: pj, d } = pairs;
+  const m = blockScratch;
   const e0 = E[0], e1 = E[1], e2 = E[2], e3 = E[3], e4 = E[4], e5 = E[5], e6 = E[6], e7 = E[7], e8 = E[8];
   for (let p = 0; p < pairs.count; p++) {
     const dx = d[3 * p], dy = d[3 * p + 1], dz = d[3 * p + 2];
-    const g = dphiOverR[p];
     const ex = e0 * dx + e1 * dy + e2 * dz, ey = e3 * dx + e4 * dy + e5 * dz, ez = e6 * dx + e7 * dy + e8 * dz;
-    const c = (d2phi[p] - g) * (dx * ex + dy * ey + dz * ez) / r2[p];
-    const vx = c * dx + g * ex, vy = c * dy + g * ey, vz = c * dz + g * ez;
+    // Ξ per pair is the pair stiffness block applied to E·d
+    pairStiffnessBlock(pairs, p, m, 0);
+    const vx = m[0] * ex + m[1] * ey + m[2] * ez, vy = m[3] * ex + m[4] * ey + m[5] * ez, vz = m[6] * ex + m[7] * ey + m[8] * ez;
     const i = 3 * pi[p], j = 3 * pj[p];
     out[j] += vx; out[j + 1] += vy; out[j + 2] += vz;
     out[i] -= vx; out[i + 1] -= vy; out[i + 2] -= vz;
   }
 }
+const blockScratch = new Float64Array(9);
 
 /** Affine term A_I(E) per unit E component: 6 × 9 (divided by V by the caller). */
 function affineTerms(pairs: PairTable): Float64Array {

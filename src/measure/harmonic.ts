@@ -8,7 +8,8 @@ import { computeForces, maxForceComponent } from '../engine/forces.ts';
 import { buildPairTable, type PairTable } from '../engine/pair-table.ts';
 import type { System } from '../engine/system.ts';
 import { blockJacobiPreconditioner } from '../linalg/cg.ts';
-import { assembleHessian, hessianOperator, type BlockHessian } from '../linalg/hessian.ts';
+import { hessianOperator, type BlockHessian } from '../linalg/hessian.ts';
+import { assembleHessian } from './hessian.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 
 export interface Harmonic {

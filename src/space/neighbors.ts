@@ -6,6 +6,7 @@
  */
 import { type Box, perpendicularWidths } from './box.ts';
 import { inKernelMemory, kernelArray, kernelCopy, kernelSet, wasmKernels } from '../util/kernels.ts';
+import { runParallel, splitRows, threadArgs, threadBounds, threadCount } from '../util/threads.ts';
 
 /**
  * The half stencil of cells half the list radius wide (offsets −2..2, each pair of cells once) as
@@ -207,11 +208,49 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
 
 function pairsWasm(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {
   const w = list.work;
+  if (threadCount() > 1) return threadedPairs(list, ncell, cy, cz, stencil);
   return wasmKernels().neighborPairs(
-    ncell, cy, cz, w.cellStart.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset,
+    0, ncell, ncell, cy, cz, w.cellStart.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset,
     w.spc.byteOffset, stencil.byteOffset, stencil.length / 4, list.listCutoff2.byteOffset, w.cell.byteOffset,
     w.first.byteOffset, w.second.byteOffset, w.shift.byteOffset, w.first.length - 1,
   );
+}
+
+/**
+ * The pair search on threadCount() threads: thread k searches the cells of about 1/T of the
+ * particles into its own part of the workspace; the parts are then moved together in thread order,
+ * which is the cell order of the one-thread search (the same list). Returns more than the capacity
+ * (so that the caller grows the workspace) if one part overflowed.
+ */
+function threadedPairs(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {
+  const w = list.work;
+  const T = threadCount();
+  const part = Math.floor(w.first.length / T);
+  const cells = splitRows(w.cellStart, ncell, threadBounds('neighbors'));
+  for (let t = 0; t < T; t++) {
+    const a = threadArgs(t);
+    a[0] = cells[t]; a[1] = cells[t + 1]; a[2] = ncell; a[3] = cy; a[4] = cz;
+    a[5] = w.cellStart.byteOffset; a[6] = list.cellOrder.byteOffset; a[7] = w.wx.byteOffset; a[8] = w.wy.byteOffset; a[9] = w.wz.byteOffset;
+    a[10] = w.spc.byteOffset; a[11] = stencil.byteOffset; a[12] = stencil.length / 4;
+    a[13] = list.listCutoff2.byteOffset; a[14] = w.cell.byteOffset;
+    // each part holds `part` entries, its last the spare slot of the branch-free search
+    a[15] = w.first.byteOffset + 4 * t * part; a[16] = w.second.byteOffset + 4 * t * part; a[17] = w.shift.byteOffset + t * part;
+    a[18] = part - 1;
+  }
+  const found = runParallel('neighborPairs');
+  let m = 0, largest = 0;
+  for (let t = 0; t < T; t++) largest = Math.max(largest, found[t]);
+  if (largest > part - 1) return T * (largest + 1);
+  for (let t = 0; t < T; t++) {
+    const from = t * part, count = found[t];
+    if (from !== m) {
+      w.first.copyWithin(m, from, from + count);
+      w.second.copyWithin(m, from, from + count);
+      w.shift.copyWithin(m, from, from + count);
+    }
+    m += count;
+  }
+  return m;
 }
 
 /**

@@ -33,17 +33,22 @@ declare const WebAssembly: {
 export interface WasmKernels {
   heapBase(): number;
   pairForcesInversePower(
-    n: number, start: number, boundaryStart: number, pairs: number, pairType: number,
+    rowBegin: number, rowEnd: number, n: number, start: number, boundaryStart: number, pairs: number, pairType: number,
     pos: number, f: number, cell: number, coef: number, withEnergy: boolean, result: number,
   ): void;
   pairForcesSoftSphere(
-    n: number, start: number, boundaryStart: number, pairs: number, pairType: number,
+    rowBegin: number, rowEnd: number, n: number, start: number, boundaryStart: number, pairs: number, pairType: number,
     pos: number, f: number, cell: number, coef: number, withEnergy: boolean, result: number,
   ): void;
-  hessianMultiply(n: number, rowStart: number, colIndex: number, values: number, x: number, y: number): void;
+  hessianMultiply(rowBegin: number, rowEnd: number, n: number, rowStart: number, colIndex: number, values: number, x: number, y: number): void;
+  assembleHessian(
+    n: number, count: number, pi: number, pj: number, d: number, r2: number, g: number, k: number,
+    rowStart: number, colIndex: number, values: number, fill: number,
+  ): void;
+  addInto(dst: number, src: number, from: number, to: number): void;
   neighborPairs(
-    ncell: number, cy: number, cz: number, cellStart: number, cellAtoms: number, wx: number, wy: number, wz: number,
-    spc: number, stencil: number, stencilSize: number, cut2: number, cell: number,
+    cellBegin: number, cellEnd: number, ncell: number, cy: number, cz: number, cellStart: number, cellAtoms: number, wx: number, wy: number, wz: number,
+    spc: number, runs: number, runCount: number, cut2: number, cell: number,
     first: number, second: number, shift: number, capacity: number,
   ): number;
   neighborRows(
@@ -60,6 +65,7 @@ const ALIGN = 64;
 let selected: KernelSet | null = null;
 let wasm: WasmKernels | null = null;
 let memory: WasmMemory | null = null;
+let compiled: object | null = null;
 
 /** Where `npm run build:kernels` writes the module (the repository's build/ directory). */
 export function kernelsWasmPath(): string {
@@ -100,8 +106,8 @@ function loadWasm(): void {
   const path = kernelsWasmPath();
   if (!existsSync(path)) throw new Error(`the WebAssembly kernels are not built (${path} is missing): run \`npm run build:kernels\`, or set QGLASS_KERNELS=js`);
   memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-  const module = new WebAssembly.Module(readFileSync(path));
-  wasm = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WasmKernels;
+  compiled = new WebAssembly.Module(readFileSync(path));
+  wasm = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as WasmKernels;
   heapTop = align(wasm.heapBase());
 }
 
@@ -109,6 +115,12 @@ function loadWasm(): void {
 export function wasmKernels(): WasmKernels {
   if (kernelSet() !== 'wasm' || !wasm) throw new Error('the WebAssembly kernels are not in use (QGLASS_KERNELS=js)');
   return wasm;
+}
+
+/** The compiled module and the memory, for worker threads that instantiate the same kernels on it (src/util/threads.ts). */
+export function wasmModuleAndMemory(): { module: object; memory: WasmMemory } {
+  wasmKernels();
+  return { module: compiled!, memory: memory! };
 }
 
 // ---- allocator: first fit over a sorted free list, coalescing on free, bump at the top ----

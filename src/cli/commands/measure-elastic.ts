@@ -5,11 +5,11 @@ import { measureElastic, UnrelaxedConfigurationError, type ElasticResult } from 
 import { DEFAULT_CG_TOL } from '../../linalg/cg.ts';
 import { VOIGT_LABELS } from '../../measure/stress.ts';
 import { parseNumber, UserError } from '../errors.ts';
-import { loadForMeasurement, Q_OPTION } from '../load.ts';
+import { applyThreads, loadForMeasurement, Q_OPTION, THREADS_OPTION } from '../load.ts';
 import { createProgress } from '../progress.ts';
 import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
-interface ElasticCliOptions { q?: string; json?: boolean; tol: string; allowUnrelaxed?: boolean }
+interface ElasticCliOptions { q?: string; json?: boolean; tol: string; allowUnrelaxed?: boolean; threads: string }
 
 export function registerMeasureElastic(measure: Command): void {
   measure
@@ -18,12 +18,14 @@ export function registerMeasureElastic(measure: Command): void {
     .addHelpText('after', '\nExample:\n  $ qglass measure elastic glass.xyz --json > elastic.json\n')
     .argument('<file>', 'extended XYZ file of a quenched configuration')
     .option(...Q_OPTION)
+    .option(...THREADS_OPTION)
     .option('--tol <tol>', 'relative residual of the CG solves', String(DEFAULT_CG_TOL))
     .option('--allow-unrelaxed', 'compute moduli even if max |F| shows the configuration is not at a minimum')
     .option('--json', 'print one JSON object on stdout')
     .action((file: string, o: ElasticCliOptions) => {
       const tol = parseNumber('--tol', o.tol);
       if (!(tol > 0 && tol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
+      applyThreads(o.threads);
       const { system, model, rattlers } = loadForMeasurement(file, { q: o.q });
       const progress = createProgress({ quiet: o.json });
       progress.phase('CG solves', 6);

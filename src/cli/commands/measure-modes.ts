@@ -11,16 +11,16 @@ import { EXIT } from '../../util/exit-codes.ts';
 import type { Command } from 'commander';
 import { writeNpy } from '../../io/npy.ts';
 import { writeHessianMatrixMarket } from '../../io/matrix-market.ts';
-import { assembleHessian } from '../../linalg/hessian.ts';
+import { assembleHessian } from '../../measure/hessian.ts';
 import { LANCZOS_DEFAULTS } from '../../linalg/lanczos.ts';
 import { harmonicOf } from '../../measure/harmonic.ts';
 import { measureElastic, UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { DEFAULT_MODE_COUNT, measureModes, soundScales, type ModesResult, type SoundScales } from '../../measure/modes.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
-import { checkOutputPath, loadForMeasurement, Q_OPTION } from '../load.ts';
+import { applyThreads, checkOutputPath, loadForMeasurement, Q_OPTION, THREADS_OPTION } from '../load.ts';
 import { lawLabel, lawMetadata } from '../../model/laws.ts';
 
-interface ModesCliOptions { count: string; tol: string; block: string; q?: string; out?: string; hessian?: string; elastic: boolean; json?: boolean }
+interface ModesCliOptions { count: string; tol: string; block: string; q?: string; out?: string; hessian?: string; elastic: boolean; json?: boolean; threads: string }
 
 /** sidecarPath('modes.npy', 'omega2') = 'modes-omega2.npy': arrays written beside the vectors. */
 export function sidecarPath(vectorsPath: string, name: string): string {
@@ -37,6 +37,7 @@ export function registerMeasureModes(measure: Command): void {
     .option('--tol <tol>', 'converged when ‖Hψ − ω²ψ‖ ≤ tol·‖H‖', String(LANCZOS_DEFAULTS.tol))
     .option('--block <b>', 'initial Lanczos block size (grown automatically if exactly degenerate modes show up, as in crystals)', String(LANCZOS_DEFAULTS.blockSize))
     .option(...Q_OPTION)
+    .option(...THREADS_OPTION)
     .option('--out <file.npy>', 'write eigenvectors, float64 (count, N, 3), and eigenvalues to FILE-omega2.npy, float64 (count,)')
     .option('--hessian <file.mtx>', 'also write the Hessian, 3N×3N symmetric Matrix Market (lower triangle, exact float64 values)')
     .option('--no-elastic', 'skip the shear modulus (and so c_s, ω₀, ω₁)')
@@ -48,6 +49,7 @@ export function registerMeasureModes(measure: Command): void {
       if (count < 1) throw new UserError(`--count must be ≥ 1; got ${o.count}`);
       if (!(tol > 0 && tol < 1)) throw new UserError(`--tol must be in (0, 1); got ${o.tol}`);
       if (blockSize < 1) throw new UserError(`--block must be ≥ 1; got ${o.block}`);
+      applyThreads(o.threads);
       for (const path of [o.out, o.hessian]) if (path !== undefined) checkOutputPath(path, path === o.out ? '--out' : '--hessian');
       if (o.out !== undefined) checkOutputPath(sidecarPath(o.out, 'omega2'));
       const { system, model, rattlers } = loadForMeasurement(file, { q: o.q });

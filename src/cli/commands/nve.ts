@@ -12,14 +12,14 @@ import { createRandom, validateSeed } from '../../util/random.ts';
 import { EXIT } from '../../util/exit-codes.ts';
 import { VERSION } from '../../util/version.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
-import { checkOutputPath, loadGlass, Q_OPTION } from '../load.ts';
+import { applyThreads, checkOutputPath, loadGlass, Q_OPTION, THREADS_OPTION } from '../load.ts';
 import { kernelSet } from '../../util/kernels.ts';
 import { createProgress } from '../progress.ts';
 
 /** Runs longer than this many atom-steps (hours at a few million per second) need --force. */
 export const MAX_ATOM_STEPS = 1e10;
 
-interface NveCliOptions { q?: string; temperature: string; steps: string; dt?: string; seed: string; out?: string; force?: boolean; json?: boolean }
+interface NveCliOptions { q?: string; temperature: string; steps: string; dt?: string; seed: string; out?: string; force?: boolean; json?: boolean; threads: string }
 
 export function registerNve(program: Command): void {
   program
@@ -32,6 +32,7 @@ export function registerNve(program: Command): void {
     .option('--dt <dt>', `time step (default: the rule of prepare, min(${DEFAULT_DT_MAX}, ${DEFAULT_DT_FACTOR}/(Q·sqrt(T))))`)
     .option('--seed <seed>', 'random seed of the velocities (integer 0 … 2^32−1)', '1')
     .option('--out <file>', 'write the final configuration (extended XYZ)')
+    .option(...THREADS_OPTION)
     .option('--force', `run even beyond ${MAX_ATOM_STEPS.toExponential(0)} atom-steps`)
     .option('--json', 'print one JSON object on stdout')
     .action((file: string, o: NveCliOptions) => {
@@ -43,6 +44,7 @@ export function registerNve(program: Command): void {
       validateSeed(seed);
       if (o.out !== undefined) checkOutputPath(o.out);
       const kernels = kernelSet();
+      const threads = applyThreads(o.threads);
       const { system, model } = loadGlass(file, { q: o.q });
       const N = particleCount(system);
       if (N * steps > MAX_ATOM_STEPS && !o.force) {
@@ -75,7 +77,7 @@ export function registerNve(program: Command): void {
       const out = {
         ...lawMetadata(model), N, temperature, seed, steps, dt, seconds, atomStepsPerSecond: (N * steps) / seconds,
         energyDrift: result.energyDrift, finalTemperature: result.finalTemperature,
-        neighborBuilds: system.neighbors.builds - builds0, kernels, out: o.out ?? null,
+        neighborBuilds: system.neighbors.builds - builds0, kernels, threads, out: o.out ?? null,
       };
       if (o.out !== undefined) {
         writeExtendedXyz(o.out, systemToConfiguration(system, {
@@ -86,7 +88,7 @@ export function registerNve(program: Command): void {
       else {
         process.stdout.write(
           `${file}: ${lawLabel(model)}, N = ${N}, ${steps} steps of dt = ${dt.toExponential(3)} from T = ${temperature} (seed ${seed})\n` +
-          `  ${out.atomStepsPerSecond.toExponential(3)} atom-steps/s (${seconds.toFixed(2)} s, ${out.neighborBuilds} neighbor builds, ${kernels} kernels)\n` +
+          `  ${out.atomStepsPerSecond.toExponential(3)} atom-steps/s (${seconds.toFixed(2)} s, ${out.neighborBuilds} neighbor builds, ${kernels} kernels, ${threads} thread${threads > 1 ? 's' : ''})\n` +
           `  energy drift ${out.energyDrift.toExponential(2)} ε/particle, final T = ${out.finalTemperature.toFixed(4)}` +
           (o.out !== undefined ? `\n  final configuration written to ${o.out}` : '') + '\n',
         );

@@ -18,13 +18,14 @@ import { writeExtendedXyz } from '../../io/xyz.ts';
 import { writeLammpsData } from '../../io/lammps-data.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { createProgress } from '../progress.ts';
+import { applyThreads, THREADS_OPTION } from '../load.ts';
 import { VERSION } from '../../util/version.ts';
 import { checkOutputPath } from '../../io/output-path.ts';
 import { checkNveSteps, LIMITS } from '../../model/limits.ts';
 
 interface PrepareCliOptions {
   model: string; q?: string; pressure?: string; n: string; seed: string; out: string; density: string; t0: string; nveTime: string;
-  ftol: string; dt?: string; relaxPressure?: boolean; lammps?: string; json?: boolean; force?: boolean;
+  ftol: string; dt?: string; relaxPressure?: boolean; lammps?: string; json?: boolean; force?: boolean; threads: string;
 }
 
 export function registerPrepare(program: Command): void {
@@ -45,6 +46,7 @@ export function registerPrepare(program: Command): void {
     .option('--relax-pressure', 'relax the box volume to p = 0 after the quench (|p|/K < 1e-6)')
     .option('--lammps <file>', 'also write a LAMMPS data file (atom_style atomic)')
     .option('--force', `run even if the NVE run takes more than ${LIMITS.nveSteps.toLocaleString('en-US')} steps`)
+    .option(...THREADS_OPTION)
     .option('--json', 'print one JSON object on stdout')
     .addHelpText('after', '\nExamples:\n  qglass prepare --q 240 --n 2048 --seed 7 --out glass.xyz\n  qglass prepare --model harmonic --pressure 1e-3 --n 1024 --seed 7 --out packing.xyz\n')
     .action((o: PrepareCliOptions) => {
@@ -72,6 +74,7 @@ export function registerPrepare(program: Command): void {
       validatePrepareOptions(options);
       const { dt, steps } = nveSchedule(options);
       checkNveSteps(steps, `--q ${o.q} (dt = ${dt.toExponential(2)})`, o.force ?? false);
+      applyThreads(o.threads);
       const progress = createProgress({ quiet: false });
       let current: Stage | null = null;
       const result = prepareGlass(
@@ -127,6 +130,7 @@ function preparePackingCommand(law: PairLaw, o: PrepareCliOptions): void {
   const N = parseInteger('--n', o.n);
   const seed = parseInteger('--seed', o.seed);
   checkOutputPath(o.out, '--out');
+  applyThreads(o.threads);
   let r: PackingResult;
   try {
     r = preparePacking({ law, N, pressure, seed });

@@ -13,14 +13,14 @@ import { boxVolume } from '../../space/box.ts';
 import { EXIT } from '../../util/exit-codes.ts';
 import { VERSION } from '../../util/version.ts';
 import { parseNumber, UserError } from '../errors.ts';
-import { checkOutputPath, loadGlass, Q_OPTION, writeConfiguration } from '../load.ts';
+import { applyThreads, checkOutputPath, loadGlass, Q_OPTION, THREADS_OPTION, writeConfiguration } from '../load.ts';
 import { lawLabel, lawMetadata } from '../../model/laws.ts';
 import { createProgress } from '../progress.ts';
 
 /** |p|/K the box relaxation stops at (as prepare --relax-pressure). */
 const RELAX_PRESSURE_TOL = 1e-6;
 
-interface QuenchCliOptions { out: string; ftol: string; relaxPressure?: boolean; q?: string; json?: boolean }
+interface QuenchCliOptions { out: string; ftol: string; relaxPressure?: boolean; q?: string; json?: boolean; threads: string }
 
 function state(sys: System) {
   const N = particleCount(sys);
@@ -36,12 +36,14 @@ export function registerQuench(program: Command): void {
     .option('--ftol <f>', 'tolerance on the largest force component (ε/λ)', String(DEFAULT_PREPARE.ftol))
     .option('--relax-pressure', `also relax the box volume to p = 0 (|p|/K < ${RELAX_PRESSURE_TOL.toExponential(0)}), as prepare --relax-pressure`)
     .option(...Q_OPTION)
+    .option(...THREADS_OPTION)
     .option('--json', 'print one JSON object on stdout')
     .addHelpText('after', '\nExamples:\n  $ qglass quench from-ase.xyz --out glass.xyz\n  $ qglass quench written-by-lammps.data --q 240 --out glass.xyz --relax-pressure\n')
     .action((file: string, o: QuenchCliOptions) => {
       const ftol = parseNumber('--ftol', o.ftol);
       if (!(ftol > 0)) throw new UserError(`--ftol must be > 0; got ${o.ftol}`);
       checkOutputPath(o.out);
+      applyThreads(o.threads);
       const { conf, system, model } = loadGlass(file, { q: o.q });
       computeForces(system);
       const before = state(system);

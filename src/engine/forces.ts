@@ -9,7 +9,7 @@
 import type { PairLaw } from '../model/pair-law.ts';
 import { type System, refreshNeighbors } from './system.ts';
 import { inKernelMemory, kernelArray, kernelCopy, kernelSet, wasmKernels } from '../util/kernels.ts';
-import { runParallel, splitRows, threadArgs, threadBounds, threadBuffer, threadCount } from '../util/threads.ts';
+import { addThreadVectors, runParallel, splitRows, threadArgs, threadBounds, threadBuffer, threadCount } from '../util/threads.ts';
 
 // Each loop applies the minimum image to the pairs flagged as periodic images, z then y then x
 // (tilts carried along), by loops because positions are not wrapped between spatial sorts (cheaper
@@ -275,8 +275,7 @@ function threadedForces(kernel: 'pairForcesInversePower' | 'pairForcesSoftSphere
     a[9] = cell.byteOffset; a[10] = coef.byteOffset; a[11] = withEnergy ? 1 : 0; a[12] = parts.byteOffset + 16 * t;
   }
   runParallel(kernel);
-  const w = wasmKernels();
-  for (let t = 1; t < T; t++) w.addInto(forces.byteOffset, threadBuffer('forces', t, 3 * n).byteOffset, 3 * rows[t], 3 * n);
+  addThreadVectors('forces', forces, rows, n);
   for (let t = 1; t < T; t++) { parts[0] += parts[2 * t]; parts[1] += parts[2 * t + 1]; }
   return parts;
 }

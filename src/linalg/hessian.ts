@@ -10,7 +10,7 @@
  */
 import type { LinearOperator } from './operator.ts';
 import { inKernelMemory, kernelArray, kernelSet, releaseArray, wasmKernels } from '../util/kernels.ts';
-import { runParallel, splitRows, threadArgs, threadBounds, threadBuffer, threadCount } from '../util/threads.ts';
+import { addThreadVectors, runParallel, splitRows, threadArgs, threadBounds, threadBuffer, threadCount } from '../util/threads.ts';
 
 export interface BlockHessian {
   /** Number of particles (block rows); the matrix is 3n × 3n. */
@@ -57,8 +57,7 @@ function threadedMultiply(H: BlockHessian, x: Float64Array, y: Float64Array): vo
     a[6] = x.byteOffset; a[7] = (t === 0 ? y : threadBuffer('hessian', t, 3 * n)).byteOffset;
   }
   runParallel('hessianMultiply');
-  const w = wasmKernels();
-  for (let t = 1; t < T; t++) w.addInto(y.byteOffset, threadBuffer('hessian', t, 3 * n).byteOffset, 3 * rows[t], 3 * n);
+  addThreadVectors('hessian', y, rows, n);
 }
 
 /** Kernel-memory vectors for hessianMultiply's operands, kept between calls. */

@@ -171,6 +171,15 @@ export function threadBuffer(use: string, k: number, length: number): Float64Arr
 }
 const buffers = new Map<string, Float64Array>();
 
+/**
+ * Add threads 1 … T−1's vectors of one use (3 numbers per row) into dst, in thread order: thread t
+ * wrote only rows from rows[t] on (a row's partners come later), so the sum starts there.
+ */
+export function addThreadVectors(use: string, dst: Float64Array, rows: Int32Array, n: number): void {
+  const w = wasmKernels();
+  for (let t = 1; t < threads; t++) w.addInto(dst.byteOffset, threadBuffer(use, t, 3 * n).byteOffset, 3 * rows[t], 3 * n);
+}
+
 /** Bounds array for splitRows, one per use, kept between calls. */
 export function threadBounds(use: string): Int32Array {
   let b = bounds.get(use);

@@ -26,6 +26,7 @@ import { computeForces } from '../src/engine/forces.ts';
 import { lawFromMetadata } from '../src/model/laws.ts';
 import { findRattlers } from '../src/measure/rattlers.ts';
 import { reportFromCampaigns } from '../src/report/report.ts';
+import { powerLawExponent } from '../src/analysis/statistics.ts';
 
 const ROOT = mkdtempSync(join(tmpdir(), 'qglass-controls-campaign-'));
 after(() => rmSync(ROOT, { recursive: true, force: true }));
@@ -169,6 +170,15 @@ test('a report over a q-model and a harmonic campaign draws Figure 7 with both s
       close(Number(row[col('GOverK')]), p.elastic.GOverK.value, 'fig7.csv G/K');
     }
   }
+  // the analogy's exponents are fitted to the same per-point means
+  const fits = (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { unjamming: Array<{ claim: string; model: string; x: string; range: string; exponent: number }> }).unjamming;
+  const [hp, qp] = [summary.controls[1].perPoint, summary.controls[0].perPoint];
+  const gkFit = fits.find((f) => f.claim === 'i' && f.model === 'harmonic');
+  assert.ok(gkFit, 'harmonic G/K versus p/K fitted');
+  assert.ok(Math.abs(gkFit.exponent - powerLawExponent(hp.map((p) => p.elastic.pOverK.value), hp.map((p) => p.elastic.GOverK.value))) < 1e-12);
+  const qFit = fits.find((f) => f.claim === 'i' && f.model === 'q-model' && f.x === 'Q' && f.range === 'all');
+  assert.ok(qFit && Math.abs(qFit.exponent - powerLawExponent(qp.map((p) => p.Q), qp.map((p) => p.elastic.GOverK.value))) < 1e-12);
+  assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /The unjamming analogy in exponents/);
   // soft spheres have no negative pair stiffness: k₋ = 0 in every harmonic NQLE
   assert.ok(summary.controls[1].perPoint.every((p) => p.nqle.kMinusOverFMinus.value === 0));
   const one = await reportFromCampaigns([harmonicDir], { outDir: join(ROOT, 'report-h'), bootstrap: { replicates: 50 }, png: false });

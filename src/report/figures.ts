@@ -8,6 +8,7 @@ import type { Estimate } from '../analysis/statistics.ts';
 import { fitPrefactor } from '../analysis/statistics.ts';
 import type { EnsembleSummary, QSummary } from '../analysis/ensemble.ts';
 import { CHI_FIGURE_CONVENTION } from '../analysis/disorder.ts';
+import { UNJAMMING_PRESSURE, type ExponentFit } from '../analysis/unjamming.ts';
 import { qModel } from '../model/q-model.ts';
 
 export type Row = Record<string, number | string | null>;
@@ -519,9 +520,6 @@ export interface ControlSystem {
   summary: EnsembleSummary;
 }
 
-/** Target pressures (ε/σ³) up to which soft spheres follow the unjamming scalings (bench/controls.bench.ts: fitted exponents ½ over p ≤ 1e-2). */
-export const UNJAMMING_PRESSURE = 1e-2;
-
 /** Colours of the laws in Figure 7: the Q-model as in the other figures' darkest shade, the controls apart from it. */
 const SYSTEM_COLORS: Record<string, string> = { 'q-model': '#1f2f8c', 'repulsive-q': '#2a8f5a', harmonic: '#d2475a', hertzian: '#e8772e' };
 
@@ -532,7 +530,7 @@ const SYSTEM_COLORS: Record<string, string> = { 'q-model': '#1f2f8c', 'repulsive
  * versus Q of the Q-models against 1/√Q; (c)–(e) structure, length and NQLE anatomy versus G/K of
  * every system on the same axes.
  */
-export function figure7(systems: ControlSystem[]): Figure {
+export function figure7(systems: ControlSystem[], fits: readonly ExponentFit[] = []): Figure {
   const name = 'fig7';
   const title = 'Figure 7: the Q-model against the unjamming controls';
   const labels = systems.map((x) => x.label);
@@ -551,7 +549,7 @@ export function figure7(systems: ControlSystem[]): Figure {
   const positive = (r: Row, f: string) => isNum(r[f]) && (r[f] as number) > 0;
   const notes: string[] = [];
   const panels: VlSpec[] = [];
-  const tables: Record<string, Row[]> = { points: rows };
+  const tables: Record<string, Row[]> = { points: rows, ...(fits.length > 0 ? { fits: fits.map((f) => ({ ...f })) } : {}) };
   const gk = (pts: Row[]) => logDomain(pts.flatMap((p) => [p.GOverKLow as number, p.GOverKHigh as number]));
   const clampLow = (pts: Row[], f: string, d: [number, number]) => pts.map((p) => ({ ...p, [`${f}Low`]: Math.max(p[`${f}Low`] as number, d[0]) }));
   /** A log–log panel of y versus x over the rows that have both, with a fitted guide over the rows `fitTo` selects. */

@@ -7,6 +7,7 @@ import type { Estimate } from '../analysis/statistics.ts';
 import type { EnsembleSummary, QSummary } from '../analysis/ensemble.ts';
 import { isReady, type Figure } from './figures.ts';
 import { formatNumber } from './number-format.ts';
+import type { ExponentFit } from '../analysis/unjamming.ts';
 
 export interface HtmlFigure {
   figure: Figure;
@@ -27,6 +28,8 @@ export interface HtmlDocument {
   summary: EnsembleSummary;
   figures: HtmlFigure[];
   warnings: string[];
+  /** Exponents of the unjamming analogy's claims over the compared systems (with Figure 7). */
+  unjamming?: readonly ExponentFit[];
   /** The 3-D view's section and its styles (view3d.ts), placed after the figures. */
   viewer?: { html: string; style: string };
 }
@@ -93,6 +96,14 @@ function modesTable(perQ: QSummary[]): string {
       formatEstimate(q.nqle?.kMinusOverFMinus),
       q.nqle ? String(q.counts.nqle) : '—',
     ]),
+  );
+}
+
+function unjammingTable(fits: readonly ExponentFit[]): string {
+  const fmt = (v: number, e: number) => formatEstimate({ value: v, error: e, ciLow: NaN, ciHigh: NaN, level: NaN, n: 0, replicates: 0 });
+  return table(
+    ['claim', 'system', 'law fitted', 'points', 'exponent β', 'the analogy predicts'],
+    fits.map((f) => [`(${f.claim})`, escapeHtml(f.model), escapeHtml(`${f.y} ∝ (${f.x})^β`), escapeHtml(`${f.points} (${f.range})`), fmt(f.exponent, f.error), f.expected === null ? 'β < 0' : formatNumber(f.expected)]),
   );
 }
 
@@ -165,6 +176,13 @@ export function renderHtml(doc: HtmlDocument): string {
     parts.push('</ul>');
   }
   parts.push('<h2>Figures</h2>', ...doc.figures.map(figureBlock));
+  if (doc.unjamming && doc.unjamming.length > 0) {
+    parts.push(
+      '<h3>The unjamming analogy in exponents</h3>',
+      '<p class="caption">Power laws fitted by least squares on log axes to the ensemble means of Figure 7’s points, per system; β ± the standard deviation of β when every point is redrawn from its own bootstrap standard error (2000 draws). Soft spheres are fitted at target pressures ≤ 1e-2, where unjamming’s laws apply; “Q a–b” rows are the local exponents between neighbouring Q.</p>',
+      unjammingTable(doc.unjamming),
+    );
+  }
   if (doc.viewer) parts.push(doc.viewer.html);
   parts.push('<h2>Campaign parameters</h2>');
   parts.push(doc.parameters ? `<table class="params"><tbody>${parameterRows(doc.parameters).map((r) => `<tr><td>${r[0]}</td><td>${r[1]}</td></tr>`).join('\n')}</tbody></table>` : '<p class="note">No campaign definition was available.</p>');

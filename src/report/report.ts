@@ -16,6 +16,7 @@ import { VERSION } from '../util/version.ts';
 import { campaignModel, controlAxis, readCampaign, type ControlAxis } from '../ensemble/campaign.ts';
 import { loadCampaignSamples, type SampleRecord } from '../ensemble/export.ts';
 import { damagedSamples, damageWarning, type ArtefactVerify } from '../ensemble/verify.ts';
+import { controlPoints, unjammingFits } from '../analysis/unjamming.ts';
 import { buildFigures, figure7, isReady, type ControlSystem, type Row } from './figures.ts';
 import { renderHtml, type HtmlFigure } from './html.ts';
 import { NO_FONT_WARNING, renderSvg, svgToPng, textRenders } from './render.ts';
@@ -199,7 +200,8 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
   const systems: Array<ControlSystem & { source: string }> = controls.map((c) => ({
     label: c.label, model: c.model, axis: c.axis, source: c.source, summary: c.samples === input.samples ? summary : analyzeEnsemble(c.samples, options),
   }));
-  if (systems.length > 0) figures.push(figure7(systems));
+  const fits = unjammingFits(systems.flatMap((x) => controlPoints(x.model, x.axis, x.summary.perQ)));
+  if (systems.length > 0) figures.push(figure7(systems, fits));
   const htmlFigures: HtmlFigure[] = [];
   const statuses: FigureStatus[] = [];
   for (const fig of figures) {
@@ -234,6 +236,8 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
       software, generatedAt, source: input.source, campaign: input.parameters, options: summary.options, perQ: summary.perQ,
       // Figure 7's systems: per point (perPoint[].Q is the control value: Q, or the target pressure)
       ...(systems.length > 0 ? { controls: systems.map((x) => ({ label: x.label, model: x.model, axis: x.axis, source: x.source, perPoint: x.summary.perQ })) } : {}),
+      // claims (i)–(iii) of the analogy as exponents fitted over the points of each law
+      ...(systems.length > 0 ? { unjamming: fits } : {}),
       figures: statuses, warnings,
     }, null, 1) + '\n',
   );
@@ -248,6 +252,7 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
       summary,
       figures: htmlFigures,
       warnings,
+      unjamming: fits,
       viewer,
     }),
   );

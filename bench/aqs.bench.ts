@@ -10,7 +10,10 @@
  * and set-up excluded), LAMMPS its own minimisation loop time.
  *
  * Size: QGLASS_BENCH_AQS_N (default 500) and QGLASS_BENCH_AQS_STEPS (default 50); the full
- * comparison is N = 2048 with 200 steps (γ to 0.02).
+ * comparison is N = 2048 with 200 steps (γ to 0.02). QGLASS_BENCH_AQS_Q picks the Q values
+ * (default 10,240). The result keeps both paths step by step up to the first event, with the
+ * difference of σ_xy in units of μ_xy·γ and of E/N, which tells a systematic offset (growing
+ * smoothly) from a branch (one path jumping to another minimum).
  */
 import { mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -26,6 +29,7 @@ import { resolveDensity } from '../src/model/presets.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.QGLASS_BENCH_AQS_N ?? 500);
 const STEPS = Number(process.env.QGLASS_BENCH_AQS_STEPS ?? 50);
+const QS = (process.env.QGLASS_BENCH_AQS_Q ?? '10,240').split(',').map(Number);
 const DGAMMA = 1e-4;
 const FTOL = 1e-10;
 const script = join(here, '..', '..', 'shared', 'peers', 'lammps', 'aqs.sh');
@@ -46,7 +50,7 @@ export async function run(): Promise<object> {
   const out: Record<string, unknown> = { N, steps: STEPS, dgamma: DGAMMA, ftol: FTOL };
   const cache = join(here, 'cache');
   mkdirSync(cache, { recursive: true });
-  for (const Q of [10, 240]) {
+  for (const Q of QS) {
     const { density, mode } = resolveDensity('zero-pressure', Q);
     const file = join(cache, `aqs-glass-Q${Q}-N${N}-seed1.xyz`);
     const prep = prepareGlass({ ...DEFAULT_PREPARE, Q, N, density, seed: 1 });
@@ -71,11 +75,14 @@ export async function run(): Promise<object> {
     let lmpFirst = lmp.gamma.length;
     for (let k = 1; k < lmp.gamma.length; k++) if (lmp.sigmaXy[k] < lmp.sigmaXy[k - 1] - 1e-6 * Math.abs(mu)) { lmpFirst = k; break; }
     let worst = 0, compared = 0;
+    const steps = [];
     for (let k = 1; k < Math.min(lmpFirst, r.path.length); k++) {
       const p = r.path[k];
       if (r.events.length > 0 && p.gamma >= r.events[0].gamma) break;
       if (Math.abs(p.gamma - lmp.gamma[k]) > 1e-12) break;
-      worst = Math.max(worst, Math.abs(p.stress[5] - lmp.sigmaXy[k]) / (Math.abs(mu) * p.gamma));
+      const ofMuGamma = (p.stress[5] - lmp.sigmaXy[k]) / (Math.abs(mu) * p.gamma);
+      worst = Math.max(worst, Math.abs(ofMuGamma));
+      steps.push({ gamma: p.gamma, sigmaXy: p.stress[5], sigmaXyLammps: lmp.sigmaXy[k], ofMuGamma, energyPerParticle: p.energyPerParticle, energyDifference: p.energyPerParticle - lmp.energyPerParticle[k] });
       compared++;
     }
     out[`Q${Q}`] = {
@@ -83,7 +90,7 @@ export async function run(): Promise<object> {
       lammps: { seconds: lmp.seconds, stepsPerSecond: STEPS / lmp.seconds, firstDrop: lmpFirst < lmp.gamma.length ? lmp.gamma[lmpFirst] : null },
       speedRatio: (STEPS / seconds) / (STEPS / lmp.seconds),
       sigmaXy0: { qglass: r.path[0].stress[5], lammps: lmp.sigmaXy[0] },
-      beforeFirstEvent: { compared, worstOfMuGamma: worst },
+      beforeFirstEvent: { compared, worstOfMuGamma: worst, steps },
     };
     process.stderr.write(`  Q = ${Q}: ${JSON.stringify(out[`Q${Q}`])}\n`);
   }

@@ -27,6 +27,7 @@ import { lawFromMetadata } from '../src/model/laws.ts';
 import { findRattlers } from '../src/measure/rattlers.ts';
 import { reportFromCampaigns } from '../src/report/report.ts';
 import { powerLawExponent } from '../src/analysis/statistics.ts';
+import { controlCampaigns } from '../src/cli/commands/paper.ts';
 
 const ROOT = mkdtempSync(join(tmpdir(), 'qglass-controls-campaign-'));
 after(() => rmSync(ROOT, { recursive: true, force: true }));
@@ -184,4 +185,21 @@ test('a report over a q-model and a harmonic campaign draws Figure 7 with both s
   const one = await reportFromCampaigns([harmonicDir], { outDir: join(ROOT, 'report-h'), bootstrap: { replicates: 50 }, png: false });
   assert.deepEqual(one.figures.map((f) => f.name), ['fig7'], 'a soft-sphere campaign alone: Figure 7 only');
   await assert.rejects(reportFromCampaigns([qDir, harmonicDir], { bootstrap: { replicates: 50 } }), /needs its own directory: give it with --out/);
+});
+
+test('paper --controls: the q-model to Q = 1000 (beyond the table relaxed to p = 0), repulsive-q at the six Q, harmonic packings from 1e-1 to 1e-4', () => {
+  const set = controlCampaigns(256, 4, 9);
+  assert.deepEqual(set.map((c) => c.name), ['q-model', 'q-model-high', 'repulsive-q', 'harmonic']);
+  const [q, high, rep, harm] = set.map((c) => c.definition);
+  assert.deepEqual(q.Q, [10, 20, 40, 80, 160, 240]);
+  assert.deepEqual(rep.Q, q.Q);
+  assert.equal(q.protocol?.relaxPressureTol, 0, 'table densities: no relaxation');
+  assert.deepEqual(high.Q, [480, 1000]);
+  assert.ok(high.protocol!.relaxPressureTol > 0, 'no table entry: each glass relaxed to p = 0');
+  const p = controlValues(harm);
+  assert.ok(p.length >= 5 && Math.max(...p) >= 1e-1 && Math.min(...p) <= 1e-4);
+  assert.ok(set.every((c) => c.definition.seed === 9 && c.definition.N === 256 && c.definition.samples === 4));
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'qglass.mjs'), 'paper', '--quick', '--seed', '3', '--dry-run'], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--seed set up the --controls set/);
 });

@@ -68,27 +68,37 @@ export function paperCampaign(scale: Scale): { definition: CampaignDefinition; n
 }
 
 /**
- * The controls set: small enough for about 10 minutes on 2 cores (measured: see docs/controls.md).
- * Each law is one campaign in its own subdirectory of the output directory.
+ * The controls set: small enough for about 10 minutes on 2 cores by default (measured: see
+ * docs/controls.md). Each law is one campaign in its own subdirectory of the output directory. The
+ * Q-model beyond the zero-pressure table (Q = 480, 1000) is a campaign of its own whose glasses are
+ * relaxed to p = 0 after the quench, from starting densities near their relaxed ones (single
+ * N = 256 glasses relaxed to p = 0: 0.663 and 0.668).
  */
 export const CONTROLS_SET = {
   N: 256, samples: 4, seed: 1, dir: 'paper-controls', modes: 20,
-  Q: [10, 40, 240], pressure: [1e-1, 3e-2, 1e-2, 3e-3, 1e-3],
+  Q: [10, 20, 40, 80, 160, 240], pressure: [1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4],
+  highQ: [{ Q: 480, density: 0.663 }, { Q: 1000, density: 0.668 }],
 } as const;
 
-/** The campaigns of `paper --controls`: the Q-model, repulsive-q at the Q-model's densities, harmonic packings. */
-export function controlCampaigns(N: number, samples: number): Array<{ name: string; definition: CampaignDefinition; note?: string }> {
+/** The campaigns of `paper --controls`: the Q-model (to Q = 1000), repulsive-q at the Q-model's densities, harmonic packings. */
+export function controlCampaigns(N: number, samples: number, seed: number = CONTROLS_SET.seed): Array<{ name: string; definition: CampaignDefinition; note?: string }> {
   const measure = DEFAULT_MEASUREMENTS.filter((m) => STAGES.has(m));
-  const common = { N, samples, seed: CONTROLS_SET.seed, measure, modes: CONTROLS_SET.modes, createdBy: `qglass ${VERSION}` };
+  const common = { N, samples, seed, measure, modes: CONTROLS_SET.modes, createdBy: `qglass ${VERSION}` };
   const density = paperDensity(CONTROLS_SET.Q);
+  const high = CONTROLS_SET.highQ;
   return [
     { name: 'q-model', definition: defineCampaign({ ...common, Q: [...CONTROLS_SET.Q], density: density.density, protocol: density.protocol }), note: density.note },
+    {
+      name: 'q-model-high',
+      definition: defineCampaign({ ...common, Q: high.map((h) => h.Q), density: high.map((h) => `${h.Q}:${h.density}`).join(','), protocol: { relaxPressureTol: 1e-6 } }),
+      note: 'beyond the zero-pressure table: each glass is relaxed to p = 0 (|p|/K < 1e-6) after the quench',
+    },
     { name: 'repulsive-q', definition: defineCampaign({ ...common, model: 'repulsive-q', Q: [...CONTROLS_SET.Q], density: 'q-model-zero-pressure' }) },
     { name: 'harmonic', definition: defineCampaign({ ...common, model: 'harmonic', pressure: [...CONTROLS_SET.pressure] }) },
   ];
 }
 
-interface PaperOptions { quick?: boolean; full?: boolean; controls?: boolean; n?: string; samples?: string; dir?: string; workers?: string; run?: boolean; report: boolean; dryRun?: boolean }
+interface PaperOptions { quick?: boolean; full?: boolean; controls?: boolean; n?: string; samples?: string; seed?: string; dir?: string; workers?: string; run?: boolean; report: boolean; dryRun?: boolean }
 
 /** The campaign's samples with their state: all pending when DIR holds no campaign yet (nothing is created). */
 function samplesOf(dir: string, def: CampaignDefinition): Array<{ Q: number; status: string; seconds: number | null }> {
@@ -107,10 +117,12 @@ export function registerPaper(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ qglass paper --quick            (the same as npm start)\n  $ qglass paper --full --dir paper-full\n  $ qglass paper --controls --samples 20 --n 1372\n')
     .option('--quick', 'small complete reproduction: campaign, run, report (default)')
     .option('--full', "the paper's scale: initialise the campaign and print how to run it (add --run to run here)")
-    .option('--controls', `the unjamming analogy against its controls: q-model and repulsive-q at Q = ${CONTROLS_SET.Q.join(', ')}, harmonic packings at p = ${CONTROLS_SET.pressure.join(', ')}; ` +
+    .option('--controls', `the unjamming analogy against its controls: q-model and repulsive-q at Q = ${CONTROLS_SET.Q.join(', ')}, ` +
+      `the q-model also at Q = ${CONTROLS_SET.highQ.map((h) => h.Q).join(', ')} (relaxed to p = 0), harmonic packings at p = ${CONTROLS_SET.pressure.join(', ')}; ` +
       `N = ${CONTROLS_SET.N}, ${CONTROLS_SET.samples} samples per point by default (about 10 minutes on 2 cores); campaigns in DIR/<law>/, the report with Figure 7 in DIR/report`)
     .option('--n <N>', `with --controls: particles per sample (4·k³, e.g. 256, 500, 1372; default ${CONTROLS_SET.N})`)
     .option('--samples <S>', `with --controls: samples per point (default ${CONTROLS_SET.samples})`)
+    .option('--seed <seed>', `with --controls: master seed of the campaigns (default ${CONTROLS_SET.seed})`)
     .option('--dir <dir>', `campaign directory (default: ${PAPER_SCALES.quick.dir}, ${PAPER_SCALES.full.dir} or ${CONTROLS_SET.dir}); an existing one is resumed`)
     .option('--workers <k>', 'worker threads (default: all cores)')
     .option('--run', 'with --full: run the campaign here too (resumable: stop with Ctrl-C, start again)')
@@ -119,7 +131,7 @@ export function registerPaper(program: Command): void {
     .action(async (o: PaperOptions) => {
       if ([o.quick, o.full, o.controls].filter(Boolean).length > 1) throw new UserError('choose one of --quick, --full and --controls');
       if (o.controls) return paperControls(o);
-      if (o.n !== undefined || o.samples !== undefined) throw new UserError('--n and --samples size the --controls set; --quick and --full have fixed sizes');
+      if (o.n !== undefined || o.samples !== undefined || o.seed !== undefined) throw new UserError('--n, --samples and --seed set up the --controls set; --quick and --full have fixed sizes and seeds');
       const scale: Scale = o.full ? 'full' : 'quick';
       const dir = o.dir ?? PAPER_SCALES[scale].dir;
       checkOutputDirectory(dir, '--dir');
@@ -173,17 +185,18 @@ export function registerPaper(program: Command): void {
     });
 }
 
-/** `paper --controls`: initialise (or resume) the three campaigns, run them in turn, report them together. */
+/** `paper --controls`: initialise (or resume) the four campaigns, run them in turn, report them together. */
 async function paperControls(o: PaperOptions): Promise<void> {
   const out = o.dir ?? CONTROLS_SET.dir;
   checkOutputDirectory(out, '--dir');
   const N = o.n === undefined ? CONTROLS_SET.N : parseInteger('--n', o.n);
   const samples = o.samples === undefined ? CONTROLS_SET.samples : parseInteger('--samples', o.samples);
+  const seed = o.seed === undefined ? CONTROLS_SET.seed : parseInteger('--seed', o.seed);
   const workers = o.workers === undefined ? undefined : parseInteger('--workers', o.workers);
   const log = (line: string) => process.stderr.write(line + '\n');
   const t0 = performance.now();
   // every definition is checked before any is written or run
-  const campaigns = controlCampaigns(N, samples);
+  const campaigns = controlCampaigns(N, samples, seed);
   const dirs: string[] = [];
   for (const c of campaigns) {
     const dir = join(out, c.name);

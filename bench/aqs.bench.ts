@@ -22,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_PREPARE, prepareGlass } from '../src/engine/prepare.ts';
 import { systemFromConfiguration, systemToConfiguration } from '../src/engine/system.ts';
 import { readExtendedXyz, writeExtendedXyz } from '../src/io/xyz.ts';
-import { runAqs } from '../src/measure/aqs.ts';
+import { detectEvents, eventTolerances, runAqs } from '../src/measure/aqs.ts';
+import { boxVolume } from '../src/space/box.ts';
 import { qModel } from '../src/model/q-model.ts';
 import { resolveDensity } from '../src/model/presets.ts';
 
@@ -71,9 +72,11 @@ export async function run(): Promise<object> {
       linearSolveIterations: r.cost.linearSolveIterations, muXy: mu,
     };
     if ('skipped' in lmp) { out[`Q${Q}`] = { qglass: ours, lammps: lmp }; continue; }
-    // σ_xy on the common grid before the first event of either path (LAMMPS: the first stress drop)
-    let lmpFirst = lmp.gamma.length;
-    for (let k = 1; k < lmp.gamma.length; k++) if (lmp.sigmaXy[k] < lmp.sigmaXy[k - 1] - 1e-6 * Math.abs(mu)) { lmpFirst = k; break; }
+    // σ_xy on the common grid before the first event of either path, both found by the same test
+    // (energy released beyond the elastic work; a stress drop alone misses events that raise σ_xy)
+    const volume = boxVolume(sys.box);
+    const lmpEvents = detectEvents(lmp.gamma, lmp.sigmaXy, lmp.energyPerParticle.map((e) => e * N), volume, eventTolerances(N));
+    const lmpFirst = lmpEvents[0] ?? lmp.gamma.length;
     let worst = 0, compared = 0;
     const steps = [];
     for (let k = 1; k < Math.min(lmpFirst, r.path.length); k++) {
@@ -87,7 +90,7 @@ export async function run(): Promise<object> {
     }
     out[`Q${Q}`] = {
       qglass: ours,
-      lammps: { seconds: lmp.seconds, stepsPerSecond: STEPS / lmp.seconds, firstDrop: lmpFirst < lmp.gamma.length ? lmp.gamma[lmpFirst] : null },
+      lammps: { seconds: lmp.seconds, stepsPerSecond: STEPS / lmp.seconds, firstEvent: lmpFirst < lmp.gamma.length ? lmp.gamma[lmpFirst] : null, events: lmpEvents.length },
       speedRatio: (STEPS / seconds) / (STEPS / lmp.seconds),
       sigmaXy0: { qglass: r.path[0].stress[5], lammps: lmp.sigmaXy[0] },
       beforeFirstEvent: { compared, worstOfMuGamma: worst, steps },

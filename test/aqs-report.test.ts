@@ -65,7 +65,7 @@ test('ensemble summary and Figure 6 of synthetic aqs records', async () => {
     const r = await writeReport({ samples, parameters: null, source: 'fixture' }, { outDir: out, bootstrap: { replicates: 50 }, png: false });
     assert.equal(r.figures.find((f) => f.name === 'fig6')?.status, 'drawn');
     const svg = readFileSync(join(out, 'fig6.svg'), 'utf8');
-    for (const t of ['shear strain γ', 'σ/G₀', 'σ_max/σ_flow', 'stress drop Δσ/G₀', 'overlap |û·π̂| of the first event']) assert.ok(svg.includes(t), `fig6.svg lacks '${t}'`);
+    for (const t of ['shear strain γ', 'σ/G₀', 'σ_max/σ_flow', 'stress jump |Δσ|/G₀', 'overlap |û·π̂| of the first event']) assert.ok(svg.includes(t), `fig6.svg lacks '${t}'`);
     const csv = readFileSync(join(out, 'fig6.csv'), 'utf8');
     assert.ok(/^table,/.test(csv) && csv.includes('eventSizes') && csv.includes('overlap'));
     // shear to yield is opt-in: a campaign without it has no Figure 6 and no note about it

@@ -89,9 +89,9 @@ test('Q = 240: the lowest eigenvalue vanishes as (γ_c − γ)^½ before the fir
   assert.ok(Math.abs(e.gamma - a.gammaC) <= a.gammaCError * 1.0001);
 });
 
-test('event detector: exactly the drops of a synthetic curve, none in noise or in smooth softening', () => {
+test('event detector: exactly the events of a synthetic curve (drops, and a rise that relaxes a negative stress), none in noise or in smooth softening', () => {
   const rng = createRandom(7);
-  const V = 800, N = 500, G = 10, h = 1e-4, tol = { stress: 1e-6 * G, energy: 1e-9 * N };
+  const V = 800, N = 500, G = 10, h = 1e-4, tol = { energy: 1e-9 * N };
   const drops = new Map([[120, 0.02], [333, 0.002], [334, 0.05], [700, 4e-3]]);
   const gamma: number[] = [], sigma: number[] = [], energy: number[] = [];
   let s = 0, u = 0;
@@ -108,8 +108,26 @@ test('event detector: exactly the drops of a synthetic curve, none in noise or i
     energy.push(u + 1e-11 * N * rng.normal());
   }
   assert.deepEqual(detectEvents(gamma, sigma, energy, V, tol), [...drops.keys()]);
+  // loading from a residual stress σ₀ < 0: an event that relaxes it releases V·d·|s + d/2|/G and raises σ by d
+  const rises = new Map([[40, 0.01], [90, 0.004]]);
+  const sr: number[] = [], ur: number[] = [];
+  let s2 = -0.2, u2 = 0;
+  for (let k = 0; k < 200; k++) {
+    if (k > 0) {
+      const s1 = s2 + G * h;
+      u2 += V * 0.5 * (s2 + s1) * h;
+      s2 = s1;
+      const d = rises.get(k);
+      if (d) { u2 += (V * d * (s2 + d / 2)) / G; s2 += d; }
+    }
+    sr.push(s2 + 1e-10 * rng.normal());
+    ur.push(u2 + 1e-11 * N * rng.normal());
+  }
+  assert.ok(sr[90] < 0, 'the second event is still in the negative stretch');
+  assert.deepEqual(detectEvents(gamma.slice(0, 200), sr, ur, V, tol), [...rises.keys()]);
   const flat = gamma.map(() => 0.3 + 1e-10 * rng.normal());
-  const flatE = gamma.map(() => -1000 + 1e-11 * N * rng.normal());
+  // noise about a straight line: the energy follows the work V·σ·γ, as on any path of minima
+  const flatE = gamma.map((g) => -1000 + V * 0.3 * g + 1e-11 * N * rng.normal());
   assert.deepEqual(detectEvents(gamma, flat, flatE, V, tol), []);
   // softening before a saddle-node: σ = σ_c + A·√(γ_c − γ) falls ever faster, the energy follows exactly
   const gc = 0.05, A = 2;

@@ -69,7 +69,7 @@ export interface AqsSummary {
   flowStressOverG: Estimate;
   overshootRatio: Estimate;
   localisationIndex: Estimate;
-  /** Mean stress drop per event over G₀, pooled over samples, and all of them (for the distribution). */
+  /** Mean stress jump |Δσ| per event over G₀, pooled over samples, and all of them (for the distribution). */
   meanEventSize: Estimate;
   eventSizes: number[];
   /** |û·π̂| of the first event with the softest NQLE (first of the list), and with the best-overlapping one. */
@@ -325,7 +325,8 @@ function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['option
 
 function summarizeAqs(sheared: AqsInput[], bs: Required<BootstrapOptions>): AqsSummary {
   const over = (f: (a: AqsInput) => number) => bootstrapMean(sheared.map(f).filter(isNum), bs);
-  const sizes = sheared.flatMap((a) => a.events.map((e) => e.stressDrop / a.G0)).filter(isNum);
+  // an event's size is its stress jump |Δσ|: a drop, except where it relaxes a stress of the other sign
+  const sizes = sheared.flatMap((a) => a.events.map((e) => Math.abs(e.stressDrop) / a.G0)).filter(isNum);
   const curves = sheared.filter((a) => a.curve && a.curve.gamma.length > 1).map((a) => ({ x: a.curve!.gamma, y: a.curve!.sigma.map((v) => v / a.G0) }));
   let curve: AqsSummary['curve'] = null;
   if (curves.length > 0) {

@@ -12,8 +12,10 @@
  * prediction fails (a correction is not small, max|F| stops falling, or a solve breaks down) and the
  * nonlinear CG minimiser takes over from the affinely strained previous minimum.
  *
- * Plastic events are steps where the stress drops and the energy falls below the elastic work
- * V·σ̄·Δγ, both beyond tolerances far above the minimiser's noise. Near an event the step is bisected
+ * Plastic events are steps where the energy falls below the elastic work V·σ̄·Δγ by more than a
+ * tolerance far above the minimiser's noise and the most the trapezoidal work can be off on a smooth
+ * stretch. The stress need not drop: an event that relaxes a residual stress of the other sign
+ * raises σ_αβ. Near an event the step is bisected
  * back from the last stable state until the bracket is `refineDepth` halvings of the step, so the
  * event strain γ_c is known to step/2^refineDepth; the lowest Hessian eigenvalue of the last stable
  * state is recorded, and for the first event a sweep of states at γ_c − δ (δ halving) shows
@@ -69,8 +71,7 @@ export interface AqsOptions {
   slabWidth?: number;
   /** Flow stress: mean σ_αβ over this last fraction of the strain range (default 0.5). */
   flowFraction?: number;
-  /** Event tolerances (defaults: eventTolerances). */
-  stressTolerance?: number;
+  /** Event tolerance on the released energy (default: eventTolerances). */
   energyTolerance?: number;
   /** Softest NQLEs and harmonic modes of the unstrained glass (unit 3N vectors, same particle order). */
   softSpots?: { nqle: readonly Float64Array[]; modes: readonly Float64Array[] };
@@ -97,7 +98,7 @@ export interface AqsPathPoint {
 export interface AqsEvent {
   /** Strain after the event (γ_c within the refined bracket below it). */
   gamma: number;
-  /** σ_αβ(before) − σ_αβ(after) > 0. */
+  /** σ_αβ(before) − σ_αβ(after): positive where the event relaxes a positive stress. */
   stressDrop: number;
   /** Energy released beyond the elastic work: −[ΔU − V·(σ_before + σ_after)/2·Δγ] > 0. */
   energyDrop: number;
@@ -153,7 +154,7 @@ export interface AqsResult {
   profile: SlabProfile;
   localisationIndex: number;
   firstEvent: { approach: EventApproach | null; softSpots: SoftSpotOverlap | null } | null;
-  tolerances: { stress: number; energy: number };
+  tolerances: { energy: number };
   /** False if a minimisation failed: the path ends at the last minimum before it (failure says why). */
   converged: boolean;
   failure: string | null;
@@ -188,14 +189,14 @@ const FIRST_EVENT_EXTRA_DEPTH = 6;
 export class AqsConvergenceError extends Error {}
 
 /**
- * Event tolerances. A stress drop counts if it exceeds 1e-6·G₀ (the minimiser's noise in σ is
- * ~ (3N/V)·ftol, 1e-10 of G at ftol = 1e-10) and the energy released exceeds 1e-9·N ε (above the
- * round-off of U, far below the smallest events, ≳ 1e-4 ε) plus V·|Δσ|·Δγ/2: the most that the
- * trapezoidal elastic work can be off on a smooth monotone stretch of σ(γ), such as the steep
- * softening just before an instability.
+ * Event tolerance: the energy released must exceed 1e-9·N ε (above the round-off of U, far below
+ * the smallest events, ≳ 1e-4 ε) plus V·|Δσ|·Δγ/2, the most that the trapezoidal elastic work can
+ * be off on a smooth monotone stretch of σ(γ), such as the steep softening just before an
+ * instability. The sign of Δσ does not enter: while σ_αβ < 0 (a residual stress being unloaded) an
+ * event raises it, and a drop-only test misses it (it did, at N = 2048, Q = 240: docs/aqs.md).
  */
-export function eventTolerances(G0: number, N: number): { stress: number; energy: number } {
-  return { stress: 1e-6 * Math.abs(G0), energy: 1e-9 * N };
+export function eventTolerances(N: number): { energy: number } {
+  return { energy: 1e-9 * N };
 }
 
 type CurvePoint = { gamma: number; sigma: number; energy: number };
@@ -204,18 +205,18 @@ type CurvePoint = { gamma: number; sigma: number; energy: number };
  * Stress drop and released energy between two states of the path (positive when both fall), and
  * whether the step is a plastic event by the tolerances (see eventTolerances).
  */
-export function dropBetween(a: CurvePoint, b: CurvePoint, volume: number, tol: { stress: number; energy: number }) {
+export function dropBetween(a: CurvePoint, b: CurvePoint, volume: number, tol: { energy: number }) {
   const stressDrop = a.sigma - b.sigma, dGamma = b.gamma - a.gamma;
   const energyDrop = -(b.energy - a.energy - volume * 0.5 * (a.sigma + b.sigma) * dGamma);
   const smoothBound = 0.5 * volume * Math.abs(stressDrop) * Math.abs(dGamma);
-  return { stressDrop, energyDrop, event: stressDrop > tol.stress && energyDrop > tol.energy + smoothBound };
+  return { stressDrop, energyDrop, event: energyDrop > tol.energy + smoothBound };
 }
 
 /**
  * Indices k of a stress–strain curve (σ_αβ and total energy U per point) where the step k−1 → k is
  * a plastic event (dropBetween).
  */
-export function detectEvents(gamma: ArrayLike<number>, sigma: ArrayLike<number>, energy: ArrayLike<number>, volume: number, tol: { stress: number; energy: number }): number[] {
+export function detectEvents(gamma: ArrayLike<number>, sigma: ArrayLike<number>, energy: ArrayLike<number>, volume: number, tol: { energy: number }): number[] {
   const out: number[] = [];
   for (let k = 1; k < gamma.length; k++) {
     const a = { gamma: gamma[k - 1], sigma: sigma[k - 1], energy: energy[k - 1] };
@@ -263,10 +264,7 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
   const moduli: AqsResult['moduli'] = [];
 
   const G0 = el0.G;
-  const tol = {
-    stress: o.stressTolerance ?? eventTolerances(G0, n).stress,
-    energy: o.energyTolerance ?? eventTolerances(G0, n).energy,
-  };
+  const tol = { energy: o.energyTolerance ?? eventTolerances(n).energy };
   const unstrained = { box: sys.box, positions: sys.positions.slice() };
 
   const path: AqsPathPoint[] = [];

@@ -472,7 +472,7 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     Q: q.Q, ...withBar('nu', q.elastic!.nu), ...withBar('overshoot', q.aqs!.overshootRatio), ...withBar('localisation', q.aqs!.localisationIndex),
     ...withBar('sigmaMaxOverG', q.aqs!.sigmaMaxOverG), ...withBar('flowOverG', q.aqs!.flowStressOverG), samples: q.aqs!.samples,
   }));
-  // complementary cumulative distribution of the stress drops Δσ/G₀, pooled per Q
+  // complementary cumulative distribution of the event sizes |Δσ|/G₀, pooled per Q
   const sizes: Row[] = qs.flatMap((q) => {
     const v = [...q.aqs!.eventSizes].filter((x) => x > 0).sort((a, b) => a - b);
     return v.map((x, i) => ({ Q: q.Q, size: x, ccdf: (v.length - i) / v.length }));
@@ -495,7 +495,7 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     ...PANEL, title: '(c) event sizes: P(Δσ/G₀ > x)',
     data: { values: sizes },
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8, point: { size: 20 }, clip: true },
-    encoding: { x: logChannel('size', 'stress drop Δσ/G₀', sizeDomain), y: { field: 'ccdf', type: 'quantitative', title: 'fraction of events larger', scale: { type: 'log' } }, color },
+    encoding: { x: logChannel('size', 'stress jump |Δσ|/G₀', sizeDomain), y: { field: 'ccdf', type: 'quantitative', title: 'fraction of events larger', scale: { type: 'log' } }, color },
   };
   const panelD: VlSpec = { ...PANEL, title: '(d) first event · softest NQLE', layer: pointsWithBars(ctx, overlapRows, qAxis(ctx), { field: 'overlap', type: 'quantitative', title: 'overlap |û·π̂| of the first event', scale: { domain: [0, 1] } }) };
   return {
@@ -504,7 +504,7 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     caption:
       'Athermal quasistatic simple shear of every sample (each strain step relaxed to an energy minimum). (a) Mean shear stress σ/G₀ (G₀ the linear-response shear modulus of the unstrained sample) versus strain γ, band ±1 standard error over samples. ' +
       '(b) The stress overshoot σ_max/σ_flow (σ_flow the mean stress over the last half of the path) and the localisation index (fraction of the accumulated D²_min carried by the most strained slab of width 10 a₀; homogeneous flow gives the slab’s share of the box) versus the ensemble-mean Poisson’s ratio; ±1 bootstrap standard errors. ' +
-      '(c) Distribution of the stress drops of plastic events, pooled over the samples of each Q. (d) Overlap of the first plastic event’s non-affine displacement with the softest nonlinear quasilocalized excitation of the unstrained sample, versus Q (1: the same field, 0: unrelated).',
+      '(c) Distribution of the stress jumps |Δσ| of plastic events (drops, except for events that relax a stress of the other sign), pooled over the samples of each Q. (d) Overlap of the first plastic event’s non-affine displacement with the softest nonlinear quasilocalized excitation of the unstrained sample, versus Q (1: the same field, 0: unrelated).',
     spec: frame(title, { vconcat: [{ hconcat: [panelA, panelB, panelB2] }, { hconcat: [panelC, panelD] }], resolve: { scale: { color: 'shared' } } }),
     tables: { curve, yield: yieldRows, eventSizes: sizes, overlap: overlapRows },
     notes: [...missingFor(s.perQ, (q) => !!q.aqs, 'shear to yield'), ...missingFor(qs, (q) => isNum(q.aqs!.firstEventOverlap.value), 'first-event/NQLE overlap'), ...missingFor(qs, (q) => !!q.elastic, 'ν for panel (b)')],

@@ -67,6 +67,9 @@ export function validatePackingOptions(o: PackingOptions): void {
   validateSeed(o.seed);
 }
 
+/** Halvings of one volume step before the packing is given up as not converging. */
+const MAX_BACK_OFFS = 8;
+
 /** The protocol's defaults (what the optional fields of PackingOptions default to). */
 export const DEFAULT_PACKING = { pressureTolerance: 1e-3, forceTolerance: 1e-9, startPackingFraction: 0.8, maxPressureRatio: 4, maxSteps: 200 } as const;
 
@@ -110,14 +113,16 @@ export function preparePacking(opts: PackingOptions): PackingResult {
     const pStep = Math.min(p * maxRatio, Math.max(p / maxRatio, pTarget));
     const before = { box: sys.box, pos: sys.positions.slice(), p, lnV };
     let dlnV = (p - pStep) / K;
-    for (;;) {
+    for (let tries = 0; ; tries++) {
       const d = dilate(before.box, before.pos, Math.exp(dlnV / 3));
       sys.box = d.box;
       sys.positions.set(d.pos);
       last = quench();
       p = virialPressure(sys);
-      if (p > 0 || !last.converged) break;
-      dlnV *= 0.5; // unjammed: back off
+      if ((p > 0 && last.converged) || tries === MAX_BACK_OFFS) break;
+      // unjammed, or the minimisers stalled (near unjamming a large step can leave a floppy region
+      // that neither CG nor FIRE brings to the tolerance): a smaller step from the last minimum
+      dlnV *= 0.5;
     }
     lnV = Math.log(boxVolume(sys.box));
     const secant = -(p - before.p) / (lnV - before.lnV);

@@ -92,39 +92,36 @@ test('Q = 240: the lowest eigenvalue vanishes as (γ_c − γ)^½ before the fir
 test('event detector: exactly the events of a synthetic curve (drops, and a rise that relaxes a negative stress), none in noise or in smooth softening', () => {
   const rng = createRandom(7);
   const V = 800, N = 500, G = 10, h = 1e-4, tol = { energy: 1e-9 * N };
-  const drops = new Map([[120, 0.02], [333, 0.002], [334, 0.05], [700, 4e-3]]);
-  const gamma: number[] = [], sigma: number[] = [], energy: number[] = [];
-  let s = 0, u = 0;
-  for (let k = 0; k < 1000; k++) {
-    if (k > 0) {
-      const s1 = s + G * h;
-      u += V * 0.5 * (s + s1) * h;
-      s = s1;
-      const d = drops.get(k);
-      if (d) { u -= (V * d * (s - d / 2)) / G; s -= d; }
+  /**
+   * Elastic loading σ += G·h from σ₀ with stress jumps j at given steps, each releasing the elastic
+   * energy V·((σ + j)² − σ²)/2G (negative for a drop, and for a rise that relaxes a negative σ),
+   * plus noise far below the tolerances.
+   */
+  const curve = (s0: number, steps: number, jumps: Map<number, number>) => {
+    const gamma: number[] = [], sigma: number[] = [], energy: number[] = [];
+    let s = s0, u = 0;
+    for (let k = 0; k < steps; k++) {
+      if (k > 0) {
+        const s1 = s + G * h;
+        u += V * 0.5 * (s + s1) * h;
+        s = s1;
+        const j = jumps.get(k);
+        if (j) { u += (V * j * (s + j / 2)) / G; s += j; }
+      }
+      gamma.push(k * h);
+      sigma.push(s + 1e-10 * rng.normal());
+      energy.push(u + 1e-11 * N * rng.normal());
     }
-    gamma.push(k * h);
-    sigma.push(s + 1e-10 * rng.normal());
-    energy.push(u + 1e-11 * N * rng.normal());
-  }
+    return { gamma, sigma, energy };
+  };
+  const drops = new Map([[120, -0.02], [333, -0.002], [334, -0.05], [700, -4e-3]]);
+  const { gamma, sigma, energy } = curve(0, 1000, drops);
   assert.deepEqual(detectEvents(gamma, sigma, energy, V, tol), [...drops.keys()]);
-  // loading from a residual stress σ₀ < 0: an event that relaxes it releases V·d·|s + d/2|/G and raises σ by d
+  // loading from a residual stress σ₀ < 0: an event that relaxes it raises σ
   const rises = new Map([[40, 0.01], [90, 0.004]]);
-  const sr: number[] = [], ur: number[] = [];
-  let s2 = -0.2, u2 = 0;
-  for (let k = 0; k < 200; k++) {
-    if (k > 0) {
-      const s1 = s2 + G * h;
-      u2 += V * 0.5 * (s2 + s1) * h;
-      s2 = s1;
-      const d = rises.get(k);
-      if (d) { u2 += (V * d * (s2 + d / 2)) / G; s2 += d; }
-    }
-    sr.push(s2 + 1e-10 * rng.normal());
-    ur.push(u2 + 1e-11 * N * rng.normal());
-  }
-  assert.ok(sr[90] < 0, 'the second event is still in the negative stretch');
-  assert.deepEqual(detectEvents(gamma.slice(0, 200), sr, ur, V, tol), [...rises.keys()]);
+  const r = curve(-0.2, 200, rises);
+  assert.ok(r.sigma[90] < 0, 'the second event is still in the negative stretch');
+  assert.deepEqual(detectEvents(r.gamma, r.sigma, r.energy, V, tol), [...rises.keys()]);
   const flat = gamma.map(() => 0.3 + 1e-10 * rng.normal());
   // noise about a straight line: the energy follows the work V·σ·γ, as on any path of minima
   const flatE = gamma.map((g) => -1000 + V * 0.3 * g + 1e-11 * N * rng.normal());

@@ -15,9 +15,9 @@
  * Plastic events are steps where the energy falls below the elastic work V·σ̄·Δγ by more than a
  * tolerance far above the minimiser's noise and the most the trapezoidal work can be off on a smooth
  * stretch. The stress need not drop: an event that relaxes a residual stress of the other sign
- * raises σ_αβ. Near an event the step is bisected
- * back from the last stable state until the bracket is `refineDepth` halvings of the step, so the
- * event strain γ_c is known to step/2^refineDepth; the lowest Hessian eigenvalue of the last stable
+ * raises σ_αβ. Near an event the step is bisected back from the last stable state until the
+ * bracket is `refineDepth` halvings of the step, so the event strain γ_c is known to
+ * step/2^refineDepth; the lowest Hessian eigenvalue of the last stable
  * state is recorded, and for the first event a sweep of states at γ_c − δ (δ halving) shows
  * λ_min ∝ (γ_c − γ)^½ of a saddle-node bifurcation.
  */

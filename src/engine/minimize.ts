@@ -12,6 +12,7 @@
  *   with the curvature along the previous direction, so that most searches end at their first trial.
  */
 import { computeForces, maxForceComponent } from './forces.ts';
+import { buildPairTable } from './pair-table.ts';
 import type { System } from './system.ts';
 
 export interface MinimizeResult {
@@ -22,6 +23,8 @@ export interface MinimizeResult {
   energy: number;
   /** Why the minimiser stopped. */
   reason: 'ftol' | 'stop-condition' | 'max-iterations' | 'stalled';
+  /** Iteration at which L-BFGS, stalled, went on preconditioned by each particle's stiffness (null: never). */
+  preconditionedAt: number | null;
 }
 
 export interface FireOptions {
@@ -89,7 +92,7 @@ export function minimizeFire(sys: System, opts: FireOptions = {}): MinimizeResul
     computeForces(sys);
     if (!Number.isFinite(sys.energy)) throw new Error(`FIRE diverged at iteration ${iter}: energy is ${sys.energy}`);
   }
-  return { converged: reason === 'ftol', iterations: iter, forceEvaluations: sys.forceEvaluations - evals0, maxForce: maxForceComponent(f), energy: sys.energy, reason };
+  return { converged: reason === 'ftol', iterations: iter, forceEvaluations: sys.forceEvaluations - evals0, maxForce: maxForceComponent(f), energy: sys.energy, reason, preconditionedAt: null };
 }
 
 /** FIRE's velocity mixing v ← (1 − α)·v + α·|v|·F̂. */
@@ -121,6 +124,8 @@ export interface MinimizeOptions {
    */
   stallIterations?: number;
   stallForce?: number;
+  /** On a stall, L-BFGS goes on with each particle's step scaled by its own stiffness (default true); only a second stall ends it. */
+  preconditionOnStall?: boolean;
   onProgress?: (iteration: number, maxForce: number) => void;
 }
 
@@ -150,12 +155,23 @@ export function minimize(sys: System, opts: MinimizeOptions = {}): MinimizeResul
   let curvature = 0;
   let best = Infinity;
   let bestIter = 0;
+  let preconditionedAt: number | null = null, refreshedAt = 0;
   let iter = 0;
   let reason: MinimizeResult['reason'] = 'max-iterations';
   for (; iter < maxIter; iter++) {
     const fmax = maxForceComponent(f);
     if (fmax < ftol) { reason = 'ftol'; break; }
-    if (fmax < best) { best = fmax; bestIter = iter; } else if (best < stallForce && iter - bestIter > stallIterations) { reason = 'stalled'; break; }
+    if (fmax < best) { best = fmax; bestIter = iter; } else if (best < stallForce && iter - bestIter > stallIterations) {
+      // a few particles far softer than the rest (rattlers in their cages) stall plain L-BFGS near the
+      // round-off floor; scaling each particle's step by its own stiffness resolves them
+      if (!lbfgs || lbfgs.preconditioned || opts.preconditionOnStall === false) { reason = 'stalled'; break; }
+      lbfgs.precondition(particleStiffness(sys));
+      preconditionedAt = refreshedAt = bestIter = iter;
+    }
+    if (lbfgs?.preconditioned && iter - refreshedAt >= PRECONDITIONER_REFRESH) {
+      lbfgs.precondition(particleStiffness(sys));
+      refreshedAt = iter;
+    }
     if (opts.onProgress && iter % 100 === 0) opts.onProgress(iter, fmax);
 
     let slope0 = dot(d, f); // −dE/dα at α = 0
@@ -182,7 +198,7 @@ export function minimize(sys: System, opts: MinimizeOptions = {}): MinimizeResul
     }
   }
   computeForces(sys); // energy and virial of the final state (the line search skipped them)
-  return { converged: reason === 'ftol', iterations: iter, forceEvaluations: sys.forceEvaluations - evals0, maxForce: maxForceComponent(f), energy: sys.energy, reason };
+  return { converged: reason === 'ftol', iterations: iter, forceEvaluations: sys.forceEvaluations - evals0, maxForce: maxForceComponent(f), energy: sys.energy, reason, preconditionedAt };
 }
 
 /**
@@ -248,6 +264,10 @@ function betaHagerZhang(f: Float64Array, fOld: Float64Array, d: Float64Array): n
 
 interface Lbfgs {
   size: number;
+  /** Whether the initial inverse Hessian is scaled per particle (see precondition). */
+  preconditioned: boolean;
+  /** Scale the initial inverse Hessian of particle i by 1/stiffness[i] from now on. */
+  precondition(stiffness: Float64Array): void;
   reset(): void;
   push(x0: Float64Array, x1: Float64Array, f0: Float64Array, f1: Float64Array): void;
   direction(f: Float64Array, d: Float64Array): void;
@@ -260,8 +280,15 @@ function createLbfgs(m: number, memory: number): Lbfgs {
   const rho = new Float64Array(memory);
   const a = new Float64Array(memory);
   let head = 0; // next slot
+  let inverseStiffness: Float64Array | null = null;
   const state: Lbfgs = {
     size: 0,
+    preconditioned: false,
+    precondition(stiffness) {
+      if (!inverseStiffness) { inverseStiffness = new Float64Array(stiffness.length); state.reset(); }
+      for (let i = 0; i < stiffness.length; i++) inverseStiffness[i] = 1 / stiffness[i];
+      state.preconditioned = true;
+    },
     reset() { state.size = 0; },
     push(x0, x1, f0, f1) {
       const sk = s[head], yk = y[head];
@@ -295,10 +322,19 @@ function createLbfgs(m: number, memory: number): Lbfgs {
         }
       }
       const newest = slot(0);
-      const gamma = 1 / (rho[newest] * dot(y[newest], y[newest]));
       let yd = 0;
       const yOld = y[slot(n - 1)];
-      for (let k = 0; k < m; k++) { const v = gamma * d[k]; d[k] = v; yd += yOld[k] * v; }
+      if (inverseStiffness) {
+        // H₀ = γ·P⁻¹ with γ = s·y / y·P⁻¹·y, P the per-particle stiffness
+        const yn = y[newest];
+        let yPy = 0;
+        for (let k = 0; k < m; k++) yPy += yn[k] * yn[k] * inverseStiffness[(k / 3) | 0];
+        const gamma = 1 / (rho[newest] * yPy);
+        for (let k = 0; k < m; k++) { const v = gamma * inverseStiffness[(k / 3) | 0] * d[k]; d[k] = v; yd += yOld[k] * v; }
+      } else {
+        const gamma = 1 / (rho[newest] * dot(y[newest], y[newest]));
+        for (let k = 0; k < m; k++) { const v = gamma * d[k]; d[k] = v; yd += yOld[k] * v; }
+      }
       for (let i = n - 1; i >= 0; i--) {
         const j = slot(i);
         const c = a[j] - rho[j] * yd;
@@ -315,6 +351,28 @@ function createLbfgs(m: number, memory: number): Lbfgs {
     },
   };
   return state;
+}
+
+/** Iterations between refreshes of the per-particle stiffness of a preconditioned L-BFGS. */
+const PRECONDITIONER_REFRESH = 100;
+/** Floor of a particle's stiffness, relative to the median particle's, so that no step is unbounded. */
+const STIFFNESS_FLOOR = 1e-6;
+
+/**
+ * Per particle, the sum over its pairs of |φ″| + 2|φ′/r|, the absolute trace of the pair blocks of
+ * the Hessian, floored at STIFFNESS_FLOOR of the median.
+ */
+function particleStiffness(sys: System): Float64Array {
+  const pairs = buildPairTable(sys);
+  const c = new Float64Array(sys.species.length);
+  for (let p = 0; p < pairs.count; p++) {
+    const k = Math.abs(pairs.d2phi[p]) + 2 * Math.abs(pairs.dphiOverR[p]);
+    c[pairs.i[p]] += k;
+    c[pairs.j[p]] += k;
+  }
+  const floor = STIFFNESS_FLOOR * Float64Array.from(c).sort()[c.length >> 1];
+  for (let i = 0; i < c.length; i++) c[i] = Math.max(c[i], floor);
+  return c;
 }
 
 /** Move to x0 + α·d, evaluate forces, return the directional force d·F. */

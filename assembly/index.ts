@@ -2,7 +2,8 @@
 export { pairForcesInversePower, pairForcesSoftSphere } from './forces';
 export { hessianMultiply } from './hessian';
 export { assembleHessian } from './stiffness';
-export { neighborPairs, neighborRows } from './neighbors';
+export { verletKickDrift, verletKick } from './dynamics';
+export { neighborPairs, neighborRowCounts, neighborRowOffsets, neighborRowScatter } from './neighbors';
 
 /** First byte after the module's static data: the TypeScript allocator hands out memory from here. */
 export function heapBase(): usize {

@@ -87,35 +87,72 @@ export function neighborPairs(
 @inline function shiftCode(qx: i32, qy: i32, qz: i32): i32 { return ((qx + 2) * 5 + (qy + 2)) * 5 + (qz + 2); }
 
 /**
- * Rows by lower index: in-image pairs from the row's front, image pairs (the raw r_j − r_i is not
- * the pair's vector: image counts differ from the shift) from its back.
+ * Rows by lower index, in three phases so that T threads can share the work while the list stays
+ * the one-thread list: in-image pairs fill a row from its front, image pairs (the raw r_j − r_i is
+ * not the pair's vector: image counts differ from the shift) from its back, each in pair order.
+ * Thread t takes the pairs from .. to of its own search and its own counts (front, back: n each).
+ *
+ * Phase 1: count the pairs of each row, front and back apart, and mark image pairs in the shift
+ * byte's high bit (codes are below 125).
  */
-export function neighborRows(
-  n: i32, m: i32, first: usize, second: usize, shift: usize, image: usize, species: usize,
-  start: usize, front: usize, boundaryStart: usize, pairs: usize, pairType: usize,
-): void {
-  memory.fill(start, 0, <usize>(n + 1) << 2);
-  for (let p = 0; p < m; p++) {
-    const a = start + (<usize>(min(i32At(first, p), i32At(second, p)) + 1) << 2);
-    store<i32>(a, load<i32>(a) + 1);
-  }
-  for (let i = 0; i < n; i++) store<i32>(start + (<usize>(i + 1) << 2), i32At(start, i + 1) + i32At(start, i));
-  for (let i = 0; i < n; i++) {
-    store<i32>(front + (<usize>i << 2), i32At(start, i));
-    store<i32>(boundaryStart + (<usize>i << 2), i32At(start, i + 1));
-  }
-  for (let p = 0; p < m; p++) {
+export function neighborRowCounts(from: i32, to: i32, n: i32, first: usize, second: usize, shift: usize, image: usize, front: usize, back: usize): void {
+  memory.fill(front, 0, <usize>n << 2);
+  memory.fill(back, 0, <usize>n << 2);
+  for (let p = from; p < to; p++) {
     const a = i32At(first, p), b = i32At(second, p);
     const code = <i32>load<u8>(shift + <usize>p);
     const crosses = i32At(image, 3 * b) - i32At(image, 3 * a) != code / 25 - 2 ||
       i32At(image, 3 * b + 1) - i32At(image, 3 * a + 1) != (code / 5) % 5 - 2 ||
       i32At(image, 3 * b + 2) - i32At(image, 3 * a + 2) != code % 5 - 2;
+    const counter = (crosses ? back : front) + (<usize>min(a, b) << 2);
+    store<i32>(counter, load<i32>(counter) + 1);
+    if (crosses) store<u8>(shift + <usize>p, <u8>(code | 128));
+  }
+}
+
+/**
+ * Phase 2 (one thread): row starts, the rows' boundaries between in-image and image pairs, and the
+ * counts of the T threads (front and back arrays of thread t at counts + 8·t·n and + 8·t·n + 4·n)
+ * turned into each thread's first front slot and one past its last back slot.
+ */
+export function neighborRowOffsets(n: i32, threads: i32, counts: usize, start: usize, boundaryStart: usize): void {
+  const stride = <usize>n << 3;
+  store<i32>(start, 0);
+  for (let i = 0; i < n; i++) {
+    const row = <usize>i << 2;
+    const begin = i32At(start, i);
+    let total = 0;
+    for (let t = 0; t < threads; t++) {
+      const at = counts + <usize>t * stride + row;
+      total += load<i32>(at) + load<i32>(at + (<usize>n << 2));
+    }
+    const end = begin + total;
+    store<i32>(start + row + 4, end);
+    let f = begin, b = end;
+    for (let t = 0; t < threads; t++) {
+      const at = counts + <usize>t * stride + row;
+      const cf = load<i32>(at), cb = load<i32>(at + (<usize>n << 2));
+      store<i32>(at, f);
+      store<i32>(at + (<usize>n << 2), b);
+      f += cf;
+      b -= cb;
+    }
+    store<i32>(boundaryStart + row, b);
+  }
+}
+
+/** Phase 3: each pair into its slot, the shift byte's mark cleared. */
+export function neighborRowScatter(from: i32, to: i32, n: i32, first: usize, second: usize, shift: usize, species: usize, front: usize, back: usize, pairs: usize, pairType: usize): void {
+  for (let p = from; p < to; p++) {
+    const a = i32At(first, p), b = i32At(second, p);
+    const code = <i32>load<u8>(shift + <usize>p);
     const i = min(a, b), j = max(a, b);
     let q: i32;
-    if (crosses) {
-      const at = boundaryStart + (<usize>i << 2);
+    if (code & 128) {
+      const at = back + (<usize>i << 2);
       q = load<i32>(at) - 1;
       store<i32>(at, q);
+      store<u8>(shift + <usize>p, <u8>(code & 127));
     } else {
       const at = front + (<usize>i << 2);
       q = load<i32>(at);

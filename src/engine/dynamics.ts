@@ -13,6 +13,8 @@ import type { Random } from '../util/random.ts';
 import { computeForces } from './forces.ts';
 import { type System, particleCount, sortSpatially } from './system.ts';
 import { setSkin } from '../space/neighbors.ts';
+import { inKernelMemory, kernelCopy, kernelSet, releaseArray, wasmKernels } from '../util/kernels.ts';
+import { runParallel, threadArgs, threadCount } from '../util/threads.ts';
 
 export const DEFAULT_DT_FACTOR = 0.06;
 export const DEFAULT_DT_MAX = 0.012;
@@ -100,17 +102,19 @@ export interface NveResult {
  * Run velocity Verlet in place on sys and v. Throws (with the step reached) if the energy stops
  * being finite or the drift exceeds the total kinetic scale by far: the time step is too large.
  */
-export function runNve(sys: System, v: Float64Array, opts: NveOptions): NveResult {
+export function runNve(sys: System, velocities: Float64Array, opts: NveOptions): NveResult {
   const { dt, steps } = opts;
   if (!(dt > 0)) throw new RangeError(`dt must be > 0; got ${dt}`);
   const n = particleCount(sys);
   const sortEvery = opts.sortEveryBuilds ?? 20;
   const sampleEvery = opts.sampleEvery ?? 10;
   const progressEvery = opts.progressEvery ?? 500;
-  const pos = sys.positions;
-  const f = sys.forces;
   const half = 0.5 * dt;
   const systemSkin = sys.neighbors.skin;
+  const inKernels = kernelSet() === 'wasm' && inKernelMemory(sys.positions) && inKernelMemory(sys.forces);
+  // the kernels sweep arrays in their own memory: the velocities move there for the run
+  const v = inKernels && !inKernelMemory(velocities) ? kernelCopy(Float64Array, velocities) : velocities;
+  const sweeps = inKernels ? kernelSweeps(sys, v, half, dt) : typedArraySweeps(sys, v, half, dt);
   setSkin(sys.neighbors, opts.skin ?? dynamicsSkin(dt, kineticTemperature(v)));
   try {
     computeForces(sys);
@@ -118,12 +122,7 @@ export function runNve(sys: System, v: Float64Array, opts: NveOptions): NveResul
     let drift = 0;
     let lastSortBuild = sys.neighbors.builds;
     for (let step = 1; step <= steps; step++) {
-      let vmax = 0;
-      for (let k = 0; k < 3 * n; k++) {
-        v[k] += half * f[k];
-        pos[k] += dt * v[k];
-        vmax = Math.max(vmax, Math.abs(v[k]));
-      }
+      const vmax = sweeps.kickDrift();
       // a particle crossing the neighbor skin in one step means the integration has blown up
       if (!(dt * vmax < sys.neighbors.skin)) {
         throw new Error(
@@ -133,7 +132,7 @@ export function runNve(sys: System, v: Float64Array, opts: NveOptions): NveResul
       }
       const sample = step % sampleEvery === 0 || step === steps;
       computeForces(sys, sample);
-      for (let k = 0; k < 3 * n; k++) v[k] += half * f[k];
+      sweeps.kick();
       if (sample) {
         const e = sys.energy + kineticEnergy(v);
         if (!Number.isFinite(e) || Math.abs(e - e0) > 10 * n * Math.max(1, Math.abs(e0) / n)) {
@@ -155,5 +154,58 @@ export function runNve(sys: System, v: Float64Array, opts: NveOptions): NveResul
     };
   } finally {
     setSkin(sys.neighbors, systemSkin);
+    if (v !== velocities) {
+      velocities.set(v);
+      releaseArray(v);
+    }
   }
+}
+
+/** The two sweeps of a velocity-Verlet step: kick and drift (returning the largest |v|), then kick. */
+interface VerletSweeps {
+  kickDrift(): number;
+  kick(): void;
+}
+
+function typedArraySweeps(sys: System, v: Float64Array, half: number, dt: number): VerletSweeps {
+  const pos = sys.positions, f = sys.forces;
+  return {
+    kickDrift() {
+      let vmax = 0;
+      for (let k = 0; k < v.length; k++) {
+        v[k] += half * f[k];
+        pos[k] += dt * v[k];
+        vmax = Math.max(vmax, Math.abs(v[k]));
+      }
+      return vmax;
+    },
+    kick() {
+      for (let k = 0; k < v.length; k++) v[k] += half * f[k];
+    },
+  };
+}
+
+/** The sweeps in the kernels (assembly/dynamics.ts), split over the threads in equal ranges of particles. */
+function kernelSweeps(sys: System, v: Float64Array, half: number, dt: number): VerletSweeps {
+  const k = wasmKernels();
+  const x = sys.positions.byteOffset, f = sys.forces.byteOffset, vp = v.byteOffset;
+  const n = v.length / 3;
+  const from = (t: number, T: number) => 3 * Math.floor((n * t) / T);
+  return {
+    kickDrift() {
+      const T = threadCount();
+      if (T === 1) return k.verletKickDrift(0, v.length, vp, x, f, half, dt);
+      for (let t = 0; t < T; t++) threadArgs(t).set([from(t, T), from(t + 1, T), vp, x, f, half, dt]);
+      const vmax = runParallel('verletKickDrift');
+      let largest = 0;
+      for (let t = 0; t < T; t++) largest = Math.max(largest, vmax[t]);
+      return largest;
+    },
+    kick() {
+      const T = threadCount();
+      if (T === 1) { k.verletKick(0, v.length, vp, f, half); return; }
+      for (let t = 0; t < T; t++) threadArgs(t).set([from(t, T), from(t + 1, T), vp, f, half]);
+      runParallel('verletKick');
+    },
+  };
 }

@@ -5,7 +5,7 @@
  * rebuilt once any particle has moved more than skin/2 since the last build (needsRebuild).
  */
 import { type Box, perpendicularWidths } from './box.ts';
-import { inKernelMemory, kernelArray, kernelCopy, kernelSet, wasmKernels } from '../util/kernels.ts';
+import { inKernelMemory, kernelArray, kernelCopy, kernelSet, releaseArray, wasmKernels } from '../util/kernels.ts';
 import { runParallel, splitRows, threadArgs, threadBounds, threadCount } from '../util/threads.ts';
 
 /**
@@ -62,6 +62,10 @@ interface BuildWorkspace {
    * entry more than the capacity, where the pair search writes candidates beyond it.
    */
   first: Int32Array; second: Int32Array; shift: Uint8Array;
+  /** Where each thread's pairs lie in first/second/shift after the search: from, to per thread. */
+  parts: Int32Array;
+  /** The kernels' row counts, then slots: front and back, n each, per thread. */
+  rowCounts: Int32Array;
   /** Box as (lx, ly, lz, xy, xz, yz) and the stencils (runs of cells), where the kernels read them. */
   cell: Float64Array; stencils: Int32Array[];
 }
@@ -79,6 +83,7 @@ export function createNeighborList(n: number, pairCutoffs: ArrayLike<number>, sk
       spc: kernelArray(Uint8Array, n), species: kernelArray(Uint8Array, n), front: kernelArray(Int32Array, n),
       cellStart: kernelArray(Int32Array, 1), fill: new Int32Array(0),
       first: kernelArray(Int32Array, capacity + 1), second: kernelArray(Int32Array, capacity + 1), shift: kernelArray(Uint8Array, capacity + 1),
+      parts: new Int32Array(2), rowCounts: kernelArray(Int32Array, 0),
       cell: kernelArray(Float64Array, 6), stencils: STENCILS.map((s) => kernelCopy(Int32Array, s)),
     },
   };
@@ -193,14 +198,8 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
     m = useWasm ? pairsWasm(list, ncell, cy, cz, stencil) : findPairs(list, ncell, cy, cz, stencil);
   }
   if (list.pairs.length < m) { list.pairs = kernelArray(Int32Array, w.first.length); list.pairType = kernelArray(Uint8Array, w.first.length); }
-  if (useWasm) {
-    wasmKernels().neighborRows(
-      n, m, w.first.byteOffset, w.second.byteOffset, w.shift.byteOffset, w.image.byteOffset, w.species.byteOffset,
-      list.start.byteOffset, w.front.byteOffset, list.boundaryStart.byteOffset, list.pairs.byteOffset, list.pairType.byteOffset,
-    );
-  } else {
-    sortRows(list, n, m);
-  }
+  if (useWasm) sortRowsWasm(list, n);
+  else sortRows(list, n, m);
   list.reference.set(pos);
   list.box = box;
   list.builds++;
@@ -209,18 +208,21 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
 function pairsWasm(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {
   const w = list.work;
   if (threadCount() > 1) return threadedPairs(list, ncell, cy, cz, stencil);
-  return wasmKernels().neighborPairs(
+  if (w.parts.length !== 2) w.parts = new Int32Array(2);
+  const m = wasmKernels().neighborPairs(
     0, ncell, ncell, cy, cz, w.cellStart.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset,
     w.spc.byteOffset, stencil.byteOffset, stencil.length / 4, list.listCutoff2.byteOffset, w.cell.byteOffset,
     w.first.byteOffset, w.second.byteOffset, w.shift.byteOffset, w.first.length - 1,
   );
+  w.parts[1] = m;
+  return m;
 }
 
 /**
  * The pair search on threadCount() threads: thread k searches the cells of about 1/T of the
- * particles into its own part of the workspace; the parts are then moved together in thread order,
- * which is the cell order of the one-thread search (the same list). Returns more than the capacity
- * (so that the caller grows the workspace) if one part overflowed.
+ * particles into its own part of the workspace, where the row sort then reads them: thread order is
+ * the cell order of the one-thread search (the same list). Returns more than the capacity (so that
+ * the caller grows the workspace) if one part overflowed.
  */
 function threadedPairs(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {
   const w = list.work;
@@ -238,19 +240,52 @@ function threadedPairs(list: NeighborList, ncell: number, cy: number, cz: number
     a[18] = part - 1;
   }
   const found = runParallel('neighborPairs');
+  if (w.parts.length !== 2 * T) w.parts = new Int32Array(2 * T);
   let m = 0, largest = 0;
-  for (let t = 0; t < T; t++) largest = Math.max(largest, found[t]);
-  if (largest > part - 1) return T * (largest + 1);
   for (let t = 0; t < T; t++) {
-    const from = t * part, count = found[t];
-    if (from !== m) {
-      w.first.copyWithin(m, from, from + count);
-      w.second.copyWithin(m, from, from + count);
-      w.shift.copyWithin(m, from, from + count);
-    }
-    m += count;
+    largest = Math.max(largest, found[t]);
+    w.parts[2 * t] = t * part;
+    w.parts[2 * t + 1] = t * part + found[t];
+    m += found[t];
   }
-  return m;
+  return largest > part - 1 ? T * (largest + 1) : m;
+}
+
+/**
+ * The row sort in the kernels (assembly/neighbors.ts): each thread counts the rows of its part of
+ * the pairs, one thread turns the counts into slots, each thread scatters its part. With one thread
+ * the same three phases run here.
+ */
+function sortRowsWasm(list: NeighborList, n: number): void {
+  const w = list.work;
+  const T = w.parts.length / 2;
+  if (w.rowCounts.length < 2 * T * n) {
+    releaseArray(w.rowCounts);
+    w.rowCounts = kernelArray(Int32Array, 2 * T * n);
+  }
+  const k = wasmKernels();
+  const counts = w.rowCounts.byteOffset;
+  const front = (t: number) => counts + 8 * t * n, back = (t: number) => counts + 8 * t * n + 4 * n;
+  const { first, second, shift } = w;
+  if (T === 1) {
+    k.neighborRowCounts(w.parts[0], w.parts[1], n, first.byteOffset, second.byteOffset, shift.byteOffset, w.image.byteOffset, front(0), back(0));
+  } else {
+    for (let t = 0; t < T; t++) {
+      threadArgs(t).set([w.parts[2 * t], w.parts[2 * t + 1], n, first.byteOffset, second.byteOffset, shift.byteOffset, w.image.byteOffset, front(t), back(t)]);
+    }
+    runParallel('neighborRowCounts');
+  }
+  k.neighborRowOffsets(n, T, counts, list.start.byteOffset, list.boundaryStart.byteOffset);
+  const scatter = (t: number) => [
+    w.parts[2 * t], w.parts[2 * t + 1], n, first.byteOffset, second.byteOffset, shift.byteOffset, w.species.byteOffset, front(t), back(t),
+    list.pairs.byteOffset, list.pairType.byteOffset,
+  ] as const;
+  if (T === 1) {
+    k.neighborRowScatter(...scatter(0));
+  } else {
+    for (let t = 0; t < T; t++) threadArgs(t).set(scatter(t));
+    runParallel('neighborRowScatter');
+  }
 }
 
 /**

@@ -51,9 +51,12 @@ export interface WasmKernels {
     spc: number, runs: number, runCount: number, cut2: number, cell: number,
     first: number, second: number, shift: number, capacity: number,
   ): number;
-  neighborRows(
-    n: number, m: number, first: number, second: number, shift: number, image: number, species: number,
-    start: number, front: number, boundaryStart: number, pairs: number, pairType: number,
+  verletKickDrift(from: number, to: number, v: number, x: number, f: number, half: number, dt: number): number;
+  verletKick(from: number, to: number, v: number, f: number, half: number): void;
+  neighborRowCounts(from: number, to: number, n: number, first: number, second: number, shift: number, image: number, front: number, back: number): void;
+  neighborRowOffsets(n: number, threads: number, counts: number, start: number, boundaryStart: number): void;
+  neighborRowScatter(
+    from: number, to: number, n: number, first: number, second: number, shift: number, species: number, front: number, back: number, pairs: number, pairType: number,
   ): void;
 }
 

@@ -5,7 +5,8 @@ import { minimize, minimizeFire, type DescentMethod } from '../src/engine/minimi
 import { computeForces, maxForceComponent } from '../src/engine/forces.ts';
 import { createSystem, systemFromConfiguration, type System } from '../src/engine/system.ts';
 import { readExtendedXyz } from '../src/io/xyz.ts';
-import { lawFromMetadata } from '../src/model/laws.ts';
+import { lawFromMetadata, makePairLaw } from '../src/model/laws.ts';
+import { dilate } from '../src/space/box.ts';
 
 const liquids = new Map<number, System>();
 
@@ -88,4 +89,19 @@ test('a quench that plain L-BFGS leaves stalled (a repulsive-q glass with rattle
   // the same basin: the stalled state is already within round-off of the minimum's energy
   assert.ok(Math.abs(r.energy - plain.energy) < 1e-9 * Math.abs(r.energy), `${r.energy} vs ${plain.energy}`);
   assert.ok(r.energy <= plain.energy + 1e-12 * Math.abs(r.energy));
+});
+
+test('a line search whose first trial lands deep in a Q = 1000 core still brackets the minimum (no step stuck at the other end)', () => {
+  // a quenched Q = 1000 glass dilated by 1e-6: the first trial step (0.1 λ for the largest force)
+  // drives pairs into the x^-1000 core, where g is ~1e10 times g(0); plain secant steps from that end
+  // stay at α ≈ 0 and the search makes no progress at all
+  const law = makePairLaw('q-model', { Q: 1000 });
+  const s = prepareLiquid({ ...DEFAULT_PREPARE, Q: 1000, N: 256, density: 0.668, seed: 3, nveTime: 1 }).system;
+  const sys = createSystem(law, s.box, s.positions.slice(), s.species.slice());
+  assert.equal(minimize(sys).reason, 'ftol');
+  const d = dilate(sys.box, sys.positions, 1 + 1e-6);
+  const dilated = createSystem(law, d.box, d.pos, sys.species.slice());
+  const r = minimize(dilated, { maxIterations: 20000 });
+  assert.equal(r.reason, 'ftol', `max |F| = ${r.maxForce} after ${r.iterations} iterations`);
+  assert.ok(r.forceEvaluations < 1.5 * r.iterations + 50, `${r.forceEvaluations} force evaluations for ${r.iterations} iterations`);
 });

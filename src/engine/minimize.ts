@@ -234,7 +234,10 @@ function lineSearch(sys: System, x0: Float64Array, d: Float64Array, g0: number, 
       aPrev = a; gPrev = g;
       a = Math.min(8 * a, Math.max(1.5 * a, next));
     } else if (Number.isFinite(gHi)) {
-      a = (lo * gHi - hi * gLo) / (gHi - gLo);
+      // secant, but at least a thousandth of the bracket from either end: an end whose g is orders
+      // of magnitude larger (a trial deep in a steep core) would otherwise hold every step at the other
+      const width = hi - lo;
+      a = Math.min(hi - MIN_BRACKET_STEP * width, Math.max(lo + MIN_BRACKET_STEP * width, (lo * gHi - hi * gLo) / (gHi - gLo)));
     } else {
       a = 0.5 * (lo + hi);
     }
@@ -352,6 +355,9 @@ function createLbfgs(m: number, memory: number): Lbfgs {
   };
   return state;
 }
+
+/** Smallest step inside a line-search bracket, as a fraction of its width. */
+const MIN_BRACKET_STEP = 1e-3;
 
 /** Iterations between refreshes of the per-particle stiffness of a preconditioned L-BFGS. */
 const PRECONDITIONER_REFRESH = 100;

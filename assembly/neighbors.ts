@@ -49,7 +49,12 @@ export function neighborPairs(
   return m;
 }
 
-/** Pairs of cell c's particles with particles bFrom..bEnd (cell order) seen shifted by (px, py, pz) box vectors; returns the new count. */
+/**
+ * Pairs of cell c's particles with particles bFrom..bEnd (cell order) seen shifted by (px, py, pz)
+ * box vectors; returns the new count. Per candidate only its cell-order index is stored (two
+ * candidates at a time through f64x2 when the shift is known); the row particle, the particle
+ * index and the shift are filled in afterwards for the pairs inside the radius only.
+ */
 @inline function pairsWith(
   m: i32, c: i32, self: bool, bFrom: i32, bEnd: i32, px: i32, py: i32, pz: i32, useCells: bool,
   cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize, spc: usize, cut2: usize, cell: usize,
@@ -63,21 +68,47 @@ export function neighborPairs(
   for (let a = i32At(cellStart, c); a < aEnd; a++) {
     const xa = f64At(wx, a) - shiftX, ya = f64At(wy, a) - shiftY, za = f64At(wz, a) - shiftZ;
     const cutRow = cut2 + (<usize>load<u8>(spc + <usize>a) << 3);
-    const i = i32At(cellAtoms, a);
-    for (let b = self ? a + 1 : bFrom; b < bEnd; b++) {
-      let dx = f64At(wx, b) - xa, dy = f64At(wy, b) - ya, dz = f64At(wz, b) - za;
-      let code = runCode;
-      if (!useCells) {
+    const m0 = m;
+    let b = self ? a + 1 : bFrom;
+    if (useCells) {
+      const xa2 = f64x2.splat(xa), ya2 = f64x2.splat(ya), za2 = f64x2.splat(za);
+      for (; b + 1 < bEnd; b += 2) {
+        const o = <usize>b << 3;
+        const dx = f64x2.sub(v128.load(wx + o), xa2), dy = f64x2.sub(v128.load(wy + o), ya2), dz = f64x2.sub(v128.load(wz + o), za2);
+        const r2 = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
+        const cut = f64x2(
+          load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3)),
+          load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b + 1) << 3)),
+        );
+        const inside = f64x2.lt(r2, cut);
+        store<i32>(second + (<usize>min(m, capacity) << 2), b);
+        m -= <i32>i64x2.extract_lane(inside, 0); // lanes are all ones (−1) where r² < cut²
+        store<i32>(second + (<usize>min(m, capacity) << 2), b + 1);
+        m -= <i32>i64x2.extract_lane(inside, 1);
+      }
+      if (b < bEnd) {
+        const dx = f64At(wx, b) - xa, dy = f64At(wy, b) - ya, dz = f64At(wz, b) - za;
+        store<i32>(second + (<usize>min(m, capacity) << 2), b);
+        m += <i32>(dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3)));
+      }
+    } else {
+      for (; b < bEnd; b++) {
+        let dx = f64At(wx, b) - xa, dy = f64At(wy, b) - ya, dz = f64At(wz, b) - za;
         const rz = Math.round(dz / lz); dz -= rz * lz; dy -= rz * yz; dx -= rz * xz;
         const ry = Math.round(dy / ly); dy -= ry * ly; dx -= ry * xy;
         const rx = Math.round(dx / lx); dx -= rx * lx;
-        code = <u8>shiftCode(-<i32>rx, -<i32>ry, -<i32>rz);
+        const slot = <usize>min(m, capacity);
+        store<i32>(second + (slot << 2), b);
+        store<u8>(shift + slot, <u8>shiftCode(-<i32>rx, -<i32>ry, -<i32>rz));
+        m += <i32>(dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3)));
       }
-      const slot = <usize>min(m, capacity);
-      store<i32>(first + (slot << 2), i);
-      store<i32>(second + (slot << 2), i32At(cellAtoms, b));
-      store<u8>(shift + slot, code);
-      m += <i32>(dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3)));
+    }
+    const i = i32At(cellAtoms, a);
+    const stored = min(m, capacity);
+    for (let q = m0; q < stored; q++) {
+      store<i32>(first + (<usize>q << 2), i);
+      store<i32>(second + (<usize>q << 2), i32At(cellAtoms, i32At(second, q)));
+      if (useCells) store<u8>(shift + <usize>q, runCode);
     }
   }
   return m;

@@ -10,6 +10,8 @@
  *   |g(α)| ≤ lineTol·g(0). It never compares energies, whose differences lose all precision near
  *   a minimum; forces keep theirs. The first trial of each search is the minimiser of the quadratic
  *   with the curvature along the previous direction, so that most searches end at their first trial.
+ *   L-BFGS that stalls goes on once more with its initial inverse Hessian scaled per particle by the
+ *   particle's stiffness, which resolves the weakly caged particles of steep repulsive glasses.
  */
 import { computeForces, maxForceComponent } from './forces.ts';
 import { buildPairTable } from './pair-table.ts';

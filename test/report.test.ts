@@ -8,6 +8,8 @@ import { writeReport, tablesToCsv, reportFromCampaign } from '../src/report/repo
 import { defineCampaign, initCampaign, MEASUREMENTS } from '../src/ensemble/campaign.ts';
 import { STAGES } from '../src/ensemble/pipeline.ts';
 import { runCampaign } from '../src/ensemble/runner.ts';
+import { figure7, type ControlSystem } from '../src/report/figures.ts';
+import type { EnsembleSummary } from '../src/analysis/ensemble.ts';
 import { textRenders } from '../src/report/render.ts';
 import { formatEstimate } from '../src/report/html.ts';
 import { syntheticCampaign } from './fixtures/synthetic-campaign.ts';
@@ -152,4 +154,26 @@ test('tables: CSV quoting and estimate formatting', () => {
   assert.equal(formatEstimate(e(2.5e-7, 1.2e-8)), '(2.50 ± 0.12)·10^-7');
   assert.equal(formatEstimate(e(7.5e-6, 2.2e-6)), '(7.5 ± 2.2)·10^-6');
   assert.equal(formatEstimate(e(1234.5, 56)), '1235 ± 56');
+});
+
+test('Figure 7: an error bar wider than a factor 3 on a log axis is cut at the frame and named, not allowed to stretch the axis', () => {
+  const est = (value: number, error: number) => ({ value, error, ciLow: value - 2 * error, ciHigh: value + 2 * error, level: 0.95, n: 20, replicates: 100 });
+  const point = (Q: number, gk: number, xi: number, xiErr: number) => ({
+    Q, elastic: { GOverK: est(gk, 0.002), pOverK: est(3 / (Q + 3), 1e-6) }, structure: { firstPeakHeight: est(Q / 4, 0.5) },
+    spectrum: { xiOverA0: est(xi, xiErr) }, nqle: { kMinusOverFMinus: est(0, 0) },
+  });
+  const system = (label: string, model: string, perQ: unknown[]): ControlSystem => ({ label, model, axis: 'Q', summary: { perQ } as unknown as EnsembleSummary });
+  const fig = figure7([
+    system('q-model', 'q-model', [point(10, 0.25, 7, 0.3), point(240, 0.13, 9, 0.3)]),
+    system('repulsive-q', 'repulsive-q', [point(10, 0.14, 7.4, 0.3), point(240, 0.072, 30, 588)]),
+  ]);
+  assert.ok(!('missing' in fig), 'Figure 7 is drawn');
+  const { notes, spec } = fig as { notes: string[]; spec: unknown };
+  assert.ok(notes.some((n) => n.includes('(d)') && n.includes('repulsive-q at 240')), JSON.stringify(notes));
+  const panels = JSON.stringify(spec);
+  const xiDomain = [...panels.matchAll(/"field":"xi","type":"quantitative","title":"ξ_g\/a₀","scale":\{"type":"log","domain":\[([^\]]+)\]/g)].map((m) => m[1].split(',').map(Number));
+  assert.ok(xiDomain.length > 0, 'panel (d) has a log y axis on ξ_g');
+  for (const [lo, hi] of xiDomain) {
+    assert.ok(lo >= 7 / 3 / 1.2 && hi <= 30 * 3 * 1.2, `ξ_g domain [${lo}, ${hi}] follows the points, not the 30 ± 588 bar`);
+  }
 });

@@ -520,6 +520,9 @@ export interface ControlSystem {
   summary: EnsembleSummary;
 }
 
+/** On Figure 7's log axes, error bars reaching beyond this factor of their point are cut at the frame. */
+const BAR_CUT = 3;
+
 /** Colours of the laws in Figure 7: the Q-model as in the other figures' darkest shade, the controls apart from it. */
 const SYSTEM_COLORS: Record<string, string> = { 'q-model': '#1f2f8c', 'repulsive-q': '#2a8f5a', harmonic: '#d2475a', hertzian: '#e8772e' };
 
@@ -552,16 +555,23 @@ export function figure7(systems: ControlSystem[], fits: readonly ExponentFit[] =
   const tables: Record<string, Row[]> = { points: rows, ...(fits.length > 0 ? { fits: fits.map((f) => ({ ...f })) } : {}) };
   const gk = (pts: Row[]) => logDomain(pts.flatMap((p) => [p.GOverKLow as number, p.GOverKHigh as number]));
   const clampLow = (pts: Row[], f: string, d: [number, number]) => pts.map((p) => ({ ...p, [`${f}Low`]: Math.max(p[`${f}Low`] as number, d[0]) }));
+  // on a log axis a bar wider than a factor BAR_CUT either way sets no domain and is cut at the frame
+  const barEnds = (pts: Row[], f: string) => pts.flatMap((p) => [
+    Math.max(p[`${f}Low`] as number, (p[f] as number) / BAR_CUT), Math.min(p[`${f}High`] as number, (p[f] as number) * BAR_CUT),
+  ]);
+  const clampBars = (pts: Row[], f: string, d: [number, number]) => clampLow(pts, f, d).map((p) => ({ ...p, [`${f}High`]: Math.min(p[`${f}High`] as number, d[1]) }));
   /** A log–log panel of y versus x over the rows that have both, with a fitted guide over the rows `fitTo` selects. */
   const panel = (
     label: string, pts: Row[], xf: string, xt: string, yf: string, yt: string,
     g: { power: number; text: string; fitTo: (r: Row) => boolean } | null, logY = true,
   ) => {
-    const xd = logDomain(pts.flatMap((p) => [p[`${xf}Low`] as number, p[`${xf}High`] as number]));
-    const yd = logY ? logDomain(pts.flatMap((p) => [p[`${yf}Low`] as number, p[`${yf}High`] as number]), 1.15) : linearDomain(pts.flatMap((p) => [p[`${yf}Low`] as number, p[`${yf}High`] as number]));
+    const xd = logDomain(barEnds(pts, xf));
+    const yd = logY ? logDomain(barEnds(pts, yf), 1.15) : linearDomain(pts.flatMap((p) => [p[`${yf}Low`] as number, p[`${yf}High`] as number]));
     const x = logChannel(xf, xt, xd);
     const y = logY ? logChannel(yf, yt, yd) : { field: yf, type: 'quantitative', title: yt, scale: { domain: yd, zero: false } };
-    const shown = logY ? clampLow(clampLow(pts, xf, xd), yf, yd) : clampLow(pts, xf, xd);
+    const shown = logY ? clampBars(clampBars(pts, xf, xd), yf, yd) : clampBars(pts, xf, xd);
+    const cut = shown.filter((p, i) => ['Low', 'High'].some((end) => p[`${yf}${end}`] !== pts[i][`${yf}${end}`] || p[`${xf}${end}`] !== pts[i][`${xf}${end}`]));
+    if (cut.length > 0) notes.push(`panel ${label.slice(0, 3)}: error bars cut at the frame for ${cut.map((p) => `${p.system} at ${p.point}`).join(', ')}`);
     const fit = pts.filter(g?.fitTo ?? (() => false));
     const guideLayers: VlSpec[] = [];
     if (g && fit.length >= 2) {

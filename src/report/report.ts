@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { analyzeEnsemble, type AnalysisOptions, type AqsInput, type EnsembleSummary, type NqleModeInput, type SampleInput } from '../analysis/ensemble.ts';
 import { isShearPlane, parseAqsPathCsv } from '../measure/aqs.ts';
 import { VERSION } from '../util/version.ts';
-import { campaignModel, controlAxis, readCampaign, type ControlAxis } from '../ensemble/campaign.ts';
+import { campaignModel, controlAxis, controlValues, readCampaign, type CampaignDefinition, type ControlAxis } from '../ensemble/campaign.ts';
 import { loadCampaignSamples, type SampleRecord } from '../ensemble/export.ts';
 import { damagedSamples, damageWarning, type ArtefactVerify } from '../ensemble/verify.ts';
 import { controlPoints, unjammingFits } from '../analysis/unjamming.ts';
@@ -176,8 +176,15 @@ export async function reportFromCampaigns(dirs: readonly string[], options: Camp
     source: dirs.join(', '),
     warnings,
     views: primary ? glassViews(primary.dir, primary.def, primary.records) : undefined,
-    controls: compare ? campaigns.map((c) => ({ label: shared(c.model) ? `${c.model} (${c.dir})` : c.model, model: c.model, axis: c.axis, source: c.dir, samples: c.samples })) : undefined,
+    controls: compare ? campaigns.map((c) => ({ label: shared(c.model) ? `${c.model} (${pointRange(c.def)})` : c.model, model: c.model, axis: c.axis, source: c.dir, samples: c.samples })) : undefined,
   }, { ...options, outDir });
+}
+
+/** A campaign's points in a few characters, to tell apart two campaigns of one law in a legend: "Q 480–1000", "p 1e-4–0.1". */
+function pointRange(def: CampaignDefinition): string {
+  const v = controlValues(def);
+  const lo = Math.min(...v), hi = Math.max(...v);
+  return `${controlAxis(def) === 'Q' ? 'Q' : 'p'} ${lo === hi ? `${lo}` : `${lo}–${hi}`}`;
 }
 
 export async function writeReport(input: ReportInput, options: ReportOptions): Promise<ReportResult> {

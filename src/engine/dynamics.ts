@@ -13,8 +13,8 @@ import type { Random } from '../util/random.ts';
 import { computeForces } from './forces.ts';
 import { type System, particleCount, sortSpatially } from './system.ts';
 import { setSkin } from '../space/neighbors.ts';
-import { inKernelMemory, kernelCopy, kernelSet, releaseArray, wasmKernels } from '../util/kernels.ts';
-import { runParallel, threadArgs, threadCount } from '../util/threads.ts';
+import { inKernelMemory, kernelCopy, kernelSet, releaseArray } from '../util/kernels.ts';
+import { runOnThreads, threadCount } from '../util/threads.ts';
 
 export const DEFAULT_DT_FACTOR = 0.06;
 export const DEFAULT_DT_MAX = 0.012;
@@ -187,25 +187,20 @@ function typedArraySweeps(sys: System, v: Float64Array, half: number, dt: number
 
 /** The sweeps in the kernels (assembly/dynamics.ts), split over the threads in equal ranges of particles. */
 function kernelSweeps(sys: System, v: Float64Array, half: number, dt: number): VerletSweeps {
-  const k = wasmKernels();
   const x = sys.positions.byteOffset, f = sys.forces.byteOffset, vp = v.byteOffset;
   const n = v.length / 3;
-  const from = (t: number, T: number) => 3 * Math.floor((n * t) / T);
+  const from = (t: number) => 3 * Math.floor((n * t) / threadCount());
+  const kickDriftArgs = (t: number, a: Float64Array) => { a[0] = from(t); a[1] = from(t + 1); a[2] = vp; a[3] = x; a[4] = f; a[5] = half; a[6] = dt; };
+  const kickArgs = (t: number, a: Float64Array) => { a[0] = from(t); a[1] = from(t + 1); a[2] = vp; a[3] = f; a[4] = half; };
   return {
     kickDrift() {
-      const T = threadCount();
-      if (T === 1) return k.verletKickDrift(0, v.length, vp, x, f, half, dt);
-      for (let t = 0; t < T; t++) threadArgs(t).set([from(t, T), from(t + 1, T), vp, x, f, half, dt]);
-      const vmax = runParallel('verletKickDrift');
+      const vmax = runOnThreads('verletKickDrift', kickDriftArgs);
       let largest = 0;
-      for (let t = 0; t < T; t++) largest = Math.max(largest, vmax[t]);
+      for (let t = 0; t < threadCount(); t++) largest = Math.max(largest, vmax[t]);
       return largest;
     },
     kick() {
-      const T = threadCount();
-      if (T === 1) { k.verletKick(0, v.length, vp, f, half); return; }
-      for (let t = 0; t < T; t++) threadArgs(t).set([from(t, T), from(t + 1, T), vp, f, half]);
-      runParallel('verletKick');
+      runOnThreads('verletKick', kickArgs);
     },
   };
 }

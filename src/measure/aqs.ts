@@ -17,9 +17,9 @@
  * stretch. The stress need not drop: an event that relaxes a residual stress of the other sign
  * raises σ_αβ. Near an event the step is bisected back from the last stable state until the
  * bracket is `refineDepth` halvings of the step, so the event strain γ_c is known to
- * step/2^refineDepth; the lowest Hessian eigenvalue of the last stable
- * state is recorded, and for the first event a sweep of states at γ_c − δ (δ halving) shows
- * λ_min ∝ (γ_c − γ)^½ of a saddle-node bifurcation.
+ * step/2^refineDepth; the lowest Hessian eigenvalue of the last stable state is recorded, and for
+ * the first event a sweep of states at γ_c − δ (δ halving) shows λ_min ∝ (γ_c − γ)^½ of a
+ * saddle-node bifurcation.
  */
 import { computeForces, maxForceComponent } from '../engine/forces.ts';
 import { minimize, minimizeFire } from '../engine/minimize.ts';

@@ -554,12 +554,13 @@ export function figure7(systems: ControlSystem[], fits: readonly ExponentFit[] =
   const panels: VlSpec[] = [];
   const tables: Record<string, Row[]> = { points: rows, ...(fits.length > 0 ? { fits: fits.map((f) => ({ ...f })) } : {}) };
   const gk = (pts: Row[]) => logDomain(pts.flatMap((p) => [p.GOverKLow as number, p.GOverKHigh as number]));
-  const clampLow = (pts: Row[], f: string, d: [number, number]) => pts.map((p) => ({ ...p, [`${f}Low`]: Math.max(p[`${f}Low`] as number, d[0]) }));
   // on a log axis a bar wider than a factor BAR_CUT either way sets no domain and is cut at the frame
   const barEnds = (pts: Row[], f: string) => pts.flatMap((p) => [
     Math.max(p[`${f}Low`] as number, (p[f] as number) / BAR_CUT), Math.min(p[`${f}High`] as number, (p[f] as number) * BAR_CUT),
   ]);
-  const clampBars = (pts: Row[], f: string, d: [number, number]) => clampLow(pts, f, d).map((p) => ({ ...p, [`${f}High`]: Math.min(p[`${f}High`] as number, d[1]) }));
+  const clampBars = (pts: Row[], f: string, d: [number, number]) => pts.map((p) => ({
+    ...p, [`${f}Low`]: Math.max(p[`${f}Low`] as number, d[0]), [`${f}High`]: Math.min(p[`${f}High`] as number, d[1]),
+  }));
   /** A log–log panel of y versus x over the rows that have both, with a fitted guide over the rows `fitTo` selects. */
   const panel = (
     label: string, pts: Row[], xf: string, xt: string, yf: string, yt: string,
@@ -599,7 +600,7 @@ export function figure7(systems: ControlSystem[], fits: readonly ExponentFit[] =
     const fit = bRows.filter((r) => r.model === fitModel);
     const line = guide(fit.map((r) => r.Q as number), fit.map((r) => r.GOverK as number), fit.map((r) => r.GOverKError as number), -0.5, `∝ 1/√Q (${fitModel})`, Qd[0], Qd[1]);
     tables.guide_b = line.rows;
-    panels.push({ ...PANEL, title: '(b) G/K versus Q', layer: [...line.layers.map((l) => withScales(l, x, y)), ...pointsWithBars(ctx, clampLow(bRows, 'GOverK', yd), x, y, { color })] });
+    panels.push({ ...PANEL, title: '(b) G/K versus Q', layer: [...line.layers.map((l) => withScales(l, x, y)), ...pointsWithBars(ctx, clampBars(bRows, 'GOverK', yd), x, y, { color })] });
   } else notes.push('panel (b) not drawn: needs a q-model or repulsive-q campaign with elastic moduli');
   const versusG = (label: string, yf: string, yt: string, what: string, logY = true) => {
     const pts = rows.filter((r) => positive(r, 'GOverK') && (logY ? positive(r, yf) : isNum(r[yf])));

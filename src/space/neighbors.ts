@@ -6,7 +6,7 @@
  */
 import { type Box, perpendicularWidths } from './box.ts';
 import { inKernelMemory, kernelArray, kernelCopy, kernelSet, releaseArray, wasmKernels } from '../util/kernels.ts';
-import { runParallel, splitRows, threadArgs, threadBounds, threadCount } from '../util/threads.ts';
+import { runOnThreads, runParallel, splitRows, threadArgs, threadBounds, threadCount } from '../util/threads.ts';
 
 /**
  * The half stencil of cells half the list radius wide (offsets −2..2, each pair of cells once) as
@@ -258,34 +258,21 @@ function threadedPairs(list: NeighborList, ncell: number, cy: number, cz: number
  */
 function sortRowsWasm(list: NeighborList, n: number): void {
   const w = list.work;
-  const T = w.parts.length / 2;
+  const T = threadCount();
   if (w.rowCounts.length < 2 * T * n) {
     releaseArray(w.rowCounts);
     w.rowCounts = kernelArray(Int32Array, 2 * T * n);
   }
-  const k = wasmKernels();
   const counts = w.rowCounts.byteOffset;
-  const front = (t: number) => counts + 8 * t * n, back = (t: number) => counts + 8 * t * n + 4 * n;
-  const { first, second, shift } = w;
-  if (T === 1) {
-    k.neighborRowCounts(w.parts[0], w.parts[1], n, first.byteOffset, second.byteOffset, shift.byteOffset, w.image.byteOffset, front(0), back(0));
-  } else {
-    for (let t = 0; t < T; t++) {
-      threadArgs(t).set([w.parts[2 * t], w.parts[2 * t + 1], n, first.byteOffset, second.byteOffset, shift.byteOffset, w.image.byteOffset, front(t), back(t)]);
-    }
-    runParallel('neighborRowCounts');
-  }
-  k.neighborRowOffsets(n, T, counts, list.start.byteOffset, list.boundaryStart.byteOffset);
-  const scatter = (t: number) => [
-    w.parts[2 * t], w.parts[2 * t + 1], n, first.byteOffset, second.byteOffset, shift.byteOffset, w.species.byteOffset, front(t), back(t),
-    list.pairs.byteOffset, list.pairType.byteOffset,
-  ] as const;
-  if (T === 1) {
-    k.neighborRowScatter(...scatter(0));
-  } else {
-    for (let t = 0; t < T; t++) threadArgs(t).set(scatter(t));
-    runParallel('neighborRowScatter');
-  }
+  // thread t's part of the pairs, the pair arrays, then its front and back counts (later its slots)
+  const part = (t: number, a: Float64Array) => {
+    a[0] = w.parts[2 * t]; a[1] = w.parts[2 * t + 1]; a[2] = n;
+    a[3] = w.first.byteOffset; a[4] = w.second.byteOffset; a[5] = w.shift.byteOffset;
+    a[7] = counts + 8 * t * n; a[8] = counts + 8 * t * n + 4 * n;
+  };
+  runOnThreads('neighborRowCounts', (t, a) => { part(t, a); a[6] = w.image.byteOffset; });
+  wasmKernels().neighborRowOffsets(n, T, counts, list.start.byteOffset, list.boundaryStart.byteOffset);
+  runOnThreads('neighborRowScatter', (t, a) => { part(t, a); a[6] = w.species.byteOffset; a[9] = list.pairs.byteOffset; a[10] = list.pairType.byteOffset; });
 }
 
 /**

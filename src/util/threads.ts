@@ -137,6 +137,23 @@ export function runParallel(kernel: ParallelKernel): Float64Array {
   return p.results;
 }
 
+const soloArgs = new Float64Array(ROW);
+const soloResult = new Float64Array(1);
+
+/**
+ * Run `kernel` on every thread in use, thread t with the arguments `fill` writes into its row (in
+ * order, booleans as 0/1); with one thread it runs here alone. Returns each thread's return value.
+ */
+export function runOnThreads(kernel: ParallelKernel, fill: (t: number, args: Float64Array) => void): Float64Array {
+  if (threads === 1) {
+    fill(0, soloArgs);
+    soloResult[0] = (wasmKernels()[kernel] as (...a: number[]) => number | undefined)(...soloArgs) ?? 0;
+    return soloResult;
+  }
+  for (let t = 0; t < threads; t++) fill(t, pool!.rows[t]);
+  return runParallel(kernel);
+}
+
 /**
  * Bounds of T row ranges of about equal work: row r holds prefix[r + 1] − prefix[r] units (pairs,
  * blocks, atoms). Range k is out[k] .. out[k + 1]; out has T + 1 entries.

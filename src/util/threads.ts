@@ -146,8 +146,12 @@ const soloResult = new Float64Array(1);
  */
 export function runOnThreads(kernel: ParallelKernel, fill: (t: number, args: Float64Array) => void): Float64Array {
   if (threads === 1) {
-    fill(0, soloArgs);
-    soloResult[0] = (wasmKernels()[kernel] as (...a: number[]) => number | undefined)(...soloArgs) ?? 0;
+    const a = soloArgs;
+    fill(0, a);
+    // the arguments one by one: a spread goes through the typed array's iterator on every call
+    soloResult[0] = (wasmKernels()[kernel] as (...a: number[]) => number | undefined)(
+      a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20],
+    ) ?? 0;
     return soloResult;
   }
   for (let t = 0; t < threads; t++) fill(t, pool!.rows[t]);

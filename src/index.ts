@@ -81,7 +81,8 @@ export { hessianMultiply, hessianToDense, type BlockHessian } from './linalg/hes
 export { assembleHessian, hessianMatrixFree } from './measure/hessian.ts';
 export { solveCg, DEFAULT_CG_TOL, type CgResult } from './linalg/cg.ts';
 export { lanczosSmallest, type LanczosOptions, type EigenResult } from './linalg/lanczos.ts';
-export { projectOutTranslations, type LinearOperator } from './linalg/operator.ts';
+export type { LinearOperator } from './linalg/operator.ts';
+export { projectOutTranslations } from './linalg/vectors.ts';
 
 // Campaigns: ensembles of samples on disk, run on worker threads, resumable and shardable.
 export {

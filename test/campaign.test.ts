@@ -25,7 +25,7 @@ import { systemFromConfiguration } from '../src/engine/system.ts';
 import { qModel } from '../src/model/q-model.ts';
 import { hessianMultiply } from '../src/linalg/hessian.ts';
 import { assembleHessian } from '../src/measure/hessian.ts';
-import { dot } from '../src/linalg/operator.ts';
+import { dot } from '../src/linalg/vectors.ts';
 import { readNpy } from '../src/io/npy.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));

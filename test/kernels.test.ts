@@ -14,7 +14,10 @@ import { computeForces } from '../src/engine/forces.ts';
 import { maxwellBoltzmannVelocities, runNve, timeStepFor } from '../src/engine/dynamics.ts';
 import { minimize, minimizeFire } from '../src/engine/minimize.ts';
 import { randomSpecies } from '../src/engine/prepare.ts';
-import { hessianMultiply, hessianMultiplyJs } from '../src/linalg/hessian.ts';
+import { hessianMultiply, hessianMultiplyJs, hessianOperator } from '../src/linalg/hessian.ts';
+import { blockDiagonalApply, basisDots, basisSubtract, cgAdvance, cgDirection, combineRows, dotAt, projectOutTranslations } from '../src/linalg/vectors.ts';
+import { blockJacobiPreconditioner, solveCg } from '../src/linalg/cg.ts';
+import { lanczosSmallest } from '../src/linalg/lanczos.ts';
 import { assembleHessian } from '../src/measure/hessian.ts';
 import { buildPairTable } from '../src/engine/pair-table.ts';
 import { qModel } from '../src/model/q-model.ts';
@@ -168,6 +171,63 @@ test('wasm Hessian assembly equals the js assembly to 1e-13 (same pattern, block
       assert.ok(scale > 0 && worst <= 1e-13 * scale, `Q=${Q}: blocks differ by ${worst / scale} relative`);
     }
   }
+});
+
+/** `run` on fresh kernel-memory copies of `inputs` under each kernel set; the arrays after, and its result. */
+function vectorOpWith<R>(set: KernelSet, inputs: Float64Array[], run: (a: Float64Array[]) => R): { arrays: number[][]; result: R } {
+  useKernels('wasm');
+  const arrays = inputs.map((x) => { const k = kernelArray(Float64Array, x.length); k.set(x); return k; });
+  useKernels(set);
+  const result = run(arrays);
+  useKernels('wasm');
+  return { arrays: arrays.map((a) => Array.from(a)), result };
+}
+
+test('vector kernels of CG and Lanczos: wasm gives the bits of the js reference (even and odd lengths)', { skip }, () => {
+  const rng = createRandom(21);
+  const vec = (len: number) => Float64Array.from({ length: len }, () => rng.normal());
+  for (const n of [3 * 171, 3 * 170 + 1]) {
+    const basis = 13; // 4-vector sweeps, 8-vector sweeps and single vectors all used
+    const ops: Array<[string, Float64Array[], (a: Float64Array[]) => unknown]> = [
+      ['dot', [vec(n + 5), vec(n + 5)], ([a, b]) => dotAt(a, 2, b, 5, n)],
+      ['basisDots', [vec(basis * n), vec(2 * n), vec(basis)], ([V, W, c]) => basisDots(V, 1, basis, n, W, n, c)],
+      ['basisSubtract', [vec(basis * n), vec(2 * n), vec(basis)], ([V, W, c]) => basisSubtract(V, 2, basis, n, W, n, c)],
+      ['combineRows', [vec(basis * n), vec(3 * basis + 4), vec(3 * n + 7)], ([V, Y, X]) => combineRows(V, basis, n, Y, 4, basis, 3, X, 7)],
+      ['cgAdvance', [vec(n), vec(n), vec(n), vec(n)], ([x, p, r, q]) => cgAdvance(0.37, x, p, r, q)],
+      ['cgDirection', [vec(n), vec(n)], ([z, p]) => cgDirection(-0.61, z, p)],
+      ['projectOutTranslations', [vec(3 * 171)], ([v]) => projectOutTranslations(v)],
+      ['blockDiagonalApply', [vec(9 * 171), vec(3 * 171), vec(3 * 171)], ([B, x, y]) => blockDiagonalApply(B, x, y)],
+    ];
+    for (const [name, inputs, run] of ops) {
+      const js = vectorOpWith('js', inputs, run), wasm = vectorOpWith('wasm', inputs, run);
+      assert.deepEqual(wasm, js, `${name} (n = ${n}): wasm and js differ`);
+    }
+  }
+});
+
+test('preconditioned CG and Lanczos on a glass Hessian agree across kernel sets, and each repeats itself bit for bit', { skip }, () => {
+  const sys = liquid(qModel(240), 256, 0.66, 9);
+  minimize(sys, { ftol: 1e-10 });
+  const H = assembleHessian(sys);
+  const rng = createRandom(3);
+  const b = Float64Array.from({ length: 3 * H.n }, () => rng.normal());
+  const solve = (set: KernelSet) => {
+    useKernels(set);
+    const cg = solveCg(hessianOperator(H), b, { preconditioner: blockJacobiPreconditioner(H) });
+    const eig = lanczosSmallest(hessianOperator(H), { count: 6, project: projectOutTranslations });
+    useKernels('wasm');
+    assert.ok(cg.converged && eig.converged, `${set}: the solves converge`);
+    return { x: Array.from(cg.x), cgIterations: cg.iterations, values: Array.from(eig.values), matvecs: eig.matvecs };
+  };
+  const js = solve('js'), wasm = solve('wasm');
+  // the Hessian products differ in the last bits (two-lane sums), so the solves agree to their tolerances
+  const xScale = Math.max(...js.x.map(Math.abs));
+  const xWorst = Math.max(...js.x.map((v, k) => Math.abs(v - wasm.x[k])));
+  assert.ok(xWorst <= 1e-8 * xScale, `CG solutions differ by ${xWorst / xScale} relative`);
+  assert.ok(Math.abs(js.cgIterations - wasm.cgIterations) <= 2, `CG iterations ${js.cgIterations} (js) vs ${wasm.cgIterations} (wasm)`);
+  js.values.forEach((v, k) => assert.ok(Math.abs(v - wasm.values[k]) <= 1e-10 * Math.abs(js.values[5]), `eigenvalue ${k}: ${v} (js) vs ${wasm.values[k]} (wasm)`));
+  assert.deepEqual(solve('wasm'), wasm, 'wasm solves repeated');
+  assert.deepEqual(solve('js'), js, 'js solves repeated');
 });
 
 function nveWith(set: KernelSet, start: System, Q: number, steps: number): Float64Array {

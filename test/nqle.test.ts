@@ -8,7 +8,7 @@ import type { System } from '../src/engine/system.ts';
 import { hessianMultiply } from '../src/linalg/hessian.ts';
 import { assembleHessian, hessianMatrixFree } from '../src/measure/hessian.ts';
 import { buildPairTable } from '../src/engine/pair-table.ts';
-import { dot, projectOutTranslations } from '../src/linalg/operator.ts';
+import { dot, projectOutTranslations } from '../src/linalg/vectors.ts';
 import { buildContractionTable, modeContractions } from '../src/measure/contractions.ts';
 import { dipoleStarts, findNqles, nqleContext, refineNqle, searchNqles } from '../src/measure/nqle.ts';
 import { measureModes } from '../src/measure/modes.ts';

@@ -11,7 +11,9 @@
  */
 import type { BlockHessian } from './hessian.ts';
 import { hessianDiagonalBlocks } from './hessian.ts';
-import { type LinearOperator, dot, projectOutTranslations } from './operator.ts';
+import type { LinearOperator } from './operator.ts';
+import { blockDiagonalApply, cgAdvance, cgDirection, dot, projectOutTranslations } from './vectors.ts';
+import { kernelArray, kernelCopy, releaseArray } from '../util/kernels.ts';
 
 export interface CgOptions {
   /** Relative residual ‖b − A·x‖/‖b‖ to reach (default 1e-10). */
@@ -77,14 +79,15 @@ function* cgRecurrence(n: number, b: Float64Array, tol: number, opts: CgOptions)
   const P = project ? projectOutTranslations : (_v: Float64Array) => {};
   const M = opts.preconditioner;
 
-  const bp = b.slice();
+  // the vectors live in the kernel memory, where the products and vector kernels use them in place
+  const bp = kernelCopy(Float64Array, b);
   P(bp);
   const bnorm = Math.sqrt(dot(bp, bp));
-  const x = opts.x0 ? opts.x0.slice() : new Float64Array(n);
+  const x = opts.x0 ? kernelCopy(Float64Array, opts.x0) : kernelArray(Float64Array, n);
   if (!Number.isFinite(bnorm)) return { x, converged: false, iterations: 0, residual: NaN, reason: 'non-finite' };
   if (bnorm === 0) return { x: new Float64Array(n), converged: true, iterations: 0, residual: 0, reason: 'converged' };
   P(x);
-  const r = new Float64Array(n), q = new Float64Array(n), z = new Float64Array(n), p = new Float64Array(n);
+  const r = kernelArray(Float64Array, n), q = kernelArray(Float64Array, n), z = kernelArray(Float64Array, n), p = kernelArray(Float64Array, n);
 
   // r = b − A·x after a `yield* trueResidual()`
   function* trueResidual(): Generator<{ x: Float64Array; y: Float64Array }, number, void> {
@@ -102,35 +105,36 @@ function* cgRecurrence(n: number, b: Float64Array, tol: number, opts: CgOptions)
     x, converged: reason === 'converged', iterations, residual, reason,
   });
 
-  let residual = yield* trueResidual();
-  let it = 0;
-  // Restarts happen only when the recurrence residual drifted below tol while the true one did not.
-  for (let restart = 0; restart < 10; restart++) {
-    if (residual <= tol) return done('converged', it, residual);
-    if (it >= maxIt) return done('max-iterations', it, residual);
-    let rz = precondition();
-    if (!(rz > 0)) return done(Number.isFinite(rz) ? 'breakdown' : 'non-finite', it, residual);
-    p.set(z);
-    while (it < maxIt) {
-      yield { x: p, y: q };
-      P(q);
-      const pq = dot(p, q);
-      if (!(pq > 0)) return done(Number.isFinite(pq) ? 'breakdown' : 'non-finite', it, yield* trueResidual());
-      const alpha = rz / pq;
-      for (let k = 0; k < n; k++) { x[k] += alpha * p[k]; r[k] -= alpha * q[k]; }
-      it++;
-      const rr = Math.sqrt(dot(r, r)) / bnorm;
-      if (!Number.isFinite(rr)) return done('non-finite', it, rr);
-      if (rr <= tol) break;
-      const rzNew = precondition();
-      if (!(rzNew > 0)) return done(Number.isFinite(rzNew) ? 'breakdown' : 'non-finite', it, yield* trueResidual());
-      const beta = rzNew / rz;
-      rz = rzNew;
-      for (let k = 0; k < n; k++) p[k] = z[k] + beta * p[k];
+  try {
+    let residual = yield* trueResidual();
+    let it = 0;
+    // Restarts happen only when the recurrence residual drifted below tol while the true one did not.
+    for (let restart = 0; restart < 10; restart++) {
+      if (residual <= tol) return done('converged', it, residual);
+      if (it >= maxIt) return done('max-iterations', it, residual);
+      let rz = precondition();
+      if (!(rz > 0)) return done(Number.isFinite(rz) ? 'breakdown' : 'non-finite', it, residual);
+      p.set(z);
+      while (it < maxIt) {
+        yield { x: p, y: q };
+        P(q);
+        const pq = dot(p, q);
+        if (!(pq > 0)) return done(Number.isFinite(pq) ? 'breakdown' : 'non-finite', it, yield* trueResidual());
+        const rr = Math.sqrt(cgAdvance(rz / pq, x, p, r, q)) / bnorm;
+        it++;
+        if (!Number.isFinite(rr)) return done('non-finite', it, rr);
+        if (rr <= tol) break;
+        const rzNew = precondition();
+        if (!(rzNew > 0)) return done(Number.isFinite(rzNew) ? 'breakdown' : 'non-finite', it, yield* trueResidual());
+        cgDirection(rzNew / rz, z, p);
+        rz = rzNew;
+      }
+      residual = yield* trueResidual();
     }
-    residual = yield* trueResidual();
+    return done(residual <= tol ? 'converged' : 'stagnated', it, residual);
+  } finally {
+    for (const v of [bp, r, q, z, p]) releaseArray(v);
   }
-  return done(residual <= tol ? 'converged' : 'stagnated', it, residual);
 }
 
 /**
@@ -140,7 +144,7 @@ function* cgRecurrence(n: number, b: Float64Array, tol: number, opts: CgOptions)
  */
 export function blockJacobiFromBlocks(blocks: Float64Array): LinearOperator {
   const n = blocks.length / 9;
-  const inv = new Float64Array(9 * n);
+  const inv = kernelArray(Float64Array, 9 * n);
   for (let i = 0; i < n; i++) {
     const o = 9 * i;
     const a = blocks[o], b = blocks[o + 1], c = blocks[o + 2];
@@ -159,17 +163,7 @@ export function blockJacobiFromBlocks(blocks: Float64Array): LinearOperator {
       inv[o] = inv[o + 4] = inv[o + 8] = s;
     }
   }
-  return {
-    dim: 3 * n,
-    apply(x, y) {
-      for (let i = 0; i < n; i++) {
-        const o = 9 * i, x0 = x[3 * i], x1 = x[3 * i + 1], x2 = x[3 * i + 2];
-        y[3 * i] = inv[o] * x0 + inv[o + 1] * x1 + inv[o + 2] * x2;
-        y[3 * i + 1] = inv[o + 3] * x0 + inv[o + 4] * x1 + inv[o + 5] * x2;
-        y[3 * i + 2] = inv[o + 6] * x0 + inv[o + 7] * x1 + inv[o + 8] * x2;
-      }
-    },
-  };
+  return { dim: 3 * n, apply: (x, y) => blockDiagonalApply(inv, x, y) };
 }
 
 /** Block-Jacobi preconditioner of a stored Hessian (inverse 3×3 diagonal blocks). */

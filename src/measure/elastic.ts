@@ -41,7 +41,7 @@ import { cloneSystem } from '../engine/prepare.ts';
 import type { System } from '../engine/system.ts';
 import { DEFAULT_CG_TOL, solveCgMany, type CgResult } from '../linalg/cg.ts';
 import { hessianBlockCount } from '../linalg/hessian.ts';
-import { dot } from '../linalg/operator.ts';
+import { dot } from '../linalg/vectors.ts';
 import { boxVolume, deform } from '../space/box.ts';
 import { harmonicOf, type Harmonic } from './harmonic.ts';
 import { pairStiffnessBlock } from './hessian.ts';

@@ -17,7 +17,7 @@
  */
 import type { System } from '../engine/system.ts';
 import { LANCZOS_DEFAULTS, lanczosSmallest, type LanczosOptions } from '../linalg/lanczos.ts';
-import { projectOutTranslations } from '../linalg/operator.ts';
+import { projectOutTranslations } from '../linalg/vectors.ts';
 import { boxVolume } from '../space/box.ts';
 import { harmonicOf, type Harmonic } from './harmonic.ts';
 

@@ -15,7 +15,7 @@ import type { PairLaw } from '../model/pair-law.ts';
 import { buildPairTable } from '../engine/pair-table.ts';
 import type { System } from '../engine/system.ts';
 import { type Box, minimumImage } from '../space/box.ts';
-import { dot, projectOutTranslations } from '../linalg/operator.ts';
+import { dot, projectOutTranslations } from '../linalg/vectors.ts';
 
 /**
  * Squared first-shell radius per pair type. For the inverse-power laws (cutoff 2λ_ij) the first

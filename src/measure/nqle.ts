@@ -23,7 +23,8 @@
 import { type System } from '../engine/system.ts';
 import { hessianMultiply, type BlockHessian } from '../linalg/hessian.ts';
 import { solveCg } from '../linalg/cg.ts';
-import { dot, projectOutTranslations, type LinearOperator } from '../linalg/operator.ts';
+import type { LinearOperator } from '../linalg/operator.ts';
+import { dot, projectOutTranslations } from '../linalg/vectors.ts';
 import { createRandom } from '../util/random.ts';
 import { buildContractionTable, modeContractions, type ContractionTable } from './contractions.ts';
 import { UnrelaxedConfigurationError } from './elastic.ts';

@@ -58,6 +58,15 @@ export interface WasmKernels {
   neighborRowScatter(
     from: number, to: number, n: number, first: number, second: number, shift: number, species: number, front: number, back: number, pairs: number, pairType: number,
   ): void;
+  dot(a: number, b: number, n: number): number;
+  axpy(s: number, x: number, y: number, n: number): void;
+  basisDots(V: number, count: number, n: number, w: number, c: number): void;
+  basisSubtract(V: number, count: number, n: number, w: number, c: number): void;
+  combineRows(V: number, count: number, n: number, Y: number, yStride: number, rows: number, X: number): void;
+  cgAdvance(n: number, alpha: number, x: number, p: number, r: number, q: number): number;
+  cgDirection(n: number, beta: number, z: number, p: number): void;
+  projectOutTranslations(v: number, count: number): void;
+  blockDiagonalApply(count: number, B: number, x: number, y: number): void;
 }
 
 const PAGE = 65536;

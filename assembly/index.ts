@@ -3,7 +3,7 @@ export { pairForcesInversePower, pairForcesSoftSphere } from './forces';
 export { hessianMultiply } from './hessian';
 export { assembleHessian } from './stiffness';
 export { verletKickDrift, verletKick } from './dynamics';
-export { dot, axpy, basisDots, basisSubtract, combineRows, cgAdvance, cgDirection, projectOutTranslations, blockDiagonalApply } from './vectors';
+export { dot, axpy, axpyDot, basisDots, basisSubtract, combineRows, cgAdvance, cgDirection, projectOutTranslations, blockDiagonalApply } from './vectors';
 export { neighborPairs, neighborRowCounts, neighborRowOffsets, neighborRowScatter } from './neighbors';
 
 /** First byte after the module's static data: the TypeScript allocator hands out memory from here. */

@@ -30,6 +30,27 @@ export function axpy(s: f64, x: usize, y: usize, n: i32): void {
   if (i < n) store<f64>(y + (<usize>i << 3), load<f64>(y + (<usize>i << 3)) + s * load<f64>(x + (<usize>i << 3)));
 }
 
+/** d[i] += c·x[i]; returns w · d (the updated d), two lanes as dot: a step of the L-BFGS two-loop recursion. */
+export function axpyDot(c: f64, x: usize, d: usize, w: usize, n: i32): f64 {
+  const vc = f64x2.splat(c);
+  let s = f64x2.splat(0);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 3;
+    const v = f64x2.add(v128.load(d + o), f64x2.mul(vc, v128.load(x + o)));
+    v128.store(d + o, v);
+    s = f64x2.add(s, f64x2.mul(v128.load(w + o), v));
+  }
+  let s0 = f64x2.extract_lane(s, 0);
+  if (i < n) {
+    const o = <usize>i << 3;
+    const v = load<f64>(d + o) + c * load<f64>(x + o);
+    store<f64>(d + o, v);
+    s0 += load<f64>(w + o) * v;
+  }
+  return s0 + f64x2.extract_lane(s, 1);
+}
+
 /** c[j] += V_j · w for j < count (V_j = V + j·n entries), four basis vectors per sweep of w. */
 export function basisDots(V: usize, count: i32, n: i32, w: usize, c: usize): void {
   const row = <usize>n << 3;

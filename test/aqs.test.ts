@@ -69,8 +69,10 @@ for (const plane of ['xy', 'yz'] as ShearPlane[]) {
 }
 
 test('Q = 240: the lowest eigenvalue vanishes as (γ_c − γ)^½ before the first plastic event', () => {
-  // seed 3: a first event below γ = 0.004 with either kernel set
-  const sys = cloneSystem(smallGlass(240, 256, 3).system);
+  // seed 2: a first event below γ = 0.004 with either kernel set. Over seeds 1–6 and both sets, 9 of
+  // the 12 glasses have one; 8 of those 9 fit an exponent within 0.05 of ½ and γ_c within 8e-7 (the
+  // ninth, js seed 5: 0.43 and 1e-5, its approach points not yet in the square-root regime)
+  const sys = cloneSystem(smallGlass(240, 256, 2).system);
   const r = runAqs(sys, { plane: 'xy', maxStrain: 4e-3, step: 1e-4 });
   assert.ok(r.events.length >= 1, 'no plastic event by γ = 0.004');
   const a = r.firstEvent?.approach;
@@ -78,7 +80,7 @@ test('Q = 240: the lowest eigenvalue vanishes as (γ_c − γ)^½ before the fir
   assert.ok(a.points >= 5, `${a.points} approach points`);
   assert.ok(Math.abs(a.exponent - 0.5) < 0.05, `exponent ${a.exponent}`);
   // the fit extrapolates λ_min² ∝ (γ_c − γ) from approach points within the last step: it meets the
-  // bisection's bracket to 1 % of the step (9e-7 at worst over 11 glasses, seeds 1–6, both kernel sets)
+  // bisection's bracket to 1 % of the step
   assert.ok(Math.abs(a.gammaCFromFit - a.gammaC) < 1e-2 * 1e-4, `γ_c: fit ${a.gammaCFromFit}, bracket ${a.gammaC} ± ${a.gammaCError}`);
   const e = r.events[0];
   assert.ok(e.stressDrop > 0 && e.energyDrop > 0 && e.participation > 0 && e.participation <= 1);

@@ -15,7 +15,7 @@ import { maxwellBoltzmannVelocities, runNve, timeStepFor } from '../src/engine/d
 import { minimize, minimizeFire } from '../src/engine/minimize.ts';
 import { randomSpecies } from '../src/engine/prepare.ts';
 import { hessianMultiply, hessianMultiplyJs, hessianOperator } from '../src/linalg/hessian.ts';
-import { blockDiagonalApply, basisDots, basisSubtract, cgAdvance, cgDirection, combineRows, dotAt, projectOutTranslations } from '../src/linalg/vectors.ts';
+import { axpyDot, blockDiagonalApply, basisDots, basisSubtract, cgAdvance, cgDirection, combineRows, dotAt, projectOutTranslations } from '../src/linalg/vectors.ts';
 import { blockJacobiPreconditioner, solveCg } from '../src/linalg/cg.ts';
 import { lanczosSmallest } from '../src/linalg/lanczos.ts';
 import { assembleHessian } from '../src/measure/hessian.ts';
@@ -183,7 +183,7 @@ function vectorOpWith<R>(set: KernelSet, inputs: Float64Array[], run: (a: Float6
   return { arrays: arrays.map((a) => Array.from(a)), result };
 }
 
-test('vector kernels of CG and Lanczos: wasm gives the bits of the js reference (even and odd lengths)', { skip }, () => {
+test('vector kernels of CG, Lanczos and L-BFGS: wasm gives the bits of the js reference (even and odd lengths)', { skip }, () => {
   const rng = createRandom(21);
   const vec = (len: number) => Float64Array.from({ length: len }, () => rng.normal());
   for (const n of [3 * 171, 3 * 170 + 1]) {
@@ -195,6 +195,7 @@ test('vector kernels of CG and Lanczos: wasm gives the bits of the js reference 
       ['combineRows', [vec(basis * n), vec(3 * basis + 4), vec(3 * n + 7)], ([V, Y, X]) => combineRows(V, basis, n, Y, 4, basis, 3, X, 7)],
       ['cgAdvance', [vec(n), vec(n), vec(n), vec(n)], ([x, p, r, q]) => cgAdvance(0.37, x, p, r, q)],
       ['cgDirection', [vec(n), vec(n)], ([z, p]) => cgDirection(-0.61, z, p)],
+      ['axpyDot', [vec(n), vec(n), vec(n)], ([x, d, w]) => axpyDot(-1.3, x, d, w)],
       ['projectOutTranslations', [vec(3 * 171)], ([v]) => projectOutTranslations(v)],
       ['blockDiagonalApply', [vec(9 * 171), vec(3 * 171), vec(3 * 171)], ([B, x, y]) => blockDiagonalApply(B, x, y)],
     ];

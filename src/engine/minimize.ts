@@ -16,6 +16,8 @@
 import { computeForces, maxForceComponent } from './forces.ts';
 import { buildPairTable } from './pair-table.ts';
 import type { System } from './system.ts';
+import { axpyAt, axpyDot, dot } from '../linalg/vectors.ts';
+import { kernelArray, releaseArray } from '../util/kernels.ts';
 
 export interface MinimizeResult {
   converged: boolean;
@@ -146,7 +148,8 @@ export function minimize(sys: System, opts: MinimizeOptions = {}): MinimizeResul
   const pos = sys.positions;
   const f = sys.forces;
   const m = pos.length;
-  const d = new Float64Array(m);
+  // d and the L-BFGS history live in the kernel memory, where the vector kernels use them in place
+  const d = kernelArray(Float64Array, m);
   const x0 = new Float64Array(m);
   const fOld = new Float64Array(m);
   const lbfgs = method === 'lbfgs' ? createLbfgs(m, opts.memory ?? DEFAULT_LBFGS_MEMORY) : null;
@@ -160,44 +163,49 @@ export function minimize(sys: System, opts: MinimizeOptions = {}): MinimizeResul
   let preconditionedAt: number | null = null, refreshedAt = 0;
   let iter = 0;
   let reason: MinimizeResult['reason'] = 'max-iterations';
-  for (; iter < maxIter; iter++) {
-    const fmax = maxForceComponent(f);
-    if (fmax < ftol) { reason = 'ftol'; break; }
-    if (fmax < best) { best = fmax; bestIter = iter; } else if (best < stallForce && iter - bestIter > stallIterations) {
-      // a few particles far softer than the rest (rattlers in their cages) stall plain L-BFGS near the
-      // round-off floor; scaling each particle's step by its own stiffness resolves them
-      if (!lbfgs || lbfgs.preconditioned || opts.preconditionOnStall === false) { reason = 'stalled'; break; }
-      lbfgs.precondition(particleStiffness(sys));
-      preconditionedAt = refreshedAt = bestIter = iter;
-    }
-    if (lbfgs?.preconditioned && iter - refreshedAt >= PRECONDITIONER_REFRESH) {
-      lbfgs.precondition(particleStiffness(sys));
-      refreshedAt = iter;
-    }
-    if (opts.onProgress && iter % 100 === 0) opts.onProgress(iter, fmax);
+  try {
+    for (; iter < maxIter; iter++) {
+      const fmax = maxForceComponent(f);
+      if (fmax < ftol) { reason = 'ftol'; break; }
+      if (fmax < best) { best = fmax; bestIter = iter; } else if (best < stallForce && iter - bestIter > stallIterations) {
+        // a few particles far softer than the rest (rattlers in their cages) stall plain L-BFGS near the
+        // round-off floor; scaling each particle's step by its own stiffness resolves them
+        if (!lbfgs || lbfgs.preconditioned || opts.preconditionOnStall === false) { reason = 'stalled'; break; }
+        lbfgs.precondition(particleStiffness(sys));
+        preconditionedAt = refreshedAt = bestIter = iter;
+      }
+      if (lbfgs?.preconditioned && iter - refreshedAt >= PRECONDITIONER_REFRESH) {
+        lbfgs.precondition(particleStiffness(sys));
+        refreshedAt = iter;
+      }
+      if (opts.onProgress && iter % 100 === 0) opts.onProgress(iter, fmax);
 
-    let slope0 = dot(d, f); // −dE/dα at α = 0
-    if (!(slope0 > 0)) { // not a descent direction: restart along the force
-      d.set(f);
-      slope0 = dot(f, f);
-      lbfgs?.reset();
+      let slope0 = dot(d, f); // −dE/dα at α = 0
+      if (!(slope0 > 0)) { // not a descent direction: restart along the force
+        d.set(f);
+        slope0 = dot(f, f);
+        lbfgs?.reset();
+      }
+      fOld.set(f);
+      x0.set(pos);
+      const dd = dot(d, d);
+      const cap = maxStep / maxParticleNorm(d);
+      // L-BFGS scales its direction to the Newton step: try α = 1 first; CG has no scale of its own
+      const guess = lbfgs && lbfgs.size > 0 ? 1 : curvature > 0 ? slope0 / (curvature * dd) : cap;
+      const line = lineSearch(sys, x0, d, slope0, Math.min(guess, cap), lineTol);
+      if (!Number.isFinite(line.g)) throw new Error(`${method} diverged at iteration ${iter}: the directional force is ${line.g}`);
+      if (line.alpha > 0 && slope0 > line.g) curvature = (slope0 - line.g) / (line.alpha * dd);
+      if (lbfgs) {
+        lbfgs.push(x0, pos, fOld, f);
+        lbfgs.direction(f, d);
+      } else {
+        const beta = method === 'cg-hz' ? betaHagerZhang(f, fOld, d) : betaPolakRibiere(f, fOld);
+        for (let k = 0; k < m; k++) d[k] = f[k] + beta * d[k];
+      }
     }
-    fOld.set(f);
-    x0.set(pos);
-    const dd = dot(d, d);
-    const cap = maxStep / maxParticleNorm(d);
-    // L-BFGS scales its direction to the Newton step: try α = 1 first; CG has no scale of its own
-    const guess = lbfgs && lbfgs.size > 0 ? 1 : curvature > 0 ? slope0 / (curvature * dd) : cap;
-    const line = lineSearch(sys, x0, d, slope0, Math.min(guess, cap), lineTol);
-    if (!Number.isFinite(line.g)) throw new Error(`${method} diverged at iteration ${iter}: the directional force is ${line.g}`);
-    if (line.alpha > 0 && slope0 > line.g) curvature = (slope0 - line.g) / (line.alpha * dd);
-    if (lbfgs) {
-      lbfgs.push(x0, pos, fOld, f);
-      lbfgs.direction(f, d);
-    } else {
-      const beta = method === 'cg-hz' ? betaHagerZhang(f, fOld, d) : betaPolakRibiere(f, fOld);
-      for (let k = 0; k < m; k++) d[k] = f[k] + beta * d[k];
-    }
+  } finally {
+    lbfgs?.release();
+    releaseArray(d);
   }
   computeForces(sys); // energy and virial of the final state (the line search skipped them)
   return { converged: reason === 'ftol', iterations: iter, forceEvaluations: sys.forceEvaluations - evals0, maxForce: maxForceComponent(f), energy: sys.energy, reason, preconditionedAt };
@@ -276,12 +284,14 @@ interface Lbfgs {
   reset(): void;
   push(x0: Float64Array, x1: Float64Array, f0: Float64Array, f1: Float64Array): void;
   direction(f: Float64Array, d: Float64Array): void;
+  /** Give the history's kernel memory back (the state is unusable afterwards). */
+  release(): void;
 }
 
 /** L-BFGS two-loop recursion on the last `memory` steps s = Δx, y = Δ∇E = −ΔF (pairs with s·y ≤ 0 skipped). */
 function createLbfgs(m: number, memory: number): Lbfgs {
-  const s = Array.from({ length: memory }, () => new Float64Array(m));
-  const y = Array.from({ length: memory }, () => new Float64Array(m));
+  const s = Array.from({ length: memory }, () => kernelArray(Float64Array, m));
+  const y = Array.from({ length: memory }, () => kernelArray(Float64Array, m));
   const rho = new Float64Array(memory);
   const a = new Float64Array(memory);
   let head = 0; // next slot
@@ -295,6 +305,7 @@ function createLbfgs(m: number, memory: number): Lbfgs {
       state.preconditioned = true;
     },
     reset() { state.size = 0; },
+    release() { for (const v of [...s, ...y]) releaseArray(v); },
     push(x0, x1, f0, f1) {
       const sk = s[head], yk = y[head];
       let sy = 0;
@@ -317,14 +328,8 @@ function createLbfgs(m: number, memory: number): Lbfgs {
         const ai = next;
         a[j] = ai;
         const yj = y[j];
-        if (i + 1 < n) {
-          const sn = s[slot(i + 1)];
-          let acc = 0;
-          for (let k = 0; k < m; k++) { const v = d[k] - ai * yj[k]; d[k] = v; acc += sn[k] * v; }
-          next = rho[slot(i + 1)] * acc;
-        } else {
-          for (let k = 0; k < m; k++) d[k] -= ai * yj[k];
-        }
+        if (i + 1 < n) next = rho[slot(i + 1)] * axpyDot(-ai, yj, d, s[slot(i + 1)]);
+        else axpyAt(-ai, yj, 0, d, 0, m);
       }
       const newest = slot(0);
       let yd = 0;
@@ -344,14 +349,8 @@ function createLbfgs(m: number, memory: number): Lbfgs {
         const j = slot(i);
         const c = a[j] - rho[j] * yd;
         const sj = s[j];
-        if (i > 0) {
-          const yn = y[slot(i - 1)];
-          let acc = 0;
-          for (let k = 0; k < m; k++) { const v = d[k] + c * sj[k]; d[k] = v; acc += yn[k] * v; }
-          yd = acc;
-        } else {
-          for (let k = 0; k < m; k++) d[k] += c * sj[k];
-        }
+        if (i > 0) yd = axpyDot(c, sj, d, y[slot(i - 1)]);
+        else axpyAt(c, sj, 0, d, 0, m);
       }
     },
   };
@@ -389,12 +388,6 @@ function lineEval(sys: System, x0: Float64Array, d: Float64Array, alpha: number)
   for (let k = 0; k < pos.length; k++) pos[k] = x0[k] + alpha * d[k];
   computeForces(sys, false);
   return dot(d, sys.forces);
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let k = 0; k < a.length; k++) s += a[k] * b[k];
-  return s;
 }
 
 function maxParticleNorm(d: Float64Array): number {

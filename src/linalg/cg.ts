@@ -163,7 +163,7 @@ export function blockJacobiFromBlocks(blocks: Float64Array): LinearOperator {
       inv[o] = inv[o + 4] = inv[o + 8] = s;
     }
   }
-  return { dim: 3 * n, apply: (x, y) => blockDiagonalApply(inv, x, y) };
+  return { dim: 3 * n, apply: (x, y) => blockDiagonalApply(inv, x, y), release: () => releaseArray(inv) };
 }
 
 /** Block-Jacobi preconditioner of a stored Hessian (inverse 3×3 diagonal blocks). */

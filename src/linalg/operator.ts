@@ -7,4 +7,6 @@ export interface LinearOperator {
   readonly dim: number;
   /** y = A·x (y is overwritten; x and y must not alias). */
   apply(x: Float64Array, y: Float64Array): void;
+  /** Give the kernel memory it holds back now, for operators made once per step of a long loop (unusable afterwards). */
+  release?(): void;
 }

@@ -42,6 +42,26 @@ export function axpyAt(s: number, x: Float64Array, xo: number, y: Float64Array, 
   for (let i = 0; i < n; i++) y[yo + i] += s * x[xo + i];
 }
 
+/** d += c·x; returns w·d (the updated d): one pass of the L-BFGS two-loop recursion. */
+export function axpyDot(c: number, x: Float64Array, d: Float64Array, w: Float64Array): number {
+  const n = d.length;
+  const k = wasmFor(x, d, w);
+  if (k) return k.axpyDot(c, x.byteOffset, d.byteOffset, w.byteOffset, n);
+  let s0 = 0, s1 = 0;
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const v0 = d[i] + c * x[i], v1 = d[i + 1] + c * x[i + 1];
+    d[i] = v0; d[i + 1] = v1;
+    s0 += w[i] * v0; s1 += w[i + 1] * v1;
+  }
+  if (i < n) {
+    const v0 = d[i] + c * x[i];
+    d[i] = v0;
+    s0 += w[i] * v0;
+  }
+  return s0 + s1;
+}
+
 /** c[j] += V_j · W[wo..wo+n) for from ≤ j < to (V_j = V[j·n..(j+1)·n)), four basis vectors per sweep. */
 export function basisDots(V: Float64Array, from: number, to: number, n: number, W: Float64Array, wo: number, c: Float64Array): void {
   if (to <= from) return;

@@ -30,7 +30,8 @@ import { blockJacobiPreconditioner, solveCg } from '../linalg/cg.ts';
 import { hessianOperator, releaseHessian } from '../linalg/hessian.ts';
 import { assembleHessian } from './hessian.ts';
 import { lanczosSmallest } from '../linalg/lanczos.ts';
-import { projectOutTranslations } from '../linalg/operator.ts';
+import { projectOutTranslations } from '../linalg/vectors.ts';
+import { releaseArray } from '../util/kernels.ts';
 import { type Box, boxVolume, deform } from '../space/box.ts';
 import { measureElastic, simpleShear, strainForceDerivative } from './elastic.ts';
 import { participationRatio } from './modes.ts';
@@ -292,7 +293,9 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     strainForceDerivative(pairs, E, xi);
     for (let k = 0; k < xi.length; k++) xi[k] = -xi[k];
     // v only predicts: its error h·δv is far below the O(h³) error of the prediction at this tolerance
-    const r = solveCg(hessianOperator(H), xi, { tol: 1e-5, preconditioner: blockJacobiPreconditioner(H), x0: lastV ?? undefined });
+    const pre = blockJacobiPreconditioner(H);
+    const r = solveCg(hessianOperator(H), xi, { tol: 1e-5, preconditioner: pre, x0: lastV ?? undefined });
+    pre.release?.();
     releaseHessian(H);
     cost.linearSolveIterations += r.iterations;
     if (!r.converged) return null;
@@ -314,13 +317,15 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
       const op = hessianOperator(H), pre = blockJacobiPreconditioner(H);
       // relative residual ~max|F|: the linear error then matches the quadratic one of Newton's step
       const r = solveCg(op, f.slice(), { tol: Math.min(0.1, Math.max(floor / fmax, Math.min(fmax, 1e-3))), preconditioner: pre });
+      pre.release?.();
       releaseHessian(H);
       cost.linearSolveIterations += r.iterations;
-      if (!r.converged) return false;
       let big = 0;
       for (let k = 0; k < r.x.length; k++) big = Math.max(big, Math.abs(r.x[k]));
+      if (r.converged && big <= 0.05) for (let k = 0; k < r.x.length; k++) sys.positions[k] += r.x[k];
+      releaseArray(r.x);
+      if (!r.converged) return false;
       if (big > 0.05) return false; // not a small correction: the prediction left the basin
-      for (let k = 0; k < r.x.length; k++) sys.positions[k] += r.x[k];
       computeForces(sys);
       const next = maxForceComponent(f);
       if (!(next < 0.9 * fmax)) return false;
@@ -381,6 +386,11 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
       for (let k = 0; k < u.length; k++) sys.positions[k] += u[k];
       computeForces(sys);
       if (newton()) { cost.predicted++; return 'predicted'; }
+      // inside a bracket whose lower end is stable and upper end crossed an instability, Newton from
+      // the continuation fails where the minimum has gone (past γ_c) and, near γ_c on the stable
+      // side, converges: the stable side is predicted (a failure there only costs a later
+      // re-detection), and relaxing a crossing probe, a whole plastic event, is not needed
+      if (probe) return 'unstable';
       sys.box = s.box;
       sys.positions.set(s.positions);
       strainBy(h);
@@ -411,6 +421,7 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     const H = assembleHessian(sys);
     const r = lanczosSmallest(hessianOperator(H), { count: 1, project: projectOutTranslations, maxMatvecs: o.eigenMatvecs, tol: 1e-8 });
     releaseHessian(H);
+    releaseArray(r.vectors);
     return r.converged ? r.values[0] : null;
   };
   const isDrop = (a: State, b: State) =>

@@ -60,6 +60,7 @@ export interface WasmKernels {
   ): void;
   dot(a: number, b: number, n: number): number;
   axpy(s: number, x: number, y: number, n: number): void;
+  axpyDot(c: number, x: number, d: number, w: number, n: number): number;
   basisDots(V: number, count: number, n: number, w: number, c: number): void;
   basisSubtract(V: number, count: number, n: number, w: number, c: number): void;
   combineRows(V: number, count: number, n: number, Y: number, yStride: number, rows: number, X: number): void;

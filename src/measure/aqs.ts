@@ -354,8 +354,9 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
    * polynomial through the last smooth steps when there are two or more (HISTORY at most), else predicted as h·v (+ the
    * second-order term from one previous step) with v by linear response; Newton finishes. If that
    * fails the minimiser relaxes the affinely strained s. A probe (a bisection step near an event)
-   * stops early, as 'unstable', once the energy has fallen further below the elastic work than
-   * any continuation of s could: only whether the step crosses the instability is wanted.
+   * only asks whether the step crosses the instability: it is 'unstable' when Newton cannot continue
+   * the path, or, without a prediction, once the minimiser's energy has fallen further below the
+   * elastic work than any continuation of s could.
    */
   const attempt = (s: State, h: number, probe = false): 'predicted' | 'minimised' | 'unstable' => {
     cost.steps++;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -88,4 +88,13 @@ test('prepare --model harmonic --pressure writes a packing whose law the measure
     assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
     assert.match(bad.stderr, message);
   }
+});
+
+test('a reader that closes the pipe early (| true) is not an error: the command finishes its work and exits 0', () => {
+  const campaign = join(dir, 'piped-campaign');
+  const script = `"${process.execPath}" "${bin}" campaign init "${campaign}" --q 10 --n 256 --samples 2 | true; exit "\${PIPESTATUS[0]}"`;
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /EPIPE|Error/);
+  assert.ok(existsSync(join(campaign, 'campaign.json')), 'the campaign was written');
 });

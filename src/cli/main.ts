@@ -38,6 +38,12 @@ const name = first === undefined ? undefined : ALIASES[first] ?? first;
 const wanted = first === '-V' || first === '--version' ? [] : name !== undefined && name in COMMANDS ? [name] : Object.keys(COMMANDS);
 for (const register of await Promise.all(wanted.map((n) => COMMANDS[n]()))) register(program);
 
+// A reader that stops early (| head) is not an error: what is left for stdout is dropped and the work
+// goes on (a campaign piped into head keeps computing; its progress and messages are on stderr).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

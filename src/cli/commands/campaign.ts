@@ -217,11 +217,7 @@ export function registerCampaign(program: Command): void {
       }
       const text = o.format === 'csv' ? samplesToCsv(rows) : `[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
       if (o.out) writeFileAtomic(o.out, text);
-      else {
-        // A reader that stops early (| head) is not an error.
-        process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); else throw err; });
-        process.stdout.write(text);
-      }
+      else process.stdout.write(text);
     });
 
   campaign

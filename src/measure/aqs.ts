@@ -312,11 +312,11 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     const f = sys.forces;
     const floor = (0.1 * o.ftol) / Math.sqrt(f.length);
     let fmax = maxForceComponent(f);
+    let eta = Math.min(fmax, 1e-3);
     for (let it = 0; it < 12 && fmax >= o.ftol; it++) {
       const H = assembleHessian(sys);
       const op = hessianOperator(H), pre = blockJacobiPreconditioner(H);
-      // relative residual ~max|F|: the linear error then matches the quadratic one of Newton's step
-      const r = solveCg(op, f.slice(), { tol: Math.min(0.1, Math.max(floor / fmax, Math.min(fmax, 1e-3))), preconditioner: pre });
+      const r = solveCg(op, f.slice(), { tol: Math.min(0.1, Math.max(floor / fmax, eta)), preconditioner: pre });
       pre.release?.();
       releaseHessian(H);
       cost.linearSolveIterations += r.iterations;
@@ -329,6 +329,12 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
       computeForces(sys);
       const next = maxForceComponent(f);
       if (!(next < 0.9 * fmax)) return false;
+      // Eisenstat–Walker forcing term (their choice 2): solve only as far as the last step's
+      // reduction says the linear model holds; near a soft mode the step's nonlinear error, not
+      // the linear residual, limits the reduction, and a tighter solve is wasted
+      const previous = eta;
+      eta = 0.9 * (next / fmax) ** 2;
+      if (0.9 * previous * previous > 0.1) eta = Math.max(eta, 0.9 * previous * previous);
       fmax = next;
     }
     return fmax < o.ftol;

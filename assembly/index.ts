@@ -4,6 +4,7 @@ export { hessianMultiply } from './hessian';
 export { assembleHessian } from './stiffness';
 export { verletKickDrift, verletKick } from './dynamics';
 export { dot, axpy, axpyDot, basisDots, basisSubtract, combineRows, cgAdvance, cgDirection, projectOutTranslations, blockDiagonalApply } from './vectors';
+export { modeContractions } from './contractions';
 export { neighborPairs, neighborRowCounts, neighborRowOffsets, neighborRowScatter } from './neighbors';
 
 /** First byte after the module's static data: the TypeScript allocator hands out memory from here. */

@@ -18,6 +18,7 @@ import { hessianMultiply, hessianMultiplyJs, hessianOperator } from '../src/lina
 import { axpyDot, blockDiagonalApply, basisDots, basisSubtract, cgAdvance, cgDirection, combineRows, dotAt, projectOutTranslations } from '../src/linalg/vectors.ts';
 import { blockJacobiPreconditioner, solveCg } from '../src/linalg/cg.ts';
 import { lanczosSmallest } from '../src/linalg/lanczos.ts';
+import { buildContractionTable, modeContractions } from '../src/measure/contractions.ts';
 import { assembleHessian } from '../src/measure/hessian.ts';
 import { buildPairTable } from '../src/engine/pair-table.ts';
 import { qModel } from '../src/model/q-model.ts';
@@ -203,6 +204,25 @@ test('vector kernels of CG, Lanczos and L-BFGS: wasm gives the bits of the js re
       const js = vectorOpWith('js', inputs, run), wasm = vectorOpWith('wasm', inputs, run);
       assert.deepEqual(wasm, js, `${name} (n = ${n}): wasm and js differ`);
     }
+  }
+});
+
+test('mode contractions (κ, τ, k±, f±, U‴:zz): wasm gives the bits of the js reference', { skip }, () => {
+  for (const Q of [10, 240]) {
+    const sys = liquid(qModel(Q), 500, Q === 10 ? 0.75 : 0.66, 12);
+    const table = buildContractionTable(sys);
+    const rng = createRandom(13);
+    const z = Float64Array.from({ length: 3 * 500 }, () => rng.normal());
+    const run = (set: KernelSet) => {
+      useKernels(set);
+      const uzz = new Float64Array(z.length);
+      const c = modeContractions(table, z, uzz);
+      useKernels('wasm');
+      return { ...c, uzz: Array.from(uzz) };
+    };
+    const js = run('js'), wasm = run('wasm');
+    assert.ok(js.kMinus < 0 && js.fMinus < 0 && js.kPlus > 0, `Q=${Q}: both signs of the stiffness and force terms present`);
+    assert.deepEqual(wasm, js, `Q=${Q}`);
   }
 });
 

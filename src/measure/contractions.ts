@@ -18,6 +18,7 @@
  */
 import { type System } from '../engine/system.ts';
 import { buildPairTable, type PairTable } from '../engine/pair-table.ts';
+import { inKernelMemory, kernelArray, kernelCopy, kernelMemoryActive, kernelSet, wasmKernels } from '../util/kernels.ts';
 
 /** The interacting pairs with what the third-order contractions need besides φ′/r and φ″. */
 export interface ContractionTable extends PairTable {
@@ -29,17 +30,24 @@ export interface ContractionTable extends PairTable {
   d3phi: Float64Array;
 }
 
-/** Extend the pair table of sys (built from its refreshed neighbor list unless given) with r and φ‴. */
+/**
+ * Extend the pair table of sys (built from its refreshed neighbor list unless given) with r and φ‴.
+ * The table is copied into the kernel memory when the wasm kernels are loaded: the contractions of
+ * one configuration are repeated many times (an NQLE search), the copy is made once.
+ */
 export function buildContractionTable(sys: System, pairs: PairTable = buildPairTable(sys)): ContractionTable {
   const { model, species: sp } = sys;
-  const r = new Float64Array(pairs.count), d3phi = new Float64Array(pairs.count);
+  const r = kernelArray(Float64Array, pairs.count), d3phi = kernelArray(Float64Array, pairs.count);
   const der = new Float64Array(4);
   for (let p = 0; p < pairs.count; p++) {
     model.derivatives(sp[pairs.i[p]] + sp[pairs.j[p]], pairs.r2[p], der);
     r[p] = Math.sqrt(pairs.r2[p]);
     d3phi[p] = der[3];
   }
-  return { ...pairs, n: sp.length, r, d3phi };
+  const inKernel = kernelMemoryActive()
+    ? { i: kernelCopy(Int32Array, pairs.i), j: kernelCopy(Int32Array, pairs.j), d: kernelCopy(Float64Array, pairs.d), dphiOverR: kernelCopy(Float64Array, pairs.dphiOverR), d2phi: kernelCopy(Float64Array, pairs.d2phi) }
+    : {};
+  return { ...pairs, ...inKernel, n: sp.length, r, d3phi };
 }
 
 export interface ModeContractions {
@@ -66,6 +74,17 @@ export function modeContractions(table: ContractionTable, z: Float64Array, uzz: 
     uzz.fill(0);
   }
   const { count, i: pi, j: pj, d, r, dphiOverR, d2phi, d3phi } = table;
+  if (kernelSet() === 'wasm' && inKernelMemory(pi) && inKernelMemory(d3phi)) {
+    const zs = inKernelMemory(z) ? z : stagedVector(0, z);
+    const us = uzz === null ? null : inKernelMemory(uzz) ? uzz : stagedVector(1, uzz);
+    const out = sums ??= kernelArray(Float64Array, 10);
+    wasmKernels().modeContractions(
+      count, pi.byteOffset, pj.byteOffset, d.byteOffset, r.byteOffset, dphiOverR.byteOffset, d2phi.byteOffset, d3phi.byteOffset,
+      zs.byteOffset, us === null ? 0 : us.byteOffset, out.byteOffset,
+    );
+    if (uzz !== null && us !== uzz) uzz.set(us!);
+    return fromSums(out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7], out[8], out[9]);
+  }
   // Neumaier sums: value and compensation for k₊, k₋, f₊, f₋, τ
   let kp = 0, kpc = 0, km = 0, kmc = 0, fp = 0, fpc = 0, fm = 0, fmc = 0, ta = 0, tac = 0;
   for (let p = 0; p < count; p++) {
@@ -97,8 +116,22 @@ export function modeContractions(table: ContractionTable, z: Float64Array, uzz: 
       uzz[i3] -= gx; uzz[i3 + 1] -= gy; uzz[i3 + 2] -= gz;
     }
   }
+  return fromSums(kp, kpc, km, kmc, fp, fpc, fm, fmc, ta, tac);
+}
+
+/** The contractions from the Neumaier sums (value, compensation) of k₊, k₋, f₊, f₋ and τ. */
+function fromSums(kp: number, kpc: number, km: number, kmc: number, fp: number, fpc: number, fm: number, fmc: number, ta: number, tac: number): ModeContractions {
   const kPlus = kp + kpc, kMinus = km + kmc, fPlus = fp + fpc, fMinus = fm + fmc;
   return { kappa: compensatedSum([kp, kpc, km, kmc, fp, fpc, fm, fmc]), tau: ta + tac, kPlus, kMinus, fPlus, fMinus };
+}
+
+/** The wasm kernel's ten sums, and kernel-memory copies of z and U‴:zz when the caller's are not there. */
+let sums: Float64Array | null = null;
+const staged: Float64Array[] = [];
+function stagedVector(slot: number, v: Float64Array): Float64Array {
+  if (staged[slot]?.length !== v.length) staged[slot] = kernelArray(Float64Array, v.length);
+  staged[slot].set(v);
+  return staged[slot];
 }
 
 /** Neumaier-compensated sum of a short list. */

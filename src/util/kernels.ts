@@ -68,6 +68,9 @@ export interface WasmKernels {
   cgDirection(n: number, beta: number, z: number, p: number): void;
   projectOutTranslations(v: number, count: number): void;
   blockDiagonalApply(count: number, B: number, x: number, y: number): void;
+  modeContractions(
+    count: number, pi: number, pj: number, d: number, r: number, dphiOverR: number, d2phi: number, d3phi: number, z: number, uzz: number, result: number,
+  ): void;
 }
 
 const PAGE = 65536;

@@ -9,7 +9,7 @@
  * at the end; an element-wise update is the same expression per entry. Offsets (ao, wo, …) are in
  * entries.
  */
-import { inKernelMemory, kernelArray, kernelSet, wasmKernels, type WasmKernels } from '../util/kernels.ts';
+import { inKernelMemory, kernelSet, scratchArray, wasmKernels, type WasmKernels } from '../util/kernels.ts';
 
 /** The wasm kernels when in use and a, b (and c) are in the kernel memory, else null. */
 function wasmFor(a: Float64Array, b: Float64Array, c?: Float64Array, d?: Float64Array): WasmKernels | null {
@@ -102,13 +102,6 @@ export function basisSubtract(V: Float64Array, from: number, to: number, n: numb
   for (; j < to; j++) axpyAt(-c[j], V, j * n, W, wo, n);
 }
 
-let staged: Float64Array | null = null;
-function stagedCoefficients(Y: Float64Array, from: number, length: number): Float64Array {
-  if (!staged || staged.length < length) staged = kernelArray(Float64Array, Math.max(length, 2 * (staged?.length ?? 0)));
-  staged.set(Y.subarray(from, from + length));
-  return staged;
-}
-
 /** Entries per chunk of combineRows: a chunk of a 100-vector basis stays in a 1 MB L2 cache. */
 const COMBINE_CHUNK = 512;
 
@@ -122,8 +115,14 @@ export function combineRows(
   const k = wasmFor(V, X);
   if (k) {
     // the coefficients (a small dense eigensolver's output) are copied into the kernel memory
-    const Ys = inKernelMemory(Y) ? Y : stagedCoefficients(Y, yo, (rows - 1) * yStride + count);
-    k.combineRows(V.byteOffset, count, n, at(Ys, Ys === Y ? yo : 0), yStride, rows, at(X, xo));
+    let Ys = Y, ys = yo;
+    if (!inKernelMemory(Y)) {
+      const length = (rows - 1) * yStride + count;
+      Ys = scratchArray('combineRows', length);
+      Ys.set(Y.subarray(yo, yo + length));
+      ys = 0;
+    }
+    k.combineRows(V.byteOffset, count, n, at(Ys, ys), yStride, rows, at(X, xo));
     return;
   }
   X.fill(0, xo, xo + rows * n);

@@ -18,7 +18,7 @@
  */
 import { type System } from '../engine/system.ts';
 import { buildPairTable, type PairTable } from '../engine/pair-table.ts';
-import { inKernelMemory, kernelArray, kernelCopy, kernelMemoryActive, kernelSet, wasmKernels } from '../util/kernels.ts';
+import { inKernelMemory, kernelArray, kernelCopy, kernelMemoryActive, kernelSet, scratchArray, wasmKernels } from '../util/kernels.ts';
 
 /** The interacting pairs with what the third-order contractions need besides φ′/r and φ″. */
 export interface ContractionTable extends PairTable {
@@ -75,9 +75,9 @@ export function modeContractions(table: ContractionTable, z: Float64Array, uzz: 
   }
   const { count, i: pi, j: pj, d, r, dphiOverR, d2phi, d3phi } = table;
   if (kernelSet() === 'wasm' && inKernelMemory(pi) && inKernelMemory(d3phi)) {
-    const zs = inKernelMemory(z) ? z : stagedVector(0, z);
-    const us = uzz === null ? null : inKernelMemory(uzz) ? uzz : stagedVector(1, uzz);
-    const out = sums ??= kernelArray(Float64Array, 10);
+    const zs = inKernelMemory(z) ? z : staged('contractions z', z);
+    const us = uzz === null ? null : inKernelMemory(uzz) ? uzz : staged('contractions uzz', uzz);
+    const out = scratchArray('contractions sums', 10);
     wasmKernels().modeContractions(
       count, pi.byteOffset, pj.byteOffset, d.byteOffset, r.byteOffset, dphiOverR.byteOffset, d2phi.byteOffset, d3phi.byteOffset,
       zs.byteOffset, us === null ? 0 : us.byteOffset, out.byteOffset,
@@ -125,13 +125,11 @@ function fromSums(kp: number, kpc: number, km: number, kmc: number, fp: number, 
   return { kappa: compensatedSum([kp, kpc, km, kmc, fp, fpc, fm, fmc]), tau: ta + tac, kPlus, kMinus, fPlus, fMinus };
 }
 
-/** The wasm kernel's ten sums, and kernel-memory copies of z and U‴:zz when the caller's are not there. */
-let sums: Float64Array | null = null;
-const staged: Float64Array[] = [];
-function stagedVector(slot: number, v: Float64Array): Float64Array {
-  if (staged[slot]?.length !== v.length) staged[slot] = kernelArray(Float64Array, v.length);
-  staged[slot].set(v);
-  return staged[slot];
+/** A kernel-memory copy of v, in the buffer kept under name. */
+function staged(name: string, v: Float64Array): Float64Array {
+  const a = scratchArray(name, v.length);
+  a.set(v);
+  return a;
 }
 
 /** Neumaier-compensated sum of a short list. */

@@ -224,6 +224,20 @@ export function kernelMemoryActive(): boolean {
   return wasm !== null;
 }
 
+/** Kernel-memory buffers reused between calls, by name: see scratchArray. */
+const scratch = new Map<string, Float64Array>();
+
+/**
+ * A kernel-memory buffer of exactly `length` numbers kept under `name` and reused by the next call
+ * with that name (its contents are then overwritten): staging for callers whose arrays are not in
+ * the kernel memory, without an allocation per call.
+ */
+export function scratchArray(name: string, length: number): Float64Array {
+  let a = scratch.get(name);
+  if (a?.length !== length) { a = kernelArray(Float64Array, length); scratch.set(name, a); }
+  return a;
+}
+
 /** A kernel-memory copy of `source` (see kernelArray). */
 export function kernelCopy<T extends KernelArray>(type: KernelArrayType<T>, source: ArrayLike<number>): T {
   const a = kernelArray(type, source.length);

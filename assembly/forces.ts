@@ -66,7 +66,7 @@ let mx: f64 = 0, my: f64 = 0, mz: f64 = 0;
   return r;
 }
 
-/** s^(Q/2): straight-line for the Q of the zero-pressure table (10 … 1000), the loop for other even Q. */
+/** s^(Q/2): straight-line for Q = 10, 20, 40, 80, 160, 240, 480, 1000 (the paper's and the controls'), the loop for other even Q. */
 @inline function powHalfQ(s: v128, h: i32): v128 {
   switch (h) {
     case 5: return powLiteral(s, 5);

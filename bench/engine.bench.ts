@@ -6,7 +6,9 @@
  * alternating runs of the two so that both see the same load; the best of each is compared. Our NVE
  * runs with each kernel set (wasm and the js reference), each compared with LAMMPS.
  *
- * QGLASS_BENCH_N sets N; QGLASS_BENCH_NVE_STEPS the NVE length (default 4000);
+ * QGLASS_BENCH_N sets N; QGLASS_BENCH_NVE_STEPS the NVE length (default 4000); QGLASS_BENCH_REPEATS
+ * the alternating rounds (default 2: on a machine whose speed drifts, more rounds make both bests
+ * surer); QGLASS_BENCH_KERNELS=wasm leaves the js reference out of the rounds;
  * QGLASS_BENCH_ENGINE=nve skips `prepare` (minutes at N = 10976) and runs the NVE comparison from a
  * liquid-like configuration (bench/liquid.ts), which T = 0.8 melts as it would the glass.
  */
@@ -29,7 +31,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.QGLASS_BENCH_N ?? 10976);
 const STEPS = Number(process.env.QGLASS_BENCH_NVE_STEPS ?? 4000);
 const NVE_ONLY = process.env.QGLASS_BENCH_ENGINE === 'nve';
-const SETS: KernelSet[] = ['wasm', 'js'];
+const SETS: KernelSet[] = process.env.QGLASS_BENCH_KERNELS === 'wasm' ? ['wasm'] : ['wasm', 'js'];
+const REPEATS = Number(process.env.QGLASS_BENCH_REPEATS ?? 2);
 const peers = join(here, '..', '..', 'shared', 'peers', 'lammps');
 
 function pairsWithinCutoff(sys: System): number {
@@ -107,7 +110,7 @@ export async function run(): Promise<object> {
     // configuration so that both see the same machine load; the best of the repeats is compared
     const dt = Math.min(0.005, 0.06 / Q);
     const steps = STEPS;
-    const repeats = 2;
+    const repeats = REPEATS;
     // wall time is what LAMMPS reports (its loop time); CPU time is given too, as a machine shared with
     // other processes stretches wall time
     type Run = {
@@ -138,14 +141,14 @@ export async function run(): Promise<object> {
       const l = lammpsNve(file, Q, steps);
       if ('atomStepsPerSecond' in l) { lammpsRuns.push(l.atomStepsPerSecond); lammpsSettings.push(l.settings); } else lammpsSkipped = l.skipped;
     }
-    const best = (set: KernelSet) => Math.max(...runs[set].map((x) => x.atomStepsPerSecond));
+    const best = (set: KernelSet) => (runs[set].length > 0 ? Math.max(...runs[set].map((x) => x.atomStepsPerSecond)) : null);
     const lammpsBest = lammpsRuns.length > 0 ? Math.max(...lammpsRuns) : null;
     out[`Q${Q}`] = {
       density, densityMode: mode, start: NVE_ONLY ? 'liquid (bench/liquid.ts)' : 'prepared glass',
       prepare: prepared, forces,
       nve: { steps, dt, skin: dynamicsSkin(dt, 0.8), runs, best: { wasm: best('wasm'), js: best('js') } },
       lammps: lammpsSkipped !== null ? { skipped: lammpsSkipped } : { atomStepsPerSecond: lammpsRuns, settings: lammpsSettings, best: lammpsBest },
-      speedRatioVsLammps: lammpsBest !== null ? { wasm: best('wasm') / lammpsBest, js: best('js') / lammpsBest } : null,
+      speedRatioVsLammps: lammpsBest !== null ? { wasm: best('wasm')! / lammpsBest, js: SETS.includes('js') ? best('js')! / lammpsBest : null } : null,
     };
     process.stderr.write(`Q=${Q}: ${JSON.stringify(out[`Q${Q}`])}\n`);
   }

@@ -5,6 +5,7 @@ import { resolveDensity, PAPER_DENSITY } from '../src/model/presets.ts';
 import { DEFAULT_PREPARE, prepareGlass } from '../src/engine/prepare.ts';
 import { measureElastic } from '../src/measure/elastic.ts';
 import { deriveSeed } from '../src/util/random.ts';
+import { nextDensity } from '../src/ensemble/calibrate.ts';
 
 test('the zero-pressure table covers the six studied Q values, each entry with its provenance', () => {
   assert.deepEqual(ZERO_PRESSURE_TABLE.map((e) => e.Q), [10, 20, 40, 80, 160, 240]);
@@ -31,4 +32,34 @@ test('the calibrated density reproduces |mean p/K| ≤ 1e-3 on fresh seeds (Q = 
   }
   const mean = pOverK.reduce((a, b) => a + b, 0) / pOverK.length;
   assert.ok(Math.abs(mean) <= 1e-3, `mean p/K = ${mean} (samples ${pOverK.map((v) => v.toExponential(2)).join(', ')})`);
+});
+
+test('calibration steps: Newton from one round, the secant slope once two rounds resolve it, noise ignored', () => {
+  // one round: a step along slope 1 (a fixed glass compressed: K = ρ dp/dρ)
+  const one = nextDensity([{ density: 0.65, meanPOverK: -1e-3, stdErrPOverK: 1e-4 }]);
+  assert.equal(one.secant, false);
+  assert.ok(Math.abs(one.density - 0.65 * Math.exp(1e-3)) < 1e-15);
+  // glasses whose mean p/K follows 0.5·ln(ρ/ρ*): the secant of two rounds lands on ρ* at once,
+  // where Newton steps would close only half the gap each time
+  const target = 0.6553, law = (rho: number) => 0.5 * Math.log(rho / target);
+  const rounds = [0.65402, 0.654607].map((density) => ({ density, meanPOverK: law(density), stdErrPOverK: 5e-5 }));
+  const step = nextDensity(rounds);
+  assert.equal(step.secant, true);
+  assert.ok(Math.abs(step.slope - 0.5) < 1e-9, `slope ${step.slope}`);
+  assert.ok(Math.abs(step.density - target) < 1e-12, `next ${step.density}`);
+  const newton = nextDensity(rounds.slice(1));
+  assert.ok(Math.abs(law(newton.density)) > 0.4 * Math.abs(law(rounds[1].density)), 'Newton leaves about half the error');
+  // a difference within twice the combined standard error is noise: back to slope 1
+  const noisy = nextDensity([
+    { density: 0.65402, meanPOverK: -5e-4, stdErrPOverK: 2e-4 },
+    { density: 0.654607, meanPOverK: -3e-4, stdErrPOverK: 2e-4 },
+  ]);
+  assert.equal(noisy.secant, false);
+  assert.equal(noisy.slope, 1);
+  // a resolved but absurd slope (here negative) is held within 0.2 … 2
+  const clamped = nextDensity([
+    { density: 0.65, meanPOverK: 1e-3, stdErrPOverK: 1e-5 },
+    { density: 0.651, meanPOverK: -1e-3, stdErrPOverK: 1e-5 },
+  ]);
+  assert.equal(clamped.slope, 0.2);
 });

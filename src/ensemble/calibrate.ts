@@ -6,8 +6,12 @@
  * sample's box to p = 0; the mean relaxed density is the next guess. Each later round prepares S
  * samples with fresh seeds at the current density and measures p/K per sample (K = −V·dp/dV by
  * linear response, measure/elastic.ts); it stops when |mean p/K| ≤ tol/2 (half the tolerance, so
- * that fresh samples stay within tol despite their statistical error), else takes a Newton step
- * ρ ← ρ·(1 − mean p/K) (since K = ρ·dp/dρ).
+ * that fresh samples stay within tol despite their statistical error), else steps the density
+ * (nextDensity): ρ ← ρ·(1 − mean p/K / S), with S = d(mean p/K)/d ln ρ. For one glass compressed
+ * at fixed structure S = 1 (K = ρ·dp/dρ), the Newton step; but each round prepares new glasses at
+ * the new density, and these adapt: at Q = 240 and N = 2048, rounds at ρ = 0.65402 and 0.654607
+ * gave S ≈ 0.6, so Newton steps fall short by 40%. Once two fixed-density rounds differ by more
+ * than twice their combined standard error, S is their secant slope (kept within 0.2 … 2).
  * The accepted round's samples were never used to choose its density, so its mean ± standard
  * error is an unbiased check on fresh seeds.
  */
@@ -59,6 +63,28 @@ export function guessZeroPressureDensity(Q: number): number {
   return 0.5 + t * (0.65 - 0.5);
 }
 
+/** What a later round needs of an earlier one. */
+export type RoundSummary = Pick<CalibrationRound, 'density' | 'meanPOverK' | 'stdErrPOverK'>;
+
+/**
+ * The next density from the fixed-density rounds so far (last = current): a step to mean p/K = 0
+ * along the slope S in ln ρ, the secant of the last two rounds when it is resolved above their
+ * noise, else 1.
+ */
+export function nextDensity(rounds: readonly RoundSummary[]): { density: number; slope: number; secant: boolean } {
+  const cur = rounds[rounds.length - 1];
+  let slope = 1, secant = false;
+  const prev = rounds.length >= 2 ? rounds[rounds.length - 2] : null;
+  if (prev && prev.density !== cur.density) {
+    const rise = cur.meanPOverK - prev.meanPOverK;
+    if (Math.abs(rise) > 2 * Math.hypot(cur.stdErrPOverK, prev.stdErrPOverK)) {
+      slope = Math.min(2, Math.max(0.2, rise / Math.log(cur.density / prev.density)));
+      secant = true;
+    }
+  }
+  return { density: cur.density * Math.exp(-cur.meanPOverK / slope), slope, secant };
+}
+
 function meanAndError(v: number[]): [number, number] {
   const m = v.reduce((a, b) => a + b, 0) / v.length;
   const var_ = v.length > 1 ? v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1) : 0;
@@ -69,6 +95,7 @@ export function calibrateDensity(opts: CalibrationOptions, log: (msg: string) =>
   const protocol = { ...DEFAULT_PREPARE, ...opts.protocol };
   let density = opts.initialDensity ?? guessZeroPressureDensity(opts.Q);
   const rounds: CalibrationRound[] = [];
+  const fixedDensity: CalibrationRound[] = [];
   for (let round = 1; round <= opts.maxRounds; round++) {
     const relax = round === 1 && opts.initialDensity === undefined;
     const r: CalibrationRound = { round, density, seeds: [], pressure: [], bulkModulus: [], pOverK: [], meanPOverK: NaN, stdErrPOverK: NaN };
@@ -93,11 +120,14 @@ export function calibrateDensity(opts: CalibrationOptions, log: (msg: string) =>
       log(`Q=${opts.Q} round 1: mean relaxed density ${density.toFixed(6)}`);
       continue;
     }
+    fixedDensity.push(r);
     log(`Q=${opts.Q} round ${round}: rho=${density.toFixed(6)} mean p/K = ${r.meanPOverK.toExponential(3)} ± ${r.stdErrPOverK.toExponential(2)}`);
     if (Math.abs(r.meanPOverK) <= 0.5 * opts.tol) {
       return { Q: opts.Q, N: opts.N, samples: opts.samples, density, pOverK: r.meanPOverK, pOverKError: r.stdErrPOverK, converged: true, rounds };
     }
-    density *= 1 - r.meanPOverK;
+    const step = nextDensity(fixedDensity);
+    log(`Q=${opts.Q} round ${round}: next rho=${step.density.toFixed(6)} (slope d(p/K)/d ln rho = ${step.slope.toFixed(3)}${step.secant ? ', from the last two rounds' : ''})`);
+    density = step.density;
   }
   const last = rounds[rounds.length - 1];
   return { Q: opts.Q, N: opts.N, samples: opts.samples, density: last.density, pOverK: last.meanPOverK, pOverKError: last.stdErrPOverK, converged: false, rounds };

@@ -7,11 +7,12 @@
  * samples with fresh seeds at the current density and measures p/K per sample (K = −V·dp/dV by
  * linear response, measure/elastic.ts); it stops when |mean p/K| ≤ tol/2 (half the tolerance, so
  * that fresh samples stay within tol despite their statistical error), else steps the density
- * (nextDensity): ρ ← ρ·(1 − mean p/K / S), with S = d(mean p/K)/d ln ρ. For one glass compressed
+ * (nextDensity): ρ ← ρ·exp(−mean p/K / S), with S = d(mean p/K)/d ln ρ. For one glass compressed
  * at fixed structure S = 1 (K = ρ·dp/dρ), the Newton step; but each round prepares new glasses at
- * the new density, and these adapt: at Q = 240 and N = 2048, rounds at ρ = 0.65402 and 0.654607
- * gave S ≈ 0.6, so Newton steps fall short by 40%. Once two fixed-density rounds differ by more
- * than twice their combined standard error, S is their secant slope (kept within 0.2 … 2).
+ * the new density, and these adapt: at N = 2048, rounds at two densities gave S = 0.70 ± 0.14 at
+ * Q = 240 and 0.48 ± 0.15 at Q = 40 (docs/methods.md §3), so Newton steps fall short. Once two
+ * fixed-density rounds differ by more than twice their combined standard error, S is their secant
+ * slope (kept within 0.2 … 2).
  * The accepted round's samples were never used to choose its density, so its mean ± standard
  * error is an unbiased check on fresh seeds.
  */

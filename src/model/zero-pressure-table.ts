@@ -1,20 +1,21 @@
 import type { CalibratedDensity } from './presets.ts';
 
 /**
- * Densities from `qglass calibrate` Newton rounds (N = 2048, 8 samples each, starting from one
- * N = 2048 glass relaxed to p = 0). Each entry's pOverK ± pOverKError is the mean ± standard error
- * of a final round on fresh seeds with the current engine,
- * `qglass calibrate --q Q --n 2048 --samples 8 --seed S --initial-density RHO --rounds 1`
- * (S = 11; S = 12 for Q = 20 and 80, whose densities took one more Newton step from the S = 11
- * round). All meet |mean p/K| ≤ 1e-3. At this ensemble size a round's mean scatters by about
- * 3e-4, so further Newton steps no longer move it reliably: at Q = 240 a step of +6.8e-4 in ln ρ
- * (from rounds at −7.9e-4 and −5.6e-4) gave −8.7e-4 ± 2.5e-4 instead of about 0.
+ * Zero-pressure densities of the glass protocol at N = 2048. Each entry's samples, pOverK and
+ * pOverKError are the count and mean ± standard error of p/K on fresh seeds at that density, seeds
+ * that played no part in choosing it (campaigns with `--measure elastic` at fixed density; master
+ * seeds 2030 for 64 samples at every Q, 2031 for 136 more at Q = 10 and 20, 2032 for Q = 80 and
+ * 240, 2034 for Q = 40). The densities at Q = 10, 20 and 160 come from earlier `qglass calibrate`
+ * rounds of 8 samples; at Q = 40, 80 and 240 from one step ρ ← ρ/(1 + mean p/K) from the samples
+ * of seeds 2030 (and 2031 at Q = 40) at the earlier entry. The aim |mean p/K| ≤ 2e-4 with standard
+ * error ≤ 1e-4 is met at Q = 10, 80 and 160, not yet at Q = 20, 40 and 240 (at Q = 40 and 240 one
+ * step falls short: see src/ensemble/calibrate.ts).
  */
 export const ZERO_PRESSURE_TABLE: readonly CalibratedDensity[] = [
-  { Q: 10, density: 0.49869, N: 2048, samples: 8, pOverK: -3.07e-04, pOverKError: 3.5e-04 },
-  { Q: 20, density: 0.555957, N: 2048, samples: 8, pOverK: -7.27e-04, pOverKError: 4.1e-04 },
-  { Q: 40, density: 0.593075, N: 2048, samples: 8, pOverK: 7.83e-04, pOverKError: 3.4e-04 },
-  { Q: 80, density: 0.625597, N: 2048, samples: 8, pOverK: 2.54e-04, pOverKError: 3.2e-04 },
-  { Q: 160, density: 0.6462584285694633, N: 2048, samples: 8, pOverK: -2.54e-04, pOverKError: 3.4e-04 },
-  { Q: 240, density: 0.65402, N: 2048, samples: 8, pOverK: -5.60e-04, pOverKError: 1.9e-04 },
+  { Q: 10, density: 0.49869, N: 2048, samples: 200, pOverK: -1.47e-04, pOverKError: 0.75e-04 },
+  { Q: 20, density: 0.555957, N: 2048, samples: 200, pOverK: 2.32e-04, pOverKError: 0.86e-04 },
+  { Q: 40, density: 0.592602, N: 2048, samples: 180, pOverK: 4.12e-04, pOverKError: 0.91e-04 },
+  { Q: 80, density: 0.625459, N: 2048, samples: 64, pOverK: -0.84e-04, pOverKError: 0.96e-04 },
+  { Q: 160, density: 0.6462584285694633, N: 2048, samples: 64, pOverK: -1.20e-04, pOverKError: 0.80e-04 },
+  { Q: 240, density: 0.654607, N: 2048, samples: 64, pOverK: -2.70e-04, pOverKError: 0.92e-04 },
 ];

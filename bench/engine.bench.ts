@@ -33,6 +33,7 @@ const STEPS = Number(process.env.QGLASS_BENCH_NVE_STEPS ?? 4000);
 const NVE_ONLY = process.env.QGLASS_BENCH_ENGINE === 'nve';
 const SETS: KernelSet[] = process.env.QGLASS_BENCH_KERNELS === 'wasm' ? ['wasm'] : ['wasm', 'js'];
 const REPEATS = Number(process.env.QGLASS_BENCH_REPEATS ?? 2);
+if (!Number.isInteger(REPEATS) || REPEATS < 1) throw new Error(`QGLASS_BENCH_REPEATS must be a whole number ≥ 1; got "${process.env.QGLASS_BENCH_REPEATS}"`);
 const peers = join(here, '..', '..', 'shared', 'peers', 'lammps');
 
 function pairsWithinCutoff(sys: System): number {

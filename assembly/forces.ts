@@ -89,13 +89,6 @@ let mx: f64 = 0, my: f64 = 0, mz: f64 = 0;
   return f64x2(load<f64>(table + (<usize>t0 << 3)), load<f64>(table + (<usize>t1 << 3)));
 }
 
-@inline function scatter(f: usize, j: i32, fx: f64, fy: f64, fz: f64): void {
-  const p = f + <usize>j * 24;
-  store<f64>(p, load<f64>(p) - fx);
-  store<f64>(p, load<f64>(p, 8) - fy, 8);
-  store<f64>(p, load<f64>(p, 16) - fz, 16);
-}
-
 /** All-ones lanes where r² < cutoff² of the lane's pair type (lane 1 off when single). */
 @inline function insideMask(r2: v128, cutoff2: usize, t0: i32, t1: i32, single: bool): v128 {
   const inside = f64x2.lt(r2, lanes(cutoff2, t0, t1));

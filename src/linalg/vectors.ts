@@ -9,7 +9,7 @@
  * at the end; an element-wise update is the same expression per entry. Offsets (ao, wo, …) are in
  * entries.
  */
-import { inKernelMemory, kernelSet, scratchArray, wasmKernels, type WasmKernels } from '../util/kernels.ts';
+import { inKernelMemory, kernelSet, scratchCopy, wasmKernels, type WasmKernels } from '../util/kernels.ts';
 
 /** The wasm kernels when in use and a, b (and c) are in the kernel memory, else null. */
 function wasmFor(a: Float64Array, b: Float64Array, c?: Float64Array, d?: Float64Array): WasmKernels | null {
@@ -115,14 +115,8 @@ export function combineRows(
   const k = wasmFor(V, X);
   if (k) {
     // the coefficients (a small dense eigensolver's output) are copied into the kernel memory
-    let Ys = Y, ys = yo;
-    if (!inKernelMemory(Y)) {
-      const length = (rows - 1) * yStride + count;
-      Ys = scratchArray('combineRows', length);
-      Ys.set(Y.subarray(yo, yo + length));
-      ys = 0;
-    }
-    k.combineRows(V.byteOffset, count, n, at(Ys, ys), yStride, rows, at(X, xo));
+    const ys = inKernelMemory(Y) ? at(Y, yo) : scratchCopy('combineRows', Y.subarray(yo, yo + (rows - 1) * yStride + count)).byteOffset;
+    k.combineRows(V.byteOffset, count, n, ys, yStride, rows, at(X, xo));
     return;
   }
   X.fill(0, xo, xo + rows * n);

@@ -18,7 +18,7 @@
  */
 import { type System } from '../engine/system.ts';
 import { buildPairTable, type PairTable } from '../engine/pair-table.ts';
-import { inKernelMemory, kernelArray, kernelCopy, kernelMemoryActive, kernelSet, scratchArray, wasmKernels } from '../util/kernels.ts';
+import { inKernelMemory, kernelArray, kernelCopy, kernelMemoryActive, kernelSet, scratchArray, scratchCopy, wasmKernels } from '../util/kernels.ts';
 
 /** The interacting pairs with what the third-order contractions need besides φ′/r and φ″. */
 export interface ContractionTable extends PairTable {
@@ -75,8 +75,8 @@ export function modeContractions(table: ContractionTable, z: Float64Array, uzz: 
   }
   const { count, i: pi, j: pj, d, r, dphiOverR, d2phi, d3phi } = table;
   if (kernelSet() === 'wasm' && inKernelMemory(pi) && inKernelMemory(d3phi)) {
-    const zs = inKernelMemory(z) ? z : staged('contractions z', z);
-    const us = uzz === null ? null : inKernelMemory(uzz) ? uzz : staged('contractions uzz', uzz);
+    const zs = inKernelMemory(z) ? z : scratchCopy('contractions z', z);
+    const us = uzz === null ? null : inKernelMemory(uzz) ? uzz : scratchCopy('contractions uzz', uzz);
     const out = scratchArray('contractions sums', 10);
     wasmKernels().modeContractions(
       count, pi.byteOffset, pj.byteOffset, d.byteOffset, r.byteOffset, dphiOverR.byteOffset, d2phi.byteOffset, d3phi.byteOffset,
@@ -123,13 +123,6 @@ export function modeContractions(table: ContractionTable, z: Float64Array, uzz: 
 function fromSums(kp: number, kpc: number, km: number, kmc: number, fp: number, fpc: number, fm: number, fmc: number, ta: number, tac: number): ModeContractions {
   const kPlus = kp + kpc, kMinus = km + kmc, fPlus = fp + fpc, fMinus = fm + fmc;
   return { kappa: compensatedSum([kp, kpc, km, kmc, fp, fpc, fm, fmc]), tau: ta + tac, kPlus, kMinus, fPlus, fMinus };
-}
-
-/** A kernel-memory copy of v, in the buffer kept under name. */
-function staged(name: string, v: Float64Array): Float64Array {
-  const a = scratchArray(name, v.length);
-  a.set(v);
-  return a;
 }
 
 /** Neumaier-compensated sum of a short list. */

@@ -238,6 +238,13 @@ export function scratchArray(name: string, length: number): Float64Array {
   return a;
 }
 
+/** `source` copied into the scratch buffer kept under `name` (see scratchArray). */
+export function scratchCopy(name: string, source: Float64Array): Float64Array {
+  const a = scratchArray(name, source.length);
+  a.set(source);
+  return a;
+}
+
 /** A kernel-memory copy of `source` (see kernelArray). */
 export function kernelCopy<T extends KernelArray>(type: KernelArrayType<T>, source: ArrayLike<number>): T {
   const a = kernelArray(type, source.length);

@@ -461,7 +461,6 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
     const how = attempt(from, h, probe);
     return { state: snapshot(target, stressTensor(sys), from, how === 'predicted' ? smoothDisplacement(from, h) : null, h), how };
   };
-  const stepTo = (target: number) => stepFrom(stable, target);
   /** x − affine(s.positions) after a smooth step h from s (positions are continuous, never wrapped, along the path). */
   const smoothDisplacement = (s: State, h: number): Float64Array => {
     const a = deform(s.box, s.positions, E.map((x) => x * h)).pos;
@@ -494,12 +493,14 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
   /** One step of the regular grid from the last stable state, with refinement if it is an event. */
   function advance(): void {
     const target = Math.min(o.maxStrain, (gridStep(stable.gamma) + 1) * o.step);
-    let r = stepTo(target);
+    // with refinement the grid step is a probe too: a crossing is relaxed once, at the end of the bisection
+    const refine = o.refineDepth > 0;
+    let r = stepFrom(stable, target, refine);
     let drop = isDrop(stable, r.state);
-    if (r.how === 'minimised' && drop.event && o.refineDepth > 0) {
+    if (refine && (r.how === 'unstable' || (r.how === 'minimised' && drop.event))) {
       // bisect back from the last stable state: the instability lies in (stable.gamma, hi]
       const start = stable;
-      let hi = target, from = stable.gamma;
+      let hi = target, from = r.how === 'unstable' ? NaN : stable.gamma;
       // the first event gets a finer bracket, so that its approach sweep resolves λ_min → 0
       const minWidth = o.step / 2 ** (o.refineDepth + (events.length === 0 ? FIRST_EVENT_EXTRA_DEPTH : 0));
       while (hi - stable.gamma > minWidth * (1 + 1e-9)) {
@@ -510,7 +511,7 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
         else if (m.how === 'minimised' && d.event) { hi = m.state.gamma; r = m; drop = d; from = stable.gamma; } else accept(m);
       }
       // the event is the step from the last stable state
-      if (from !== stable.gamma) { r = stepTo(hi); drop = isDrop(stable, r.state); }
+      if (from !== stable.gamma) { r = stepFrom(stable, hi); drop = isDrop(stable, r.state); }
       if (events.length === 0 && drop.event) approach = approachSweep(start, stable.gamma, hi);
     }
     if (r.how === 'minimised' && drop.event) {

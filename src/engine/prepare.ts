@@ -198,11 +198,27 @@ export function cloneSystem(sys: System): System {
   return c;
 }
 
+/**
+ * K by finite dilation for the volume iteration. A glass can sit within a dilation of 1e-6 of a
+ * plastic instability (seen at N = 500, Q = 240: K = −14517 at δ = 1e-6, 243 at 1e-7, 245.5 at 1e-8);
+ * the re-minimised state then lies in another minimum and the difference is meaningless, most
+ * visibly K ≤ 0. Smaller dilations are tried until K > 0.
+ */
+function dilationBulkModulus(sys: System, ftol: number): number {
+  const tried: string[] = [];
+  for (const delta of [1e-6, 1e-7, 1e-8]) {
+    const K = finiteDilationBulkModulus(sys, ftol, delta);
+    if (K > 0) return K;
+    tried.push(`${K.toPrecision(4)} at δ = ${delta}`);
+  }
+  throw new Error(`the bulk modulus by finite dilation is not positive (${tried.join(', ')}): every dilation probe crosses a plastic instability, so the volume iteration has no slope to follow`);
+}
+
 /** Newton iteration on the volume: scale by (1 + p/(3K)), re-quench, until |p|/K < tol. */
 export function relaxToZeroPressure(sys: System, opts: RelaxOptions, quenched: MinimizeResult): { steps: number; bulkModulus: number; quench: MinimizeResult } {
   let quench = quenched;
   for (let step = 0; step <= 50; step++) {
-    const K = finiteDilationBulkModulus(sys, opts.ftol);
+    const K = dilationBulkModulus(sys, opts.ftol);
     const p = virialPressure(sys);
     if (Math.abs(p) / K < opts.relaxPressureTol) return { steps: step, bulkModulus: K, quench };
     const d = dilate(sys.box, sys.positions, 1 + p / (3 * K));

@@ -211,7 +211,7 @@ function dilationBulkModulus(sys: System, ftol: number): number {
     if (K > 0) return K;
     tried.push(`${K.toPrecision(4)} at δ = ${delta}`);
   }
-  throw new Error(`the bulk modulus by finite dilation is not positive (${tried.join(', ')}): every dilation probe crosses a plastic instability, so the volume iteration has no slope to follow`);
+  throw new Error(`the bulk modulus by finite dilation is not positive (${tried.join(', ')}): every dilation probe crosses a plastic instability, so the volume iteration has no slope to follow; prepare the glass from another seed, or keep it at fixed density`);
 }
 
 /** Newton iteration on the volume: scale by (1 + p/(3K)), re-quench, until |p|/K < tol. */

@@ -175,7 +175,8 @@ function quenchToMinimum(sys: System, opts: RelaxOptions, onFraction?: (f: numbe
 /**
  * Bulk modulus K = −V dp/dV by finite dilation of a quenched system: scale by (1 ± δ), re-minimise,
  * difference the pressure. Leaves sys unchanged. Used by calibration and volume relaxation before
- * (and as a check on) the Hessian route.
+ * (and as a check on) the Hessian route. K ≤ 0 means a probe crossed a plastic instability and fell
+ * into another minimum (relaxToZeroPressure then probes smaller dilations).
  */
 export function finiteDilationBulkModulus(sys: System, ftol: number, delta = 1e-6): number {
   const p: number[] = [];

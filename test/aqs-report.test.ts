@@ -41,7 +41,7 @@ function withAqs(samples: SampleInput[]): SampleInput[] {
     const sigma = gamma.map((g) => G0 * Math.min(g, 0.05) * (brittle && g > 0.05 ? 0.8 : 1));
     const aqs: AqsInput = {
       G0, sigmaMax: 0.5, flowStress: brittle ? 0.4 : 0.5, overshootRatio: brittle ? 1.25 : 1,
-      localisationIndex: brittle ? 0.9 : 0.3 + 0.01 * rng.normal(),
+      localisationIndex: brittle ? 0.9 : 0.3 + 0.01 * rng.normal(), localisationShuffled: 0.02,
       events: [{ stressDrop: brittle ? 0.1 : 0.01, energyDrop: 1 }, { stressDrop: 0.02, energyDrop: 0.1 }],
       firstEventNqleOverlap: [brittle ? 0.2 : 0.7, 0.1], curve: { gamma, sigma },
     };
@@ -58,6 +58,7 @@ test('ensemble summary and Figure 6 of synthetic aqs records', async () => {
   assert.ok(Math.abs(stiff.sigmaMaxOverG.value - 0.05) < 1e-12 && Math.abs(stiff.flowStressOverG.value - 0.04) < 1e-12);
   assert.ok(Math.abs(soft.meanEventSize.value - 0.0015) < 1e-12 && soft.eventSizes.length === 8);
   assert.ok(Math.abs(soft.firstEventOverlap.value - 0.7) < 1e-12 && Math.abs(stiff.firstEventBestOverlap.value - 0.2) < 1e-12);
+  assert.ok(Math.abs(stiff.localisationIndex.value - 0.9) < 1e-12 && Math.abs(soft.localisationShuffled.value - 0.02) < 1e-12);
   assert.ok(Math.abs(stiff.curve!.sigmaOverG[100] - 0.04) < 1e-12 && stiff.curve!.gamma.length === 101);
 
   const out = mkdtempSync(join(tmpdir(), 'qglass-fig6-'));
@@ -65,7 +66,7 @@ test('ensemble summary and Figure 6 of synthetic aqs records', async () => {
     const r = await writeReport({ samples, parameters: null, source: 'fixture' }, { outDir: out, bootstrap: { replicates: 50 }, png: false });
     assert.equal(r.figures.find((f) => f.name === 'fig6')?.status, 'drawn');
     const svg = readFileSync(join(out, 'fig6.svg'), 'utf8');
-    for (const t of ['shear strain γ', 'σ/G₀', 'σ_max/σ_flow', 'stress jump |Δσ|/G₀', 'overlap |û·π̂| of the first event']) assert.ok(svg.includes(t), `fig6.svg lacks '${t}'`);
+    for (const t of ['shear strain γ', 'σ/G₀', 'σ_max/σ_flow', 'homogeneous flow', 'stress jump |Δσ|/G₀', 'overlap |û·π̂| of the first event']) assert.ok(svg.includes(t), `fig6.svg lacks '${t}'`);
     const csv = readFileSync(join(out, 'fig6.csv'), 'utf8');
     assert.ok(/^table,/.test(csv) && csv.includes('eventSizes') && csv.includes('overlap'));
     // shear to yield is opt-in: a campaign without it has no Figure 6 and no note about it

@@ -14,7 +14,7 @@ import { computeForces, maxForceComponent } from '../src/engine/forces.ts';
 import { cloneSystem } from '../src/engine/prepare.ts';
 import { systemToConfiguration, type System } from '../src/engine/system.ts';
 import { writeExtendedXyz } from '../src/io/xyz.ts';
-import { detectEvents, extrapolationWeights, runAqs, SHEAR_PLANES, type ShearPlane } from '../src/measure/aqs.ts';
+import { detectEvents, extrapolationWeights, runAqs, SHEAR_PLANES, shearLocalisation, type ShearPlane } from '../src/measure/aqs.ts';
 import { measureElastic, UnrelaxedConfigurationError } from '../src/measure/elastic.ts';
 import { d2min, fractionalCoordinate, nonAffineField, slabProfile } from '../src/measure/nonaffine.ts';
 import { boxVolume, deform } from '../src/space/box.ts';
@@ -167,8 +167,15 @@ test('D²_min vanishes under a homogeneous deformation and localises where parti
   const L = sys.box.ly;
   const band = slabProfile(s.map((x) => (x > 0.4 && x < 0.6 ? 1 : 0)), s, L, 0.2 * L, L / 10);
   const even = slabProfile(s.map(() => 1), s, L, 0.2 * L, L / 10);
-  assert.ok(band.localisation > 0.99 && Math.abs(band.slabCentre - 0.5) < 0.05);
-  assert.ok(Math.abs(even.localisation - 0.2) < 0.05 && Math.abs(even.uniform - 0.2) < 1e-12);
+  assert.ok(band.slabShare > 0.99 && band.localisation > 0.99 && Math.abs(band.slabCentre - 0.5) < 0.05);
+  assert.ok(Math.abs(even.slabShare - 0.2) < 0.05 && Math.abs(even.uniform - 0.2) < 1e-12 && Math.abs(even.localisation) < 0.06);
+  // the shear-plane form: the gradient axis of xy is y, the slab a quarter of the box by default
+  const q = Float64Array.from(s, (x) => (x > 0.4 && x < 0.6 ? 1 : 0));
+  const xy = shearLocalisation(q, sys, 'xy');
+  assert.ok(Math.abs(xy.uniform - 0.25) < 1e-12 && xy.localisation > 0.99, `band along y seen by xy: ${xy.localisation}`);
+  // the same values at random particles: the floor of homogeneous flow, small but above 0 at finite N
+  assert.ok(xy.shuffled > 0 && xy.shuffled < 0.2, `shuffled band: ${xy.shuffled}`);
+  assert.ok(shearLocalisation(q, sys, 'xz').localisation < 0.5, 'the same band is spread along z, the gradient axis of xz');
 });
 
 test('AQS is deterministic: the same glass gives the same path bit for bit', () => {

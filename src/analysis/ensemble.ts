@@ -54,6 +54,8 @@ export interface AqsInput {
   flowStress: number;
   overshootRatio: number;
   localisationIndex: number;
+  /** The index of the same D²_min values at random particles: homogeneous flow's floor (NaN: unknown). */
+  localisationShuffled: number;
   events: { stressDrop: number; energyDrop: number }[];
   /** Overlap of the first event's non-affine field with each of the sample's softest NQLEs (null: none). */
   firstEventNqleOverlap?: Maybe<number[]>;
@@ -69,6 +71,7 @@ export interface AqsSummary {
   flowStressOverG: Estimate;
   overshootRatio: Estimate;
   localisationIndex: Estimate;
+  localisationShuffled: Estimate;
   /** Mean stress jump |Δσ| per event over G₀, pooled over samples, and all of them (for the distribution). */
   meanEventSize: Estimate;
   eventSizes: number[];
@@ -344,6 +347,7 @@ function summarizeAqs(sheared: AqsInput[], bs: Required<BootstrapOptions>): AqsS
     flowStressOverG: over((a) => a.flowStress / a.G0),
     overshootRatio: over((a) => a.overshootRatio),
     localisationIndex: over((a) => a.localisationIndex),
+    localisationShuffled: over((a) => a.localisationShuffled),
     meanEventSize: bootstrapMean(sizes, bs),
     eventSizes: sizes,
     firstEventOverlap: bootstrapMean(overlaps.map((o) => o[0]), bs),

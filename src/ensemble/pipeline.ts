@@ -24,7 +24,7 @@ import { measureElastic, type ElasticResult } from '../measure/elastic.ts';
 import { measureModes, soundScales, type ModesResult, type SoundScales } from '../measure/modes.ts';
 import { findNqles, type NqleResult } from '../measure/nqle.ts';
 import { formatNpy, readNpy } from '../io/npy.ts';
-import { aqsEventsCsv, aqsPathCsv, runAqs, type AqsResult } from '../measure/aqs.ts';
+import { aqsEventsCsv, aqsPathCsv, profileRecord, runAqs, type AqsResult } from '../measure/aqs.ts';
 import { cloneSystem } from '../engine/prepare.ts';
 import { harmonicOf, type Harmonic } from '../measure/harmonic.ts';
 import { pairCorrelation, type PairCorrelation } from '../measure/pair-correlation.ts';
@@ -165,7 +165,7 @@ const nqleStage: StageDefinition = {
 /** The stored aqs output: the scalars and events of `measure aqs --json`; the path is an artefact. */
 export function aqsJson(law: PairLaw, r: AqsResult) {
   const { path: _path, eventFields: _fields, d2min: _d2min, profile, ...rest } = r;
-  return { ...lawMetadata(law), ...rest, profile: { centres: profile.centres, meanD2min: profile.mean, uniform: profile.uniform, slabCentre: profile.slabCentre } };
+  return { ...lawMetadata(law), ...rest, profile: profileRecord(profile) };
 }
 export type AqsJson = ReturnType<typeof aqsJson>;
 

@@ -33,6 +33,7 @@ import { lanczosSmallest } from '../linalg/lanczos.ts';
 import { dot, projectOutTranslations } from '../linalg/vectors.ts';
 import { releaseArray } from '../util/kernels.ts';
 import { type Box, boxVolume, deform } from '../space/box.ts';
+import { createRandom } from '../util/random.ts';
 import { measureElastic, simpleShear, strainForceDerivative } from './elastic.ts';
 import { participationRatio } from './modes.ts';
 import {
@@ -68,8 +69,8 @@ export interface AqsOptions {
   moveThreshold?: number;
   /** Strain between the reference states of the accumulated D²_min (default 0.01). */
   d2minInterval?: number;
-  /** Width of the localisation slab in units of a₀ = (V/N)^(1/3) (default 10). */
-  slabWidth?: number;
+  /** Width of the localisation slab as a share of the box along the gradient axis (default 1/4). */
+  slabShare?: number;
   /** Flow stress: mean σ_αβ over this last fraction of the strain range (default 0.5). */
   flowFraction?: number;
   /** Event tolerance on the released energy (default: eventTolerances). */
@@ -83,7 +84,7 @@ export interface AqsOptions {
 }
 
 export const AQS_DEFAULTS = {
-  ftol: 1e-10, moduliEvery: 0, refineDepth: 8, moveThreshold: 0.1, d2minInterval: 0.01, slabWidth: 10, flowFraction: 0.5,
+  ftol: 1e-10, moduliEvery: 0, refineDepth: 8, moveThreshold: 0.1, d2minInterval: 0.01, slabShare: 0.25, flowFraction: 0.5,
   eigenMatvecs: 20_000,
 } as const;
 
@@ -152,7 +153,7 @@ export interface AqsResult {
   overshootRatio: number;
   /** Accumulated D²_min per particle, its profile along the gradient axis, and the localisation index. */
   d2min: Float64Array;
-  profile: SlabProfile;
+  profile: ShearLocalisation;
   localisationIndex: number;
   firstEvent: { approach: EventApproach | null; softSpots: SoftSpotOverlap | null } | null;
   tolerances: { energy: number };
@@ -241,6 +242,48 @@ interface State {
   history: Array<{ du: Float64Array; dh: number }>;
   /** v = dx/dγ (non-affine) by linear response, computed when first needed (null: the solve failed). */
   v?: Float64Array | null;
+}
+
+/** Random reassignments of the D²_min values to particles that give the localisation of homogeneous flow. */
+const SHUFFLES = 64;
+const SHUFFLE_SEED = 1;
+
+export interface ShearLocalisation extends SlabProfile {
+  /**
+   * Mean localisation index of the same D²_min values assigned to the particles at random (fixed
+   * seed): what homogeneous flow of this many particles gives, the floor to read the index against.
+   */
+  shuffled: number;
+}
+
+/**
+ * Profile of the accumulated D²_min along the gradient axis of a shear plane (bins of
+ * a₀ = (V/N)^⅓, positions of the unstrained glass) and its most loaded slab of `slabShare` of the box.
+ */
+export function shearLocalisation(d2min: Float64Array, unstrained: { box: Box; positions: Float64Array }, plane: ShearPlane, slabShare: number = AQS_DEFAULTS.slabShare): ShearLocalisation {
+  if (!(slabShare > 0 && slabShare < 1)) throw new RangeError(`the localisation slab's share of the box must lie in (0, 1), got ${slabShare}`);
+  const { beta } = SHEAR_PLANES[plane];
+  const box = unstrained.box;
+  const L = [box.lx, box.ly, box.lz][beta];
+  const a0 = Math.cbrt(boxVolume(box) / d2min.length);
+  const s = fractionalCoordinate(box, unstrained.positions, beta);
+  const profile = slabProfile(d2min, s, L, slabShare * L, a0);
+  const rng = createRandom(SHUFFLE_SEED);
+  const q = d2min.slice();
+  let shuffled = 0;
+  for (let k = 0; k < SHUFFLES; k++) {
+    for (let i = q.length - 1; i > 0; i--) {
+      const j = rng.below(i + 1);
+      const t = q[i]; q[i] = q[j]; q[j] = t;
+    }
+    shuffled += slabProfile(q, s, L, slabShare * L, a0).localisation / SHUFFLES;
+  }
+  return { ...profile, shuffled };
+}
+
+/** The stored form of a localisation profile (`measure aqs --json`, the campaign's aqs record). */
+export function profileRecord(p: ShearLocalisation) {
+  return { centres: p.centres, meanD2min: p.mean, slabShare: p.slabShare, uniform: p.uniform, slabCentre: p.slabCentre, shuffled: p.shuffled };
 }
 
 export function runAqs(sys: System, options: AqsOptions): AqsResult {
@@ -564,10 +607,7 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
   const gEnd = path[path.length - 1].gamma;
   const flow = path.filter((p) => p.gamma >= (1 - o.flowFraction) * gEnd).map((p) => p.stress[voigt]);
   const flowStress = flow.reduce((a, b) => a + b, 0) / flow.length;
-  const box0 = unstrained.box;
-  const L = [box0.lx, box0.ly, box0.lz][beta];
-  const a0 = Math.cbrt(V / n);
-  const profile = slabProfile(accumulated, fractionalCoordinate(box0, unstrained.positions, beta), L, o.slabWidth * a0, a0);
+  const profile = shearLocalisation(accumulated, unstrained, o.plane, o.slabShare);
   cost.forceEvaluations = sys.forceEvaluations - evals0;
   cost.seconds = (performance.now() - t0) / 1000;
   return {

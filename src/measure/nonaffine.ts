@@ -169,16 +169,19 @@ export interface SlabProfile {
   centres: number[];
   mean: number[];
   /** Largest fraction of the total carried by a periodic slab of the given width. */
-  localisation: number;
+  slabShare: number;
   /** The slab's share of the box: what homogeneous flow gives. */
   uniform: number;
+  /** (slabShare − uniform)/(1 − uniform): 0 for a homogeneous field, 1 when the slab carries it all. */
+  localisation: number;
   /** Centre of that slab (fractional coordinate). */
   slabCentre: number;
 }
 
 /**
  * Profile of a per-particle quantity q along fractional coordinate s (bins of ~binWidth/length) and
- * the fraction of Σq in the most loaded periodic slab of width `width` (same units as `length`).
+ * the fraction of Σq in the most loaded periodic slab of width `width` (same units as `length`),
+ * also as its excess over a homogeneous field.
  */
 export function slabProfile(q: Float64Array, s: Float64Array, length: number, width: number, binWidth: number): SlabProfile {
   const bins = Math.max(1, Math.round(length / binWidth));
@@ -202,8 +205,10 @@ export function slabProfile(q: Float64Array, s: Float64Array, length: number, wi
   }
   const centres: number[] = [], mean: number[] = [];
   for (let b = 0; b < bins; b++) { centres.push((b + 0.5) / bins); mean.push(count[b] > 0 ? sum[b] / count[b] : 0); }
+  const uniform = w / fine;
+  const slabShare = total > 0 ? best / total : uniform;
   return {
-    centres, mean, localisation: total > 0 ? best / total : 0, uniform: w / fine,
+    centres, mean, slabShare, uniform, localisation: uniform < 1 ? (slabShare - uniform) / (1 - uniform) : 0,
     slabCentre: ((bestStart + w / 2) / fine) % 1,
   };
 }

@@ -66,7 +66,7 @@ const CONFIG = {
   // End labels kept inside the plot's extent, so that no panel's title is pushed up by a label
   // sitting on its top edge (titles of side-by-side panels stay aligned).
   axisY: { labelFlush: true },
-  legend: { labelFontSize: 13, titleFontSize: 14, titleFontWeight: 'normal', symbolSize: 90 },
+  legend: { labelFontSize: 13, titleFontSize: 14, titleFontWeight: 'normal', symbolSize: 90, symbolOpacity: 1 },
   title: { fontSize: 16, fontWeight: 'bold', anchor: 'start', offset: 10 },
   concat: { spacing: 36 },
   text: { fontSize: 13 },
@@ -470,7 +470,7 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
   const withNu = qs.filter((q) => q.elastic && isNum(q.elastic.nu.value));
   const yieldRows: Row[] = withNu.map((q) => ({
     Q: q.Q, ...withBar('nu', q.elastic!.nu), ...withBar('overshoot', q.aqs!.overshootRatio), ...withBar('localisation', q.aqs!.localisationIndex),
-    ...withBar('sigmaMaxOverG', q.aqs!.sigmaMaxOverG), ...withBar('flowOverG', q.aqs!.flowStressOverG), samples: q.aqs!.samples,
+    ...withBar('sigmaMaxOverG', q.aqs!.sigmaMaxOverG), ...withBar('flowOverG', q.aqs!.flowStressOverG), shuffled: q.aqs!.localisationShuffled.value, samples: q.aqs!.samples,
   }));
   // complementary cumulative distribution of the event sizes |Δσ|/G₀, pooled per Q
   const sizes: Row[] = qs.flatMap((q) => {
@@ -489,7 +489,16 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     ],
   };
   const panelB: VlSpec = { ...PANEL, title: '(b) stress overshoot σ_max/σ_flow versus ν', layer: pointsWithBars(ctx, yieldRows, nuX, { field: 'overshoot', type: 'quantitative', title: 'σ_max/σ_flow', scale: { zero: false } }) };
-  const panelB2: VlSpec = { ...PANEL, title: '(b) localisation index versus ν', layer: pointsWithBars(ctx, yieldRows, nuX, { field: 'localisation', type: 'quantitative', title: 'D²_min in the most strained slab (fraction)', scale: { domain: [0, 1] } }) };
+  const localisationY = { field: 'localisation', type: 'quantitative', title: 'D²_min localisation index', scale: { zero: true } };
+  const panelB2: VlSpec = {
+    ...PANEL, title: '(b) localisation index versus ν',
+    layer: [
+      ...pointsWithBars(ctx, yieldRows, nuX, localisationY),
+      // what the same D²_min values give at random particles: homogeneous flow at this N
+      { data: { values: yieldRows }, mark: { type: 'point', shape: 'diamond', size: 70, filled: false, strokeWidth: 1.5, color: '#777777', clip: true }, encoding: { x: nuX, y: { ...localisationY, field: 'shuffled' } } },
+      { data: { values: yieldRows.slice(0, 1) }, mark: { type: 'text', align: 'left', dx: 8, fontSize: 12, color: '#777777' }, encoding: { x: nuX, y: { ...localisationY, field: 'shuffled' }, text: { value: 'homogeneous flow' } } },
+    ],
+  };
   const sizeDomain = logDomain(sizes.map((r) => r.size as number));
   const panelC: VlSpec = {
     ...PANEL, title: '(c) event sizes: P(Δσ/G₀ > x)',
@@ -503,7 +512,7 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     title,
     caption:
       'Athermal quasistatic simple shear of every sample (each strain step relaxed to an energy minimum). (a) Mean shear stress σ/G₀ (G₀ the linear-response shear modulus of the unstrained sample) versus strain γ, band ±1 standard error over samples. ' +
-      '(b) The stress overshoot σ_max/σ_flow (σ_flow the mean stress over the last half of the path) and the localisation index (fraction of the accumulated D²_min carried by the most strained slab of width 10 a₀; homogeneous flow gives the slab’s share of the box) versus the ensemble-mean Poisson’s ratio; ±1 bootstrap standard errors. ' +
+      '(b) The stress overshoot σ_max/σ_flow (σ_flow the mean stress over the last half of the path) and the localisation index (the share f of the accumulated D²_min carried by the most strained slab, a quarter of the box across the gradient direction, as (f − ¼)/(1 − ¼): 1 when one band carries all of it; grey diamonds: the same D²_min values at random particles, what homogeneous flow gives at this N) versus the ensemble-mean Poisson’s ratio; ±1 bootstrap standard errors. ' +
       '(c) Distribution of the stress jumps |Δσ| of plastic events (drops, except for events that relax a stress of the other sign), pooled over the samples of each Q. (d) Overlap of the first plastic event’s non-affine displacement with the softest nonlinear quasilocalized excitation of the unstrained sample, versus Q (1: the same field, 0: unrelated).',
     spec: frame(title, { vconcat: [{ hconcat: [panelA, panelB, panelB2] }, { hconcat: [panelC, panelD] }], resolve: { scale: { color: 'shared' } } }),
     tables: { curve, yield: yieldRows, eventSizes: sizes, overlap: overlapRows },

@@ -11,7 +11,9 @@ import { writeFileAtomic } from '../io/atomic-write.ts';
 import { checkOutputDirectory } from '../io/output-path.ts';
 import { join } from 'node:path';
 import { analyzeEnsemble, type AnalysisOptions, type AqsInput, type EnsembleSummary, type NqleModeInput, type SampleInput } from '../analysis/ensemble.ts';
-import { isShearPlane, parseAqsPathCsv } from '../measure/aqs.ts';
+import { isShearPlane, parseAqsPathCsv, shearLocalisation, type ShearPlane } from '../measure/aqs.ts';
+import { readNpy } from '../io/npy.ts';
+import { readExtendedXyz } from '../io/xyz.ts';
 import { VERSION } from '../util/version.ts';
 import { campaignModel, controlAxis, controlValues, readCampaign, type CampaignDefinition, type ControlAxis } from '../ensemble/campaign.ts';
 import { loadCampaignSamples, type SampleRecord } from '../ensemble/export.ts';
@@ -126,7 +128,11 @@ export function sampleInputFromRecord(r: SampleRecord): SampleInput {
   };
 }
 
-/** The aqs stage's numbers of a record; the σ(γ) curve is read from its path artefact when dir is given. */
+/**
+ * The aqs stage's numbers of a record. When dir is given, the σ(γ) curve is read from the path
+ * artefact, and the localisation index is computed from the stored D²_min field and glass, so that
+ * every sample's index has the same definition whatever version of the stage wrote its record.
+ */
 function aqsInputFromRecord(r: SampleRecord, dir?: string): AqsInput | null {
   const a = (r as Record<string, unknown>).aqs as Record<string, unknown> | undefined;
   if (!a || num(a.G0) === null) return null;
@@ -134,12 +140,24 @@ function aqsInputFromRecord(r: SampleRecord, dir?: string): AqsInput | null {
   const events = Array.isArray(a.events) ? (a.events as { stressDrop: number; energyDrop: number }[]) : [];
   const pathFile = r.artefacts?.['aqs-path'];
   const plane = typeof a.plane === 'string' && isShearPlane(a.plane) ? a.plane : 'xy';
+  const profile = a.profile as Record<string, unknown> | undefined;
   return {
     G0: a.G0 as number, sigmaMax: num(a.sigmaMax) ?? NaN, flowStress: num(a.flowStress) ?? NaN,
-    overshootRatio: num(a.overshootRatio) ?? NaN, localisationIndex: num(a.localisationIndex) ?? NaN,
+    overshootRatio: num(a.overshootRatio) ?? NaN,
+    ...((dir ? localisationFromArtefacts(dir, r, plane) : null) ?? { localisationIndex: num(a.localisationIndex) ?? NaN, localisationShuffled: num(profile?.shuffled) ?? NaN }),
     events, firstEventNqleOverlap: numbers(first?.softSpots?.nqle) ?? null,
     curve: dir && pathFile && existsSync(join(dir, pathFile)) ? parseAqsPathCsv(readFileSync(join(dir, pathFile), 'utf8'), plane) : null,
   };
+}
+
+function localisationFromArtefacts(dir: string, r: SampleRecord, plane: ShearPlane): Pick<AqsInput, 'localisationIndex' | 'localisationShuffled'> | null {
+  const d2minFile = r.artefacts?.['aqs-d2min'], glassFile = r.artefacts?.glass;
+  if (!d2minFile || !glassFile || !existsSync(join(dir, d2minFile)) || !existsSync(join(dir, glassFile))) return null;
+  const glass = readExtendedXyz(join(dir, glassFile));
+  const d2min = readNpy(join(dir, d2minFile));
+  if (d2min.data.length !== glass.positions.length / 3) throw new RangeError(`${d2minFile} has ${d2min.data.length} values for the ${glass.positions.length / 3} particles of ${glassFile}`);
+  const l = shearLocalisation(Float64Array.from(d2min.data), glass, plane);
+  return { localisationIndex: l.localisation, localisationShuffled: l.shuffled };
 }
 
 type CampaignReportOptions = Omit<ReportOptions, 'outDir'> & { outDir?: string; verify?: ArtefactVerify };

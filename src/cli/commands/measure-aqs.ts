@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { formatNpy } from '../../io/npy.ts';
-import { AQS_DEFAULTS, aqsEventsCsv, aqsPathCsv, isShearPlane, runAqs, type AqsResult } from '../../measure/aqs.ts';
+import { AQS_DEFAULTS, aqsEventsCsv, aqsPathCsv, isShearPlane, profileRecord, runAqs, type AqsResult } from '../../measure/aqs.ts';
 import { UnrelaxedConfigurationError } from '../../measure/elastic.ts';
 import { measureModes } from '../../measure/modes.ts';
 import { findNqles } from '../../measure/nqle.ts';
@@ -120,7 +120,7 @@ export function registerMeasureAqs(measure: Command): void {
           ? `  first event vs softest NQLE: overlap ${f(first.softSpots.nqle[0], 3)}, centres ${f(first.softSpots.nqleDistance[0], 2)} λ apart; ` +
             `best over ${first.softSpots.nqle.length} NQLEs ${f(Math.max(...first.softSpots.nqle), 3)}, over ${first.softSpots.modes.length} modes ${f(Math.max(...first.softSpots.modes), 3)}\n`
           : '') +
-        `  localisation index ${f(r.localisationIndex, 3)} (homogeneous: ${f(r.profile.uniform, 3)})\n` +
+        `  localisation index ${f(r.localisationIndex, 3)} (homogeneous flow: ${f(r.profile.shuffled, 3)}; the most strained ${f(r.profile.uniform, 2)} of the box carries ${f(r.profile.slabShare, 3)} of the D²_min)\n` +
         `  ${r.cost.steps} steps (${r.cost.predicted} predicted, ${r.cost.minimised} minimised, ${r.cost.refinementSteps} refining), ` +
         `${r.cost.forceEvaluations} force evaluations, ${r.cost.seconds.toFixed(1)} s\n` +
         (o.out ? `  written to ${o.out}/\n` : ''),
@@ -136,7 +136,7 @@ export function aqsRecord(r: AqsResult, meta: { file: string; maxStrain: number;
     sigmaMax: r.sigmaMax, yieldStrain: r.yieldStrain, flowStress: r.flowStress, overshootRatio: r.overshootRatio,
     localisationIndex: r.localisationIndex, G0: r.G0,
     moduli: r.moduli, firstEvent: r.firstEvent,
-    profile: { centres: r.profile.centres, meanD2min: r.profile.mean, uniform: r.profile.uniform, slabCentre: r.profile.slabCentre },
+    profile: profileRecord(r.profile),
     tolerances: r.tolerances, converged: r.converged, failure: r.failure, cost: r.cost,
   };
 }

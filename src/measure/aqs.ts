@@ -184,6 +184,12 @@ export function extrapolationWeights(dh: readonly number[], h: number): number[]
 
 /** Minimiser iterations of a bisection probe before its energy is checked against the continuing minimum. */
 const PROBE_ITERATIONS = 200;
+/**
+ * max|F| at which relaxing an event passes from the minimiser to Newton. At Q = 240, N = 2048 to
+ * γ = 0.01: 1e-5 took 35 % fewer force evaluations than CG alone to 1e-10 (same path); from 1e-4
+ * Newton failed more often, 1e-6 saved less.
+ */
+const NEWTON_HANDOFF = 1e-5;
 
 /** Extra bisections for the first event (its bracket is step/2^(refineDepth + this)). */
 const FIRST_EVENT_EXTRA_DEPTH = 6;
@@ -386,11 +392,17 @@ export function runAqs(sys: System, options: AqsOptions): AqsResult {
   };
 
   /**
-   * Relax the system to max|F| < ftol with the CG minimiser. Where it stalls short of ftol (line
-   * searches lost in round-off after a large rearrangement), Newton finishes from there if the
-   * state is close to a minimum, else FIRE and CG once more; otherwise AqsConvergenceError.
+   * Relax the system to max|F| < ftol: the CG minimiser to max|F| < NEWTON_HANDOFF, then Newton,
+   * which converges quadratically where CG crawls; where Newton fails, CG on to ftol. Where CG
+   * stalls short of ftol (line searches lost in round-off after a large rearrangement), Newton
+   * finishes from there if the state is close to a minimum, else FIRE and CG once more; otherwise
+   * AqsConvergenceError.
    */
   const relax = (what: string): void => {
+    if (NEWTON_HANDOFF > o.ftol && minimize(sys, { ftol: NEWTON_HANDOFF }).converged) {
+      computeForces(sys);
+      if (newton()) return;
+    }
     let m = minimize(sys, { ftol: o.ftol });
     if (m.converged) return;
     computeForces(sys);

@@ -506,14 +506,26 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8, point: { size: 20 }, clip: true },
     encoding: { x: logChannel('size', 'stress jump |Δσ|/G₀', sizeDomain), y: { field: 'ccdf', type: 'quantitative', title: 'fraction of events larger', scale: { type: 'log' } }, color },
   };
-  const panelD: VlSpec = { ...PANEL, title: '(d) first event · softest NQLE', layer: pointsWithBars(ctx, overlapRows, qAxis(ctx), { field: 'overlap', type: 'quantitative', title: 'overlap |û·π̂| of the first event', scale: { domain: [0, 1] } }) };
+  const overlapY = { field: 'overlap', type: 'quantitative', title: 'overlap |û·π̂| of the first event', scale: { domain: [0, 1] } };
+  const bestY = { ...overlapY, field: 'best' };
+  const panelD: VlSpec = {
+    ...PANEL, title: '(d) first event · softest NQLEs',
+    layer: [
+      ...pointsWithBars(ctx, overlapRows, qAxis(ctx), overlapY),
+      // the best overlap among the sample's softest NQLEs: the event may start at another soft spot
+      { data: { values: overlapRows }, mark: { type: 'rule', strokeWidth: 1.2, strokeDash: [3, 2], clip: true }, encoding: { x: qAxis(ctx), y: { ...bestY, field: 'bestLow' }, y2: { field: 'bestHigh' }, stroke: color } },
+      { data: { values: overlapRows }, mark: { type: 'point', filled: false, size: 80, strokeWidth: 1.6, clip: true }, encoding: { x: qAxis(ctx), y: bestY, color } },
+      { data: { values: overlapRows.slice(-1) }, mark: { type: 'text', align: 'right', dx: -10, fontSize: 12, color: '#555555' }, encoding: { x: qAxis(ctx), y: bestY, text: { value: '○ best of the softest' } } },
+      { data: { values: overlapRows.slice(-1) }, mark: { type: 'text', align: 'right', dx: -10, fontSize: 12, color: '#555555' }, encoding: { x: qAxis(ctx), y: overlapY, text: { value: '● softest' } } },
+    ],
+  };
   return {
     name: 'fig6',
     title,
     caption:
       'Athermal quasistatic simple shear of every sample (each strain step relaxed to an energy minimum). (a) Mean shear stress σ/G₀ (G₀ the linear-response shear modulus of the unstrained sample) versus strain γ, band ±1 standard error over samples. ' +
       '(b) The stress overshoot σ_max/σ_flow (σ_flow the mean stress over the last half of the path) and the localisation index (the share f of the accumulated D²_min carried by the most strained slab, a quarter of the box across the gradient direction, as (f − ¼)/(1 − ¼): 1 when one band carries all of it; grey diamonds: the same D²_min values at random particles, what homogeneous flow gives at this N) versus the ensemble-mean Poisson’s ratio; ±1 bootstrap standard errors. ' +
-      '(c) Distribution of the stress jumps |Δσ| of plastic events (drops, except for events that relax a stress of the other sign), pooled over the samples of each Q. (d) Overlap of the first plastic event’s non-affine displacement with the softest nonlinear quasilocalized excitation of the unstrained sample, versus Q (1: the same field, 0: unrelated).',
+      '(c) Distribution of the stress jumps |Δσ| of plastic events (drops, except for events that relax a stress of the other sign), pooled over the samples of each Q. (d) Overlap of the first plastic event’s non-affine displacement with the softest nonlinear quasilocalized excitation of the unstrained sample (filled) and the largest overlap with any of its softest NQLEs (open, dashed bars), versus Q (1: the same field, 0: unrelated).',
     spec: frame(title, { vconcat: [{ hconcat: [panelA, panelB, panelB2] }, { hconcat: [panelC, panelD] }], resolve: { scale: { color: 'shared' } } }),
     tables: { curve, yield: yieldRows, eventSizes: sizes, overlap: overlapRows },
     notes: [...missingFor(s.perQ, (q) => !!q.aqs, 'shear to yield'), ...missingFor(qs, (q) => isNum(q.aqs!.firstEventOverlap.value), 'first-event/NQLE overlap'), ...missingFor(qs, (q) => !!q.elastic, 'ν for panel (b)')],

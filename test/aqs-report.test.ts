@@ -58,6 +58,9 @@ test('ensemble summary and Figure 6 of synthetic aqs records', async () => {
   assert.ok(Math.abs(stiff.sigmaMaxOverG.value - 0.05) < 1e-12 && Math.abs(stiff.flowStressOverG.value - 0.04) < 1e-12);
   assert.ok(Math.abs(soft.meanEventSize.value - 0.0015) < 1e-12 && soft.eventSizes.length === 8);
   assert.ok(Math.abs(soft.firstEventOverlap.value - 0.7) < 1e-12 && Math.abs(stiff.firstEventBestOverlap.value - 0.2) < 1e-12);
+  // the mean curve: a peak of 0.05 over a flow at 0.04 (stiff; the flow average starts on the drop
+  // at γ = 0.05, which lifts it by less than 1 %), no peak (soft)
+  assert.ok(Math.abs(stiff.meanCurveOvershoot.value - 1.25) < 0.01 && Math.abs(soft.meanCurveOvershoot.value - 1) < 1e-9, `${stiff.meanCurveOvershoot.value}, ${soft.meanCurveOvershoot.value}`);
   assert.ok(Math.abs(stiff.localisationIndex.value - 0.9) < 1e-12 && Math.abs(soft.localisationShuffled.value - 0.02) < 1e-12);
   assert.ok(Math.abs(stiff.curve!.sigmaOverG[100] - 0.04) < 1e-12 && stiff.curve!.gamma.length === 101);
 

@@ -9,7 +9,8 @@
  */
 import { analyzeDisorder, type DisorderSummary, type PlaneModuli } from './disorder.ts';
 import { analyzeSpectrum, dosHistogram, normalizationCount, type DosBin, type DosNormalization, type SpectrumSummary } from './dos.ts';
-import { bootstrap, bootstrapMean, mean, std, DEFAULT_BOOTSTRAP, type BootstrapOptions, type Estimate } from './statistics.ts';
+import { bootstrap, bootstrapMean, mean, std, undefinedEstimate, DEFAULT_BOOTSTRAP, type BootstrapOptions, type Estimate } from './statistics.ts';
+import { AQS_DEFAULTS } from '../measure/aqs.ts';
 
 type Maybe<T> = T | null | undefined;
 
@@ -70,6 +71,12 @@ export interface AqsSummary {
   sigmaMaxOverG: Estimate;
   flowStressOverG: Estimate;
   overshootRatio: Estimate;
+  /**
+   * The same ratio for the ensemble-mean σ/G₀ curve: its maximum over its mean on the last half of
+   * the strain range. Per sample, the stress fluctuations alone make σ_max exceed σ_flow; on the
+   * mean curve they average out, and a ratio near 1 says there is no overshoot.
+   */
+  meanCurveOvershoot: Estimate;
   localisationIndex: Estimate;
   localisationShuffled: Estimate;
   /** Mean stress jump |Δσ| per event over G₀, pooled over samples, and all of them (for the distribution). */
@@ -326,6 +333,9 @@ function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['option
   return summary;
 }
 
+/** Intervals of the regular strain grid on which the mean-curve overshoot is taken. */
+const CURVE_GRID = 400;
+
 function summarizeAqs(sheared: AqsInput[], bs: Required<BootstrapOptions>): AqsSummary {
   const over = (f: (a: AqsInput) => number) => bootstrapMean(sheared.map(f).filter(isNum), bs);
   // an event's size is its stress jump |Δσ|: a drop, except where it relaxes a stress of the other sign
@@ -340,12 +350,25 @@ function summarizeAqs(sheared: AqsInput[], bs: Required<BootstrapOptions>): AqsS
     curve = { gamma: avg.x.filter((_, i) => keep[i]), sigmaOverG: avg.y.filter((_, i) => keep[i]), error: avg.error.filter((_, i) => keep[i]) };
   }
   const overlaps = sheared.map((a) => a.firstEventNqleOverlap).filter((o): o is number[] => !!o && o.length > 0);
+  let meanCurveOvershoot = undefinedEstimate(curves.length);
+  if (curves.length > 0) {
+    // each curve on one regular grid up to the shortest path, so that the flow average weighs strain evenly
+    const end = Math.min(...curves.map((c) => c.x[c.x.length - 1]));
+    const grid = Array.from({ length: CURVE_GRID + 1 }, (_, k) => (k * end) / CURVE_GRID);
+    const rows = curves.map((c) => grid.map((g) => interpolate(c.x, c.y, g)));
+    const flowFrom = Math.ceil((1 - AQS_DEFAULTS.flowFraction) * CURVE_GRID);
+    meanCurveOvershoot = bootstrap(rows.length, (idx) => {
+      const m = grid.map((_, k) => { let t = 0; for (const i of idx) t += rows[i][k]; return t / idx.length; });
+      return Math.max(...m) / mean(m.slice(flowFrom));
+    }, bs);
+  }
   return {
     samples: sheared.length,
     curve,
     sigmaMaxOverG: over((a) => a.sigmaMax / a.G0),
     flowStressOverG: over((a) => a.flowStress / a.G0),
     overshootRatio: over((a) => a.overshootRatio),
+    meanCurveOvershoot,
     localisationIndex: over((a) => a.localisationIndex),
     localisationShuffled: over((a) => a.localisationShuffled),
     meanEventSize: bootstrapMean(sizes, bs),

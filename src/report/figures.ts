@@ -470,7 +470,7 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
   const withNu = qs.filter((q) => q.elastic && isNum(q.elastic.nu.value));
   const yieldRows: Row[] = withNu.map((q) => ({
     Q: q.Q, ...withBar('nu', q.elastic!.nu), ...withBar('overshoot', q.aqs!.overshootRatio), ...withBar('localisation', q.aqs!.localisationIndex),
-    ...withBar('sigmaMaxOverG', q.aqs!.sigmaMaxOverG), ...withBar('flowOverG', q.aqs!.flowStressOverG), shuffled: q.aqs!.localisationShuffled.value, samples: q.aqs!.samples,
+    ...withBar('sigmaMaxOverG', q.aqs!.sigmaMaxOverG), ...withBar('flowOverG', q.aqs!.flowStressOverG), shuffled: q.aqs!.localisationShuffled.value, ...withBar('meanCurveOvershoot', q.aqs!.meanCurveOvershoot), samples: q.aqs!.samples,
   }));
   // complementary cumulative distribution of the event sizes |Δσ|/G₀, pooled per Q
   const sizes: Row[] = qs.flatMap((q) => {
@@ -488,7 +488,18 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
       { data: { values: curve }, mark: { type: 'line', strokeWidth: 1.8, clip: true }, encoding: { x: { field: 'gamma', type: 'quantitative' }, y: { field: 'sigmaOverG', type: 'quantitative' }, color } },
     ],
   };
-  const panelB: VlSpec = { ...PANEL, title: '(b) stress overshoot σ_max/σ_flow versus ν', layer: pointsWithBars(ctx, yieldRows, nuX, { field: 'overshoot', type: 'quantitative', title: 'σ_max/σ_flow', scale: { zero: false } }) };
+  const overshootY = { field: 'overshoot', type: 'quantitative', title: 'σ_max/σ_flow', scale: { zero: false } };
+  const meanCurveY = { ...overshootY, field: 'meanCurveOvershoot' };
+  const panelB: VlSpec = {
+    ...PANEL, title: '(b) stress overshoot σ_max/σ_flow versus ν',
+    layer: [
+      ...pointsWithBars(ctx, yieldRows, nuX, overshootY),
+      { data: { values: yieldRows }, mark: { type: 'rule', strokeWidth: 1.2, strokeDash: [3, 2], clip: true }, encoding: { x: nuX, y: { ...meanCurveY, field: 'meanCurveOvershootLow' }, y2: { field: 'meanCurveOvershootHigh' }, stroke: color } },
+      { data: { values: yieldRows }, mark: { type: 'point', filled: false, size: 80, strokeWidth: 1.6, clip: true }, encoding: { x: nuX, y: meanCurveY, color } },
+      { data: { values: yieldRows.slice(0, 1) }, mark: { type: 'text', align: 'left', dx: 10, fontSize: 12, color: '#555555' }, encoding: { x: nuX, y: meanCurveY, text: { value: '○ of the mean curve' } } },
+      { data: { values: yieldRows.slice(0, 1) }, mark: { type: 'text', align: 'left', dx: 10, fontSize: 12, color: '#555555' }, encoding: { x: nuX, y: overshootY, text: { value: '● per sample' } } },
+    ],
+  };
   const localisationY = { field: 'localisation', type: 'quantitative', title: 'D²_min localisation index', scale: { zero: true } };
   const panelB2: VlSpec = {
     ...PANEL, title: '(b) localisation index versus ν',
@@ -524,7 +535,7 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     title,
     caption:
       'Athermal quasistatic simple shear of every sample (each strain step relaxed to an energy minimum). (a) Mean shear stress σ/G₀ (G₀ the linear-response shear modulus of the unstrained sample) versus strain γ, band ±1 standard error over samples. ' +
-      '(b) The stress overshoot σ_max/σ_flow (σ_flow the mean stress over the last half of the path) and the localisation index (the share f of the accumulated D²_min carried by the most strained slab, a quarter of the box across the gradient direction, as (f − ¼)/(1 − ¼): 1 when one band carries all of it; grey diamonds: the same D²_min values at random particles, what homogeneous flow gives at this N) versus the ensemble-mean Poisson’s ratio; ±1 bootstrap standard errors. ' +
+      '(b) The stress overshoot σ_max/σ_flow (σ_flow the mean stress over the last half of the path), per sample (filled; the stress fluctuations of a finite sample alone make it exceed 1) and of the ensemble-mean curve (open, dashed bars), and the localisation index (the share f of the accumulated D²_min carried by the most strained slab, a quarter of the box across the gradient direction, as (f − ¼)/(1 − ¼): 1 when one band carries all of it; grey diamonds: the same D²_min values at random particles, what homogeneous flow gives at this N) versus the ensemble-mean Poisson’s ratio; ±1 bootstrap standard errors. ' +
       '(c) Distribution of the stress jumps |Δσ| of plastic events (drops, except for events that relax a stress of the other sign), pooled over the samples of each Q. (d) Overlap of the first plastic event’s non-affine displacement with the softest nonlinear quasilocalized excitation of the unstrained sample (filled) and the largest overlap with any of its softest NQLEs (open, dashed bars), versus Q (1: the same field, 0: unrelated).',
     spec: frame(title, { vconcat: [{ hconcat: [panelA, panelB, panelB2] }, { hconcat: [panelC, panelD] }], resolve: { scale: { color: 'shared' } } }),
     tables: { curve, yield: yieldRows, eventSizes: sizes, overlap: overlapRows },

@@ -43,7 +43,7 @@ function withAqs(samples: SampleInput[]): SampleInput[] {
       G0, sigmaMax: 0.5, flowStress: brittle ? 0.4 : 0.5, overshootRatio: brittle ? 1.25 : 1,
       localisationIndex: brittle ? 0.9 : 0.3 + 0.01 * rng.normal(), localisationShuffled: 0.02,
       events: [{ stressDrop: brittle ? 0.1 : 0.01, energyDrop: 1 }, { stressDrop: 0.02, energyDrop: 0.1 }],
-      firstEventNqleOverlap: [brittle ? 0.2 : 0.7, 0.1], curve: { gamma, sigma },
+      firstEventNqleOverlap: [brittle ? 0.2 : 0.7, 0.1], firstEventNqleDistance: [brittle ? 4 : 1, 6], curve: { gamma, sigma },
     };
     return { ...s, aqs };
   });
@@ -57,6 +57,7 @@ test('ensemble summary and Figure 6 of synthetic aqs records', async () => {
   assert.ok(Math.abs(stiff.overshootRatio.value - 1.25) < 1e-12 && Math.abs(soft.overshootRatio.value - 1) < 1e-12);
   assert.ok(Math.abs(stiff.sigmaMaxOverG.value - 0.05) < 1e-12 && Math.abs(stiff.flowStressOverG.value - 0.04) < 1e-12);
   assert.ok(Math.abs(soft.meanEventSize.value - 0.0015) < 1e-12 && soft.eventSizes.length === 8);
+  assert.ok(Math.abs(soft.firstEventDistance.value - 1) < 1e-12 && Math.abs(stiff.firstEventDistance.value - 4) < 1e-12);
   assert.ok(Math.abs(soft.firstEventOverlap.value - 0.7) < 1e-12 && Math.abs(stiff.firstEventBestOverlap.value - 0.2) < 1e-12);
   // the mean curve: a peak of 0.05 over a flow at 0.04 (stiff; the flow average starts on the drop
   // at γ = 0.05, which lifts it by less than 1 %), no peak (soft)

@@ -60,6 +60,8 @@ export interface AqsInput {
   events: { stressDrop: number; energyDrop: number }[];
   /** Overlap of the first event's non-affine field with each of the sample's softest NQLEs (null: none). */
   firstEventNqleOverlap?: Maybe<number[]>;
+  /** Distance (λ) between the first event's centre (largest non-affine displacement) and each NQLE's. */
+  firstEventNqleDistance?: Maybe<number[]>;
   /** σ_αβ along the path (γ ascending), when its artefact was read. */
   curve?: Maybe<{ gamma: number[]; sigma: number[] }>;
 }
@@ -85,6 +87,8 @@ export interface AqsSummary {
   /** |û·π̂| of the first event with the softest NQLE (first of the list), and with the best-overlapping one. */
   firstEventOverlap: Estimate;
   firstEventBestOverlap: Estimate;
+  /** Distance (λ) between the centres of the first event and the softest NQLE. */
+  firstEventDistance: Estimate;
 }
 
 export interface AnalysisOptions {
@@ -375,6 +379,7 @@ function summarizeAqs(sheared: AqsInput[], bs: Required<BootstrapOptions>): AqsS
     eventSizes: sizes,
     firstEventOverlap: bootstrapMean(overlaps.map((o) => o[0]), bs),
     firstEventBestOverlap: bootstrapMean(overlaps.map((o) => Math.max(...o)), bs),
+    firstEventDistance: bootstrapMean(sheared.map((a) => a.firstEventNqleDistance?.[0]).filter(isNum), bs),
   };
 }
 

@@ -136,7 +136,7 @@ export function sampleInputFromRecord(r: SampleRecord): SampleInput {
 function aqsInputFromRecord(r: SampleRecord, dir?: string): AqsInput | null {
   const a = (r as Record<string, unknown>).aqs as Record<string, unknown> | undefined;
   if (!a || num(a.G0) === null) return null;
-  const first = a.firstEvent as { softSpots?: { nqle?: number[] } | null } | null | undefined;
+  const first = a.firstEvent as { softSpots?: { nqle?: number[]; nqleDistance?: number[] } | null } | null | undefined;
   const events = Array.isArray(a.events) ? (a.events as { stressDrop: number; energyDrop: number }[]) : [];
   const pathFile = r.artefacts?.['aqs-path'];
   const plane = typeof a.plane === 'string' && isShearPlane(a.plane) ? a.plane : 'xy';
@@ -145,7 +145,7 @@ function aqsInputFromRecord(r: SampleRecord, dir?: string): AqsInput | null {
     G0: a.G0 as number, sigmaMax: num(a.sigmaMax) ?? NaN, flowStress: num(a.flowStress) ?? NaN,
     overshootRatio: num(a.overshootRatio) ?? NaN,
     ...((dir ? localisationFromArtefacts(dir, r, plane) : null) ?? { localisationIndex: num(a.localisationIndex) ?? NaN, localisationShuffled: num(profile?.shuffled) ?? NaN }),
-    events, firstEventNqleOverlap: numbers(first?.softSpots?.nqle) ?? null,
+    events, firstEventNqleOverlap: numbers(first?.softSpots?.nqle) ?? null, firstEventNqleDistance: numbers(first?.softSpots?.nqleDistance) ?? null,
     curve: dir && pathFile && existsSync(join(dir, pathFile)) ? parseAqsPathCsv(readFileSync(join(dir, pathFile), 'utf8'), plane) : null,
   };
 }

@@ -263,3 +263,12 @@ test('browser: the view draws, follows its toggles and the Q selector, without e
     await browser.close();
   }
 });
+
+test('the report reads the localisation index from the stored D²_min field and glass as the aqs stage computed it', () => {
+  const summary = JSON.parse(readFileSync(join(dir, 'report', 'summary.json'), 'utf8')) as { perQ: { Q: number; aqs: { localisationIndex: { value: number }; localisationShuffled: { value: number } } }[] };
+  for (const q of summary.perQ) {
+    const stage = (records.find((r) => r.Q === q.Q) as Record<string, unknown>).aqs as { localisationIndex: number; profile: { shuffled: number } };
+    assert.ok(Math.abs(q.aqs.localisationIndex.value - stage.localisationIndex) < 1e-12, `Q = ${q.Q}: ${q.aqs.localisationIndex.value} vs ${stage.localisationIndex}`);
+    assert.ok(Math.abs(q.aqs.localisationShuffled.value - stage.profile.shuffled) < 1e-12);
+  }
+});

@@ -44,6 +44,7 @@ function withAqs(samples: SampleInput[]): SampleInput[] {
       localisationIndex: brittle ? 0.9 : 0.3 + 0.01 * rng.normal(), localisationShuffled: 0.02,
       events: [{ stressDrop: brittle ? 0.1 : 0.01, energyDrop: 1 }, { stressDrop: 0.02, energyDrop: 0.1 }],
       firstEventNqleOverlap: [brittle ? 0.2 : 0.7, 0.1], firstEventNqleDistance: [brittle ? 4 : 1, 6], curve: { gamma, sigma },
+      approach: { distance: [1e-3, 1e-4, 1e-5], lambdaMin: [1e-3, 1e-4, 1e-5].map((d) => 0.3 * Math.sqrt(d)), exponent: brittle ? 0.5 : 0.45 },
     };
     return { ...s, aqs };
   });
@@ -57,6 +58,7 @@ test('ensemble summary and Figure 6 of synthetic aqs records', async () => {
   assert.ok(Math.abs(stiff.overshootRatio.value - 1.25) < 1e-12 && Math.abs(soft.overshootRatio.value - 1) < 1e-12);
   assert.ok(Math.abs(stiff.sigmaMaxOverG.value - 0.05) < 1e-12 && Math.abs(stiff.flowStressOverG.value - 0.04) < 1e-12);
   assert.ok(Math.abs(soft.meanEventSize.value - 0.0015) < 1e-12 && soft.eventSizes.length === 8);
+  assert.ok(Math.abs(stiff.approachExponent.value - 0.5) < 1e-12 && Math.abs(soft.approachExponent.value - 0.45) < 1e-12 && stiff.approachExample!.distance.length === 3);
   assert.ok(Math.abs(soft.firstEventDistance.value - 1) < 1e-12 && Math.abs(stiff.firstEventDistance.value - 4) < 1e-12);
   assert.ok(Math.abs(soft.firstEventOverlap.value - 0.7) < 1e-12 && Math.abs(stiff.firstEventBestOverlap.value - 0.2) < 1e-12);
   // the mean curve: a peak of 0.05 over a flow at 0.04 (stiff; the flow average starts on the drop
@@ -70,7 +72,7 @@ test('ensemble summary and Figure 6 of synthetic aqs records', async () => {
     const r = await writeReport({ samples, parameters: null, source: 'fixture' }, { outDir: out, bootstrap: { replicates: 50 }, png: false });
     assert.equal(r.figures.find((f) => f.name === 'fig6')?.status, 'drawn');
     const svg = readFileSync(join(out, 'fig6.svg'), 'utf8');
-    for (const t of ['shear strain γ', 'σ/G₀', 'σ_max/σ_flow', 'homogeneous flow', 'stress jump |Δσ|/G₀', 'overlap |û·π̂| of the first event']) assert.ok(svg.includes(t), `fig6.svg lacks '${t}'`);
+    for (const t of ['shear strain γ', 'σ/G₀', 'σ_max/σ_flow', 'homogeneous flow', 'approach to the first event', 'slope ½', 'stress jump |Δσ|/G₀', 'overlap |û·π̂| of the first event']) assert.ok(svg.includes(t), `fig6.svg lacks '${t}'`);
     const csv = readFileSync(join(out, 'fig6.csv'), 'utf8');
     assert.ok(/^table,/.test(csv) && csv.includes('eventSizes') && csv.includes('overlap'));
     // shear to yield is opt-in: a campaign without it has no Figure 6 and no note about it

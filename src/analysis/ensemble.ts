@@ -64,6 +64,8 @@ export interface AqsInput {
   firstEventNqleDistance?: Maybe<number[]>;
   /** σ_αβ along the path (γ ascending), when its artefact was read. */
   curve?: Maybe<{ gamma: number[]; sigma: number[] }>;
+  /** The lowest Hessian eigenvalue on the approach to the first event: λ_min at γ_c − γ, and the fitted exponent. */
+  approach?: Maybe<{ distance: number[]; lambdaMin: number[]; exponent: number }>;
 }
 
 export interface AqsSummary {
@@ -89,6 +91,10 @@ export interface AqsSummary {
   firstEventBestOverlap: Estimate;
   /** Distance (λ) between the centres of the first event and the softest NQLE. */
   firstEventDistance: Estimate;
+  /** Exponent a of λ_min ∝ (γ_c − γ)^a on the approach to the first event (½ for a saddle-node). */
+  approachExponent: Estimate;
+  /** One sample's approach (the first with one), to draw. */
+  approachExample: { distance: number[]; lambdaMin: number[]; exponent: number } | null;
 }
 
 export interface AnalysisOptions {
@@ -380,6 +386,8 @@ function summarizeAqs(sheared: AqsInput[], bs: Required<BootstrapOptions>): AqsS
     firstEventOverlap: bootstrapMean(overlaps.map((o) => o[0]), bs),
     firstEventBestOverlap: bootstrapMean(overlaps.map((o) => Math.max(...o)), bs),
     firstEventDistance: bootstrapMean(sheared.map((a) => a.firstEventNqleDistance?.[0]).filter(isNum), bs),
+    approachExponent: bootstrapMean(sheared.map((a) => a.approach?.exponent).filter(isNum), bs),
+    approachExample: sheared.find((a) => a.approach && a.approach.distance.length > 1)?.approach ?? null,
   };
 }
 

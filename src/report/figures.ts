@@ -517,6 +517,31 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8, point: { size: 20 }, clip: true },
     encoding: { x: logChannel('size', 'stress jump |Δσ|/G₀', sizeDomain), y: { field: 'ccdf', type: 'quantitative', title: 'fraction of events larger', scale: { type: 'log' } }, color },
   };
+  // λ_min on the approach to the first event, one sample per Q, relative to its value farthest from γ_c
+  const approachRows: Row[] = qs.flatMap((q) => {
+    const a = q.aqs!.approachExample;
+    if (!a) return [];
+    const far = a.distance.indexOf(Math.max(...a.distance));
+    return a.distance.map((d, i) => ({ Q: q.Q, distance: d, lambda: a.lambdaMin[i] / a.lambdaMin[far] })).filter((r) => r.distance > 0 && r.lambda > 0);
+  });
+  const panelE: VlSpec[] = [];
+  if (approachRows.length > 1) {
+    const dx = logDomain(approachRows.map((r) => r.distance as number));
+    const ly = logDomain(approachRows.map((r) => r.lambda as number));
+    const x = logChannel('distance', 'distance to the instability γ_c − γ', dx);
+    const y = logChannel('lambda', 'λ_min relative to the farthest state', ly);
+    // slope ½ through the farthest point (λ = 1 there by construction)
+    const dmax = Math.max(...approachRows.map((r) => r.distance as number));
+    const half = [dx[0], dx[1]].map((d) => ({ distance: d, lambda: Math.sqrt(d / dmax) }));
+    panelE.push({
+      ...PANEL, title: '(e) approach to the first event',
+      layer: [
+        { data: { values: half }, mark: { type: 'line', strokeDash: [6, 4], color: GUIDE_COLOR, strokeWidth: 1.5, clip: true }, encoding: { x, y } },
+        { data: { values: [{ label: '- - slope ½' }] }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 8, dy: 8, fontSize: 13, color: '#333333' }, encoding: { x: { value: 0 }, y: { value: 0 }, text: { field: 'label' } } },
+        { data: { values: approachRows }, mark: { type: 'line', strokeWidth: 1.5, point: { size: 30, filled: true }, clip: true }, encoding: { x, y, color } },
+      ],
+    });
+  }
   const overlapY = { field: 'overlap', type: 'quantitative', title: 'overlap |û·π̂| of the first event', scale: { domain: [0, 1] } };
   const bestY = { ...overlapY, field: 'best' };
   const panelD: VlSpec = {
@@ -536,9 +561,10 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     caption:
       'Athermal quasistatic simple shear of every sample (each strain step relaxed to an energy minimum). (a) Mean shear stress σ/G₀ (G₀ the linear-response shear modulus of the unstrained sample) versus strain γ, band ±1 standard error over samples. ' +
       '(b) The stress overshoot σ_max/σ_flow (σ_flow the mean stress over the last half of the path), per sample (filled; the stress fluctuations of a finite sample alone make it exceed 1) and of the ensemble-mean curve (open, dashed bars), and the localisation index (the share f of the accumulated D²_min carried by the most strained slab, a quarter of the box across the gradient direction, as (f − ¼)/(1 − ¼): 1 when one band carries all of it; grey diamonds: the same D²_min values at random particles, what homogeneous flow gives at this N) versus the ensemble-mean Poisson’s ratio; ±1 bootstrap standard errors. ' +
-      '(c) Distribution of the stress jumps |Δσ| of plastic events (drops, except for events that relax a stress of the other sign), pooled over the samples of each Q. (d) Overlap of the first plastic event’s non-affine displacement with the softest nonlinear quasilocalized excitation of the unstrained sample (filled) and the largest overlap with any of its softest NQLEs (open, dashed bars), versus Q (1: the same field, 0: unrelated).',
-    spec: frame(title, { vconcat: [{ hconcat: [panelA, panelB, panelB2] }, { hconcat: [panelC, panelD] }], resolve: { scale: { color: 'shared' } } }),
-    tables: { curve, yield: yieldRows, eventSizes: sizes, overlap: overlapRows },
+      '(c) Distribution of the stress jumps |Δσ| of plastic events (drops, except for events that relax a stress of the other sign), pooled over the samples of each Q. (d) Overlap of the first plastic event’s non-affine displacement with the softest nonlinear quasilocalized excitation of the unstrained sample (filled) and the largest overlap with any of its softest NQLEs (open, dashed bars), versus Q (1: the same field, 0: unrelated). ' +
+      '(e) The lowest non-zero Hessian eigenvalue of the stable states approaching the first plastic event of one sample per Q, versus the strain still to go (γ_c from the bisection bracket), relative to its value farthest from γ_c; dashed: the saddle-node law λ_min ∝ (γ_c − γ)^½.',
+    spec: frame(title, { vconcat: [{ hconcat: [panelA, panelB, panelB2] }, { hconcat: [panelC, panelD, ...panelE] }], resolve: { scale: { color: 'shared' } } }),
+    tables: { curve, yield: yieldRows, eventSizes: sizes, overlap: overlapRows, approach: approachRows },
     notes: [...missingFor(s.perQ, (q) => !!q.aqs, 'shear to yield'), ...missingFor(qs, (q) => isNum(q.aqs!.firstEventOverlap.value), 'first-event/NQLE overlap'), ...missingFor(qs, (q) => !!q.elastic, 'ν for panel (b)')],
   };
 }

@@ -136,7 +136,11 @@ export function sampleInputFromRecord(r: SampleRecord): SampleInput {
 function aqsInputFromRecord(r: SampleRecord, dir?: string): AqsInput | null {
   const a = (r as Record<string, unknown>).aqs as Record<string, unknown> | undefined;
   if (!a || num(a.G0) === null) return null;
-  const first = a.firstEvent as { softSpots?: { nqle?: number[]; nqleDistance?: number[] } | null } | null | undefined;
+  const first = a.firstEvent as {
+    softSpots?: { nqle?: number[]; nqleDistance?: number[] } | null;
+    approach?: { gamma?: number[]; lambdaMin?: number[]; gammaC?: number; exponent?: number } | null;
+  } | null | undefined;
+  const gammas = numbers(first?.approach?.gamma), lambdas = numbers(first?.approach?.lambdaMin), gammaC = num(first?.approach?.gammaC);
   const events = Array.isArray(a.events) ? (a.events as { stressDrop: number; energyDrop: number }[]) : [];
   const pathFile = r.artefacts?.['aqs-path'];
   const plane = typeof a.plane === 'string' && isShearPlane(a.plane) ? a.plane : 'xy';
@@ -146,6 +150,9 @@ function aqsInputFromRecord(r: SampleRecord, dir?: string): AqsInput | null {
     overshootRatio: num(a.overshootRatio) ?? NaN,
     ...((dir ? localisationFromArtefacts(dir, r, plane) : null) ?? { localisationIndex: num(a.localisationIndex) ?? NaN, localisationShuffled: num(profile?.shuffled) ?? NaN }),
     events, firstEventNqleOverlap: numbers(first?.softSpots?.nqle) ?? null, firstEventNqleDistance: numbers(first?.softSpots?.nqleDistance) ?? null,
+    approach: gammas && lambdas && gammaC !== null && gammas.length === lambdas.length
+      ? { distance: gammas.map((g) => gammaC - g), lambdaMin: lambdas, exponent: num(first?.approach?.exponent) ?? NaN }
+      : null,
     curve: dir && pathFile && existsSync(join(dir, pathFile)) ? parseAqsPathCsv(readFileSync(join(dir, pathFile), 'utf8'), plane) : null,
   };
 }

@@ -64,7 +64,7 @@ function bestOf(reps: number, fn: () => void, loads: number[][]): Timing {
     for (const T of THREADS) {
       setThreads(T);
       // warm-up: first touch of the thread's buffers, and JIT: the workers start afresh with every
-      // setThreads(2), their WebAssembly in the baseline tier until its optimised code is compiled
+      // setThreads(2) and take more than one call of a short kernel to reach speed
       const w = performance.now();
       do fn(); while (performance.now() - w < WARM_UP_MS);
       const c = process.cpuUsage();

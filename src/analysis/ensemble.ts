@@ -352,18 +352,14 @@ function summarizeAqs(sheared: AqsInput[], bs: Required<BootstrapOptions>): AqsS
   const sizes = sheared.flatMap((a) => a.events.map((e) => Math.abs(e.stressDrop) / a.G0)).filter(isNum);
   const curves = sheared.filter((a) => a.curve && a.curve.gamma.length > 1).map((a) => ({ x: a.curve!.gamma, y: a.curve!.sigma.map((v) => v / a.G0) }));
   let curve: AqsSummary['curve'] = null;
+  let meanCurveOvershoot = undefinedEstimate(curves.length);
   if (curves.length > 0) {
     // on the first curve's points (refined ones near its events included), up to the shortest path
     const end = Math.min(...curves.map((c) => c.x[c.x.length - 1]));
     const avg = averageCurves(curves);
     const keep = avg.x.map((g) => g <= end);
     curve = { gamma: avg.x.filter((_, i) => keep[i]), sigmaOverG: avg.y.filter((_, i) => keep[i]), error: avg.error.filter((_, i) => keep[i]) };
-  }
-  const overlaps = sheared.map((a) => a.firstEventNqleOverlap).filter((o): o is number[] => !!o && o.length > 0);
-  let meanCurveOvershoot = undefinedEstimate(curves.length);
-  if (curves.length > 0) {
-    // each curve on one regular grid up to the shortest path, so that the flow average weighs strain evenly
-    const end = Math.min(...curves.map((c) => c.x[c.x.length - 1]));
+    // the overshoot: each curve on one regular grid up to the same end, so that the flow average weighs strain evenly
     const grid = Array.from({ length: CURVE_GRID + 1 }, (_, k) => (k * end) / CURVE_GRID);
     const rows = curves.map((c) => grid.map((g) => interpolate(c.x, c.y, g)));
     const flowFrom = Math.ceil((1 - AQS_DEFAULTS.flowFraction) * CURVE_GRID);
@@ -372,6 +368,7 @@ function summarizeAqs(sheared: AqsInput[], bs: Required<BootstrapOptions>): AqsS
       return Math.max(...m) / mean(m.slice(flowFrom));
     }, bs);
   }
+  const overlaps = sheared.map((a) => a.firstEventNqleOverlap).filter((o): o is number[] => !!o && o.length > 0);
   return {
     samples: sheared.length,
     curve,

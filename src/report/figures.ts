@@ -139,30 +139,42 @@ function withBar(prefix: string, e: Estimate | undefined, floor = -Infinity): Ro
 }
 
 /** Points with optional vertical and horizontal error bars, coloured by Q (or by the given colour channel). */
-function pointsWithBars(ctx: Context, rows: Row[], x: VlSpec, y: VlSpec, opts: { xBars?: boolean; legend?: boolean; color?: VlSpec } = {}): VlSpec[] {
+function pointsWithBars(ctx: Context, rows: Row[], x: VlSpec, y: VlSpec, opts: { xBars?: boolean; legend?: boolean; color?: VlSpec; open?: boolean } = {}): VlSpec[] {
   const xf = x.field as string;
   const yf = y.field as string;
   const color = opts.color ?? qColor(ctx, opts.legend ?? true);
+  // open: a second estimate beside the main one, hollow points on dashed bars
+  const bar = opts.open ? { strokeWidth: 1.2, strokeDash: [3, 2] } : { strokeWidth: 1.6 };
   const layers: VlSpec[] = [
     {
       data: { values: rows },
-      mark: { type: 'rule', strokeWidth: 1.6, clip: true },
+      mark: { type: 'rule', ...bar, clip: true },
       encoding: { x, y: { ...y, field: `${yf}Low` }, y2: { field: `${yf}High` }, stroke: color },
     },
   ];
   if (opts.xBars) {
     layers.push({
       data: { values: rows },
-      mark: { type: 'rule', strokeWidth: 1.6, clip: true },
+      mark: { type: 'rule', ...bar, clip: true },
       encoding: { y, x: { ...x, field: `${xf}Low` }, x2: { field: `${xf}High` }, stroke: color },
     });
   }
   layers.push({
     data: { values: rows },
-    mark: { type: 'point', filled: true, size: 80, opacity: 1, clip: true },
+    mark: { type: 'point', filled: !opts.open, size: 80, ...(opts.open ? { strokeWidth: 1.6 } : {}), opacity: 1, clip: true },
     encoding: { x, y, color, shape: { value: 'circle' } },
   });
   return layers;
+}
+
+/** A grey text beside the point of rows[0] at (x, y), naming the series it belongs to. */
+function seriesLabel(row: Row | undefined, x: VlSpec, y: VlSpec, text: string, side: 'left' | 'right' = 'left', color = '#555555'): VlSpec[] {
+  if (!row) return [];
+  return [{
+    data: { values: [row] },
+    mark: { type: 'text', align: side === 'left' ? 'left' : 'right', dx: side === 'left' ? 10 : -10, fontSize: 12, color },
+    encoding: { x, y, text: { value: text } },
+  }];
 }
 
 /** A fitted power-law guide c·x^p over [x0, x1], drawn dashed and labelled at its right end. */
@@ -494,10 +506,9 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     ...PANEL, title: '(b) stress overshoot σ_max/σ_flow versus ν',
     layer: [
       ...pointsWithBars(ctx, yieldRows, nuX, overshootY),
-      { data: { values: yieldRows }, mark: { type: 'rule', strokeWidth: 1.2, strokeDash: [3, 2], clip: true }, encoding: { x: nuX, y: { ...meanCurveY, field: 'meanCurveOvershootLow' }, y2: { field: 'meanCurveOvershootHigh' }, stroke: color } },
-      { data: { values: yieldRows }, mark: { type: 'point', filled: false, size: 80, strokeWidth: 1.6, clip: true }, encoding: { x: nuX, y: meanCurveY, color } },
-      { data: { values: yieldRows.slice(0, 1) }, mark: { type: 'text', align: 'left', dx: 10, fontSize: 12, color: '#555555' }, encoding: { x: nuX, y: meanCurveY, text: { value: '○ of the mean curve' } } },
-      { data: { values: yieldRows.slice(0, 1) }, mark: { type: 'text', align: 'left', dx: 10, fontSize: 12, color: '#555555' }, encoding: { x: nuX, y: overshootY, text: { value: '● per sample' } } },
+      ...pointsWithBars(ctx, yieldRows, nuX, meanCurveY, { open: true }),
+      ...seriesLabel(yieldRows[0], nuX, meanCurveY, '○ of the mean curve'),
+      ...seriesLabel(yieldRows[0], nuX, overshootY, '● per sample'),
     ],
   };
   const localisationY = { field: 'localisation', type: 'quantitative', title: 'D²_min localisation index', scale: { zero: true } };
@@ -507,7 +518,7 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
       ...pointsWithBars(ctx, yieldRows, nuX, localisationY),
       // what the same D²_min values give at random particles: homogeneous flow at this N
       { data: { values: yieldRows }, mark: { type: 'point', shape: 'diamond', size: 70, filled: false, strokeWidth: 1.5, color: '#777777', clip: true }, encoding: { x: nuX, y: { ...localisationY, field: 'shuffled' } } },
-      { data: { values: yieldRows.slice(0, 1) }, mark: { type: 'text', align: 'left', dx: 8, fontSize: 12, color: '#777777' }, encoding: { x: nuX, y: { ...localisationY, field: 'shuffled' }, text: { value: 'homogeneous flow' } } },
+      ...seriesLabel(yieldRows[0], nuX, { ...localisationY, field: 'shuffled' }, 'homogeneous flow', 'left', '#777777'),
     ],
   };
   const sizeDomain = logDomain(sizes.map((r) => r.size as number));
@@ -530,14 +541,11 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     const ly = logDomain(approachRows.map((r) => r.lambda as number));
     const x = logChannel('distance', 'distance to the instability γ_c − γ', dx);
     const y = logChannel('lambda', 'λ_min relative to the farthest state', ly);
-    // slope ½ through the farthest point (λ = 1 there by construction)
-    const dmax = Math.max(...approachRows.map((r) => r.distance as number));
-    const half = [dx[0], dx[1]].map((d) => ({ distance: d, lambda: Math.sqrt(d / dmax) }));
+    const half = guide(approachRows.map((r) => r.distance as number), approachRows.map((r) => r.lambda as number), [], 0.5, 'slope ½', dx[0], dx[1]);
     panelE.push({
       ...PANEL, title: '(e) approach to the first event',
       layer: [
-        { data: { values: half }, mark: { type: 'line', strokeDash: [6, 4], color: GUIDE_COLOR, strokeWidth: 1.5, clip: true }, encoding: { x, y } },
-        { data: { values: [{ label: '- - slope ½' }] }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 8, dy: 8, fontSize: 13, color: '#333333' }, encoding: { x: { value: 0 }, y: { value: 0 }, text: { field: 'label' } } },
+        ...half.layers.map((l) => withScales(l, x, y)),
         { data: { values: approachRows }, mark: { type: 'line', strokeWidth: 1.5, point: { size: 30, filled: true }, clip: true }, encoding: { x, y, color } },
       ],
     });
@@ -549,10 +557,9 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     layer: [
       ...pointsWithBars(ctx, overlapRows, qAxis(ctx), overlapY),
       // the best overlap among the sample's softest NQLEs: the event may start at another soft spot
-      { data: { values: overlapRows }, mark: { type: 'rule', strokeWidth: 1.2, strokeDash: [3, 2], clip: true }, encoding: { x: qAxis(ctx), y: { ...bestY, field: 'bestLow' }, y2: { field: 'bestHigh' }, stroke: color } },
-      { data: { values: overlapRows }, mark: { type: 'point', filled: false, size: 80, strokeWidth: 1.6, clip: true }, encoding: { x: qAxis(ctx), y: bestY, color } },
-      { data: { values: overlapRows.slice(-1) }, mark: { type: 'text', align: 'right', dx: -10, fontSize: 12, color: '#555555' }, encoding: { x: qAxis(ctx), y: bestY, text: { value: '○ best of the softest' } } },
-      { data: { values: overlapRows.slice(-1) }, mark: { type: 'text', align: 'right', dx: -10, fontSize: 12, color: '#555555' }, encoding: { x: qAxis(ctx), y: overlapY, text: { value: '● softest' } } },
+      ...pointsWithBars(ctx, overlapRows, qAxis(ctx), bestY, { open: true }),
+      ...seriesLabel(overlapRows[overlapRows.length - 1], qAxis(ctx), bestY, '○ best of the softest', 'right'),
+      ...seriesLabel(overlapRows[overlapRows.length - 1], qAxis(ctx), overlapY, '● softest', 'right'),
     ],
   };
   return {
@@ -562,7 +569,7 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
       'Athermal quasistatic simple shear of every sample (each strain step relaxed to an energy minimum). (a) Mean shear stress σ/G₀ (G₀ the linear-response shear modulus of the unstrained sample) versus strain γ, band ±1 standard error over samples. ' +
       '(b) The stress overshoot σ_max/σ_flow (σ_flow the mean stress over the last half of the path), per sample (filled; the stress fluctuations of a finite sample alone make it exceed 1) and of the ensemble-mean curve (open, dashed bars), and the localisation index (the share f of the accumulated D²_min carried by the most strained slab, a quarter of the box across the gradient direction, as (f − ¼)/(1 − ¼): 1 when one band carries all of it; grey diamonds: the same D²_min values at random particles, what homogeneous flow gives at this N) versus the ensemble-mean Poisson’s ratio; ±1 bootstrap standard errors. ' +
       '(c) Distribution of the stress jumps |Δσ| of plastic events (drops, except for events that relax a stress of the other sign), pooled over the samples of each Q. (d) Overlap of the first plastic event’s non-affine displacement with the softest nonlinear quasilocalized excitation of the unstrained sample (filled) and the largest overlap with any of its softest NQLEs (open, dashed bars), versus Q (1: the same field, 0: unrelated). ' +
-      '(e) The lowest non-zero Hessian eigenvalue of the stable states approaching the first plastic event of one sample per Q, versus the strain still to go (γ_c from the bisection bracket), relative to its value farthest from γ_c; dashed: the saddle-node law λ_min ∝ (γ_c − γ)^½.',
+      '(e) The lowest non-zero Hessian eigenvalue of the stable states approaching the first plastic event of one sample per Q, versus the strain still to go (γ_c from the bisection bracket), relative to its value farthest from γ_c; dashed: the saddle-node law λ_min ∝ (γ_c − γ)^½, its prefactor fitted to the points.',
     spec: frame(title, { vconcat: [{ hconcat: [panelA, panelB, panelB2] }, { hconcat: [panelC, panelD, ...panelE] }], resolve: { scale: { color: 'shared' } } }),
     tables: { curve, yield: yieldRows, eventSizes: sizes, overlap: overlapRows, approach: approachRows },
     notes: [...missingFor(s.perQ, (q) => !!q.aqs, 'shear to yield'), ...missingFor(qs, (q) => isNum(q.aqs!.firstEventOverlap.value), 'first-event/NQLE overlap'), ...missingFor(qs, (q) => !!q.elastic, 'ν for panel (b)')],

@@ -14,6 +14,8 @@ import { defineCampaign, initCampaign, readCampaign, resolveDensities, type Camp
 import { Catalog } from '../src/ensemble/catalog.ts';
 import { campaignStatus, loadCampaignSamples, samplesToCsv, type SampleRecord } from '../src/ensemble/export.ts';
 import { mergeShards } from '../src/ensemble/merge.ts';
+import { parseArtefactKinds, pruneCampaign } from '../src/ensemble/prune.ts';
+import { damagedSamples } from '../src/ensemble/verify.ts';
 import { runSample, sha256 } from '../src/ensemble/pipeline.ts';
 import { runCampaign } from '../src/ensemble/runner.ts';
 import { plannedSamples, sampleSeed } from '../src/ensemble/seeds.ts';
@@ -213,12 +215,15 @@ test('shards i/n run concurrently into their own catalogs; after merge their uni
   assert.equal(keys[0].length + keys[1].length, 4);
   assert.equal(new Set([...keys[0], ...keys[1]]).size, 4, 'the shards are disjoint');
   assert.deepEqual(numbers(loadCampaignSamples(dir)), numbers(reference), 'readers unite unmerged shards');
+  // artefacts pruned in the shards stay pruned in the merged catalog: its run recomputes nothing
+  assert.equal(pruneCampaign(dir, ['glass'], { keep: 1 }).files, 2);
 
   const merged = mergeShards(dir);
   assert.equal(merged.imported, 4);
   assert.equal(mergeShards(dir).imported, 0, 'merging again changes nothing');
   for (const shard of shards) rmSync(join(dir, catalogFileName(shard)));
-  assert.deepEqual(numbers(loadCampaignSamples(dir)), numbers(reference), 'the merged catalog alone holds the campaign');
+  assert.deepEqual(numbers(loadCampaignSamples(dir).map((r) => ({ ...r, artefacts: {} }))), numbers(reference.map((r) => ({ ...r, artefacts: {} }))), 'the merged catalog alone holds the campaign');
+  assert.equal((await runCampaign(dir, { workers: 1 })).computed, 0);
 });
 
 test('failed samples are recorded with their reason, retried by policy, and never stop the others', async () => {
@@ -270,6 +275,32 @@ test('a truncated or corrupted artefact is detected at the next run and its samp
   assert.deepEqual(numbers(records), numbers(reference));
   assert.deepEqual([records[1].attempts, records[3].attempts], [1, 1], 'intact samples are not recomputed');
   assert.equal(sha256(readFileSync(truncated)), sha256(readFileSync(join(refDir, reference[0].artefacts.glass!))));
+});
+
+test('prune drops the named artefacts of finished samples: files and records go, numbers stay, and no run recomputes them', async () => {
+  const dir = join(ROOT, 'pruned');
+  cpSync(refDir, dir, { recursive: true });
+  const dry = pruneCampaign(dir, ['glass'], { keep: 1, dryRun: true });
+  assert.deepEqual([dry.files, dry.records], [2, 2]);
+  assert.ok(readdirSync(join(dir, 'samples', 'Q10')).includes('00001-glass.xyz'), 'a dry run changes nothing');
+  const p = pruneCampaign(dir, ['glass'], { keep: 1 });
+  const bytes = reference.filter((r) => r.index >= 1).reduce((t, r) => t + readFileSync(join(refDir, r.artefacts.glass!)).length, 0);
+  assert.deepEqual([p.files, p.bytes], [2, bytes]);
+  for (const Q of [10, 240]) assert.deepEqual(readdirSync(join(dir, 'samples', `Q${Q}`)).sort(), ['00000-glass.xyz']);
+  assert.deepEqual(damagedSamples(dir, 'full'), []);
+  const summary = await runCampaign(dir, { workers: 1 });
+  assert.deepEqual([summary.computed, summary.recovery.invalidated.length], [0, 0]);
+  const records = loadCampaignSamples(dir);
+  assert.deepEqual(numbers(records.map((r) => ({ ...r, artefacts: {} }))), numbers(reference.map((r) => ({ ...r, artefacts: {} }))));
+  assert.deepEqual(records.map((r) => r.artefacts.glass !== undefined), [true, true, false, false]);
+  // a pruned kind still checked where it was kept: the kept glass, damaged, is recomputed
+  truncateSync(join(dir, reference[0].artefacts.glass!), 100);
+  const rerun = await runCampaign(dir, { workers: 1 });
+  assert.deepEqual(rerun.recovery.invalidated.map((x) => [x.Q, x.index]), [[10, 0]]);
+  assert.throws(() => parseArtefactKinds(['modes', 'vectors']), /unknown artefact kind\(s\) 'vectors'/);
+  assert.throws(() => pruneCampaign(dir, ['glass'], { keep: -1 }), /--keep/);
+  writeFileSync(join(dir, 'catalog.sqlite.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), runId: 'other', startedAt: '' }));
+  assert.throws(() => pruneCampaign(dir, ['glass']), /another run \(pid/);
 });
 
 test('bad input and misuse get clear errors', async () => {

@@ -430,6 +430,12 @@ const ARTEFACT_FILE: Record<ArtefactKind, string> = {
   'aqs-path': 'aqs-path.csv', 'aqs-events': 'aqs-events.csv', 'aqs-first-event': 'aqs-first-event.npy', 'aqs-d2min': 'aqs-d2min.npy',
 };
 
+export const ARTEFACT_KINDS = Object.keys(ARTEFACT_FILE) as ArtefactKind[];
+
+export function isArtefactKind(s: string): s is ArtefactKind {
+  return Object.hasOwn(ARTEFACT_FILE, s);
+}
+
 /** Path of a sample's artefact relative to the campaign directory: samples/<point>/<index>-<file> (samples/Q240/, samples/p0.001/). */
 export function artefactPath(def: CampaignDefinition, Q: number, index: number, kind: ArtefactKind): string {
   const width = Math.max(5, String(def.samples - 1).length);

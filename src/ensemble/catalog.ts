@@ -168,6 +168,39 @@ export class Catalog {
     this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
+  /** Artefact kinds dropped from finished samples by `campaign prune`: those samples stay done without them. */
+  prunedKinds(): Set<ArtefactKind> {
+    const v = this.meta(PRUNED_KEY);
+    return new Set(v === null ? [] : (JSON.parse(v) as ArtefactKind[]));
+  }
+
+  /** Add kinds to the pruned ones (a merge carries a shard's over to the catalog it is merged into). */
+  markPruned(kinds: Iterable<ArtefactKind>): void {
+    this.setMeta(PRUNED_KEY, JSON.stringify([...new Set([...this.prunedKinds(), ...kinds])].sort()));
+  }
+
+  /**
+   * Forget the artefacts of these kinds of the finished samples with index ≥ keep, and record the
+   * kinds as pruned, in one transaction. Returns the records forgotten (their files are the caller's to delete).
+   */
+  pruneArtefacts(kinds: readonly ArtefactKind[], keep: number): ArtefactRecord[] {
+    return this.db.transaction(() => {
+      this.markPruned(kinds);
+      const select = this.db.prepare<[string, number], ArtefactRow>(
+        `SELECT a.* FROM artefacts a JOIN samples s ON s.q = a.q AND s.idx = a.idx WHERE s.status = 'done' AND a.kind = ? AND a.idx >= ?`,
+      );
+      const remove = this.db.prepare('DELETE FROM artefacts WHERE q = ? AND idx = ? AND kind = ?');
+      const out: ArtefactRecord[] = [];
+      for (const kind of kinds) {
+        for (const row of select.all(kind, keep)) {
+          remove.run(row.q, row.idx, row.kind);
+          out.push(toArtefact(row));
+        }
+      }
+      return out;
+    })();
+  }
+
   /**
    * Tie the catalog to a campaign definition (by hash) and shard the first time; refuse a catalog
    * written for a different definition or shard.
@@ -327,6 +360,8 @@ export class Catalog {
     this.db.prepare('DELETE FROM artefacts WHERE q = ? AND idx = ?').run(Q, index);
   }
 }
+
+const PRUNED_KEY = 'pruned-artefacts';
 
 /** How a catalog is checked on open: not at all, SQLite's quick_check, or its full integrity_check. */
 export type CatalogVerify = 'none' | 'quick' | 'full';

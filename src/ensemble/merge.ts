@@ -97,6 +97,7 @@ export function mergeShards(dirArg: string): MergeSummary {
       const shard = openChecked(file, hash);
       try {
         const entry = { file, samples: 0, imported: 0, active: catalogInUse(file) };
+        target.markPruned(shard.prunedKinds());
         for (const s of shard.samples()) {
           entry.samples++;
           const have = target.sample(s.Q, s.index);

@@ -153,6 +153,7 @@ function verifyFinished(dir: string, def: CampaignDefinition, catalog: Catalog, 
   const out: Recovery['invalidated'] = [];
   const stagesBySample = catalog.stageNames();
   const artefactsBySample = catalog.allArtefacts();
+  const pruned = catalog.prunedKinds();
   const wantedKinds = expectedArtefacts(def);
   for (const s of catalog.samples()) {
     if (s.status !== 'done') continue;
@@ -165,7 +166,8 @@ function verifyFinished(dir: string, def: CampaignDefinition, catalog: Catalog, 
     for (const kind of wantedKinds) {
       if (reason) break;
       const a = artefacts.find((x) => x.kind === kind);
-      reason = a ? checkArtefact(dir, a, mode) : `no ${kind} artefact recorded`;
+      if (a) reason = checkArtefact(dir, a, mode);
+      else if (!pruned.has(kind)) reason = `no ${kind} artefact recorded`;
     }
     if (reason) {
       catalog.markPending(s.Q, s.index, `recomputing: ${reason}`);

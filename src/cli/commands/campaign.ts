@@ -9,7 +9,7 @@ import { DEFAULT_PREPARE } from '../../engine/prepare.ts';
 import { DEFAULT_MODE_COUNT } from '../../measure/modes.ts';
 import { DEFAULT_NQLE } from '../../measure/nqle.ts';
 import {
-  campaignJson, campaignModel, controlAxis, controlValues, DEFAULT_AQS, DEFAULT_MEASUREMENTS, defineCampaign, initCampaign, MEASUREMENTS, pointLabel, readCampaign,
+  ARTEFACT_KINDS, campaignJson, campaignModel, controlAxis, controlValues, DEFAULT_AQS, DEFAULT_MEASUREMENTS, defineCampaign, initCampaign, MEASUREMENTS, pointLabel, readCampaign,
   type CampaignDefinition, type CampaignInput, type ControlAxis, type MeasurementName,
 } from '../../ensemble/campaign.ts';
 import {
@@ -23,6 +23,7 @@ import { expectedSampleWork, FIXED_EVALUATIONS, parseShard, shardFromSlurm, shar
 import { damagedSamples, damageWarning, parseArtefactVerify } from '../../ensemble/verify.ts';
 import { measuredSecondsPerWork, parseSlurmTime, slurmScript, suggestArraySize } from '../../ensemble/slurm.ts';
 import { mergeShards, unitedSamples } from '../../ensemble/merge.ts';
+import { parseArtefactKinds, pruneCampaign } from '../../ensemble/prune.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { VERSION } from '../../util/version.ts';
 import { signalExitCode } from '../../util/exit-codes.ts';
@@ -218,6 +219,24 @@ export function registerCampaign(program: Command): void {
       const text = o.format === 'csv' ? samplesToCsv(rows) : `[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
       if (o.out) writeFileAtomic(o.out, text);
       else process.stdout.write(text);
+    });
+
+  campaign
+    .command('prune')
+    .description('drop bulky artefacts (e.g. mode vectors) from finished samples: files and records go, numbers stay, no sample is recomputed for them')
+    .addHelpText('after', '\nExample:\n  $ qglass campaign prune runs/nu --artefacts modes,nqle --keep 1\n')
+    .argument('<dir>', 'campaign directory')
+    .requiredOption('--artefacts <kinds>', `kinds to drop: ${ARTEFACT_KINDS.join(', ')}`)
+    .option('--keep <k>', 'the first k samples of each point keep theirs', '0')
+    .option('--dry-run', 'say what would be removed, change nothing')
+    .option('--json', 'print one JSON object on stdout')
+    .action((dir: string, o: { artefacts: string; keep: string; dryRun?: boolean; json?: boolean }) => {
+      const kinds = parseArtefactKinds(parseList('--artefacts', o.artefacts));
+      const p = pruneCampaign(dir, kinds, { keep: parseInteger('--keep', o.keep), dryRun: o.dryRun });
+      if (o.json) { process.stdout.write(JSON.stringify(p) + '\n'); return; }
+      const mib = (p.bytes / 2 ** 20).toFixed(1);
+      process.stdout.write(`${p.dryRun ? 'would remove' : 'removed'} ${p.files} file(s) of ${p.kinds.join(', ')}, ${mib} MiB` +
+        `${p.keep > 0 ? ` (the first ${p.keep} sample(s) of each point keep theirs)` : ''}\n`);
     });
 
   campaign

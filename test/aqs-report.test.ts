@@ -46,7 +46,7 @@ function withAqs(samples: SampleInput[]): SampleInput[] {
       firstEventNqleOverlap: [brittle ? 0.2 : 0.7, 0.1], firstEventNqleDistance: [brittle ? 4 : 1, 6], curve: { gamma, sigma },
       approach: { distance: [1e-3, 1e-4, 1e-5], lambdaMin: [1e-3, 1e-4, 1e-5].map((d) => 0.3 * Math.sqrt(d)), exponent: brittle ? 0.5 : 0.45 },
     };
-    return { ...s, aqs };
+    return { ...s, aqs, stageSeconds: { prepare: 1 + s.index, aqs: brittle ? 30 : 10 } };
   });
 }
 
@@ -66,6 +66,10 @@ test('ensemble summary and Figure 6 of synthetic aqs records', async () => {
   assert.ok(Math.abs(stiff.meanCurveOvershoot.value - 1.25) < 0.01 && Math.abs(soft.meanCurveOvershoot.value - 1) < 1e-9, `${stiff.meanCurveOvershoot.value}, ${soft.meanCurveOvershoot.value}`);
   assert.ok(Math.abs(stiff.localisationIndex.value - 0.9) < 1e-12 && Math.abs(soft.localisationShuffled.value - 0.02) < 1e-12);
   assert.ok(Math.abs(stiff.curve!.sigmaOverG[100] - 0.04) < 1e-12 && stiff.curve!.gamma.length === 101);
+  // cost per sample: indices 0..3 give prepare 1..4 s
+  const cost = summary.perQ[1].cost!;
+  assert.deepEqual(cost.stages, [{ stage: 'prepare', mean: 2.5, max: 4 }, { stage: 'aqs', mean: 30, max: 30 }]);
+  assert.deepEqual(cost.total, { mean: 32.5, max: 34 });
 
   const out = mkdtempSync(join(tmpdir(), 'qglass-fig6-'));
   try {
@@ -73,6 +77,9 @@ test('ensemble summary and Figure 6 of synthetic aqs records', async () => {
     assert.equal(r.figures.find((f) => f.name === 'fig6')?.status, 'drawn');
     const svg = readFileSync(join(out, 'fig6.svg'), 'utf8');
     for (const t of ['shear strain γ', 'σ/G₀', 'σ_max/σ_flow', 'homogeneous flow', 'approach to the first event', 'slope ½', 'stress jump |Δσ|/G₀', 'overlap |û·π̂| of the first event']) assert.ok(svg.includes(t), `fig6.svg lacks '${t}'`);
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    assert.ok(html.includes('Shear to yield (athermal quasistatic shear)') && html.includes('<th>σ_max/σ_flow per sample</th>'));
+    assert.ok(html.includes('<h3>Cost per sample</h3>') && html.includes('<th>whole sample</th>'));
     const csv = readFileSync(join(out, 'fig6.csv'), 'utf8');
     assert.ok(/^table,/.test(csv) && csv.includes('eventSizes') && csv.includes('overlap'));
     // shear to yield is opt-in: a campaign without it has no Figure 6 and no note about it

@@ -8,6 +8,7 @@ import { writeReport, tablesToCsv, reportFromCampaign } from '../src/report/repo
 import { defineCampaign, initCampaign, MEASUREMENTS } from '../src/ensemble/campaign.ts';
 import { STAGES } from '../src/ensemble/pipeline.ts';
 import { runCampaign } from '../src/ensemble/runner.ts';
+import { loadCampaignSamples } from '../src/ensemble/export.ts';
 import { figure7, type ControlSystem } from '../src/report/figures.ts';
 import type { EnsembleSummary } from '../src/analysis/ensemble.ts';
 import { textRenders } from '../src/report/render.ts';
@@ -142,6 +143,12 @@ test('report: from a real (tiny) campaign directory, with the measurements this 
     if (measure.includes('nqle')) assert.ok(drawn.has('fig5b') && q.nqle!.kMinus.value < 0 && q.nqle!.fMinus.value < 0);
     const summary = JSON.parse(readFileSync(join(dir, 'report', 'summary.json'), 'utf8'));
     assert.equal(summary.campaign.N, 256);
+    // cost per sample: the stages' recorded wall times, in pipeline order
+    const records = loadCampaignSamples(dir);
+    assert.deepEqual(q.cost!.stages.map((s) => s.stage), ['prepare', ...measure]);
+    const totals = records.map((x) => Object.values(x.stages).reduce((t, st) => t + st.seconds, 0));
+    assert.ok(Math.abs(q.cost!.total.mean - totals.reduce((a, b) => a + b, 0) / 3) <= 1e-12 * q.cost!.total.mean);
+    assert.equal(q.cost!.total.max, Math.max(...totals));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -46,6 +46,8 @@ export interface SampleInput {
   gr?: Maybe<{ r: number[]; gLL: number[]; firstPeak?: Maybe<{ height: number; position: number }> }>;
   nqle?: Maybe<{ modes: NqleModeInput[] }>;
   aqs?: Maybe<AqsInput>;
+  /** Wall time (s) of each stage of the sample's pipeline (prepare, elastic, …), as recorded. */
+  stageSeconds?: Maybe<Record<string, number>>;
 }
 
 /** What the analysis reads of a sample's shear to yield (`measure aqs --json` names; curve from its path artefact). */
@@ -153,10 +155,19 @@ export interface QSummary {
   spectrum: SpectrumReport | null;
   nqle: NqleSummary | null;
   aqs: AqsSummary | null;
+  /** What a finished sample cost, per stage and in all (wall seconds; null: no times recorded). */
+  cost: CostSummary | null;
   /** What could not be computed for this Q, and why. */
   missing: string[];
   /** Errors of failed samples (first few), for the report. */
   failures: string[];
+}
+
+export interface CostSummary {
+  samples: number;
+  /** Per stage, in the order the samples record them (the pipeline's), the mean and largest wall time over the samples (s). */
+  stages: { stage: string; mean: number; max: number }[];
+  total: { mean: number; max: number };
 }
 
 export interface EnsembleSummary {
@@ -253,6 +264,7 @@ function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['option
     spectrum: null,
     nqle: null,
     aqs: null,
+    cost: null,
     missing,
     failures,
   };
@@ -340,7 +352,20 @@ function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['option
   counts.aqs = sheared.length;
   // shear to yield is opt-in: its absence is not a gap worth a note
   if (sheared.length > 0) summary.aqs = summarizeAqs(sheared, bs);
+  summary.cost = summarizeCost(done);
   return summary;
+}
+
+function summarizeCost(done: SampleInput[]): CostSummary | null {
+  const timed = done.map((s) => s.stageSeconds).filter((t): t is Record<string, number> => !!t && Object.values(t).every(isNum));
+  if (timed.length === 0) return null;
+  const names = [...new Set(timed.flatMap((t) => Object.keys(t)))];
+  const stat = (xs: number[]) => ({ mean: mean(xs), max: Math.max(...xs) });
+  return {
+    samples: timed.length,
+    stages: names.map((stage) => ({ stage, ...stat(timed.map((t) => t[stage] ?? 0)) })),
+    total: stat(timed.map((t) => Object.values(t).reduce((a, b) => a + b, 0))),
+  };
 }
 
 /** Intervals of the regular strain grid on which the mean-curve overshoot is taken. */

@@ -99,6 +99,33 @@ function modesTable(perQ: QSummary[]): string {
   );
 }
 
+function aqsTable(perQ: QSummary[]): string {
+  const sheared = perQ.filter((q) => q.aqs);
+  return table(
+    ['Q', 'ν', 'samples', 'σ_max/G₀', 'σ_flow/G₀', 'σ_max/σ_flow per sample', 'overshoot of the mean curve', 'localisation index (homogeneous floor)',
+      'events per sample', 'mean |Δσ|/G₀', 'first event · softest NQLE', 'best of the NQLEs', 'centre distance (λ)', 'λ_min exponent'],
+    sheared.map((q) => {
+      const a = q.aqs!;
+      return [
+        String(q.Q), formatEstimate(q.elastic?.nu), String(a.samples), formatEstimate(a.sigmaMaxOverG), formatEstimate(a.flowStressOverG),
+        formatEstimate(a.overshootRatio), formatEstimate(a.meanCurveOvershoot), `${formatEstimate(a.localisationIndex)} (${formatEstimate(a.localisationShuffled)})`,
+        formatNumber(a.eventSizes.length / a.samples, 3), formatEstimate(a.meanEventSize), formatEstimate(a.firstEventOverlap),
+        formatEstimate(a.firstEventBestOverlap), formatEstimate(a.firstEventDistance), formatEstimate(a.approachExponent),
+      ];
+    }),
+  );
+}
+
+/** Wall seconds per finished sample, by stage: mean (largest). */
+function costTable(perQ: QSummary[]): string {
+  const stages = [...new Set(perQ.flatMap((q) => q.cost?.stages.map((s) => s.stage) ?? []))];
+  const cell = (x: { mean: number; max: number } | undefined) => (x ? `${formatNumber(x.mean, 3)} (${formatNumber(x.max, 3)})` : '—');
+  return table(
+    ['Q', 'samples', ...stages, 'whole sample'],
+    perQ.filter((q) => q.cost).map((q) => [String(q.Q), String(q.cost!.samples), ...stages.map((st) => cell(q.cost!.stages.find((s) => s.stage === st))), cell(q.cost!.total)]),
+  );
+}
+
 function unjammingTable(fits: readonly ExponentFit[]): string {
   const fmt = (v: number, e: number) => formatEstimate({ value: v, error: e, ciLow: NaN, ciHigh: NaN, level: NaN, n: 0, replicates: 0 });
   return table(
@@ -169,6 +196,11 @@ export function renderHtml(doc: HtmlDocument): string {
     '<h3>Structure, low-frequency spectrum and soft excitations</h3>',
     modesTable(summary.perQ),
   ];
+  if (summary.perQ.some((q) => q.aqs)) {
+    parts.push('<h3>Shear to yield (athermal quasistatic shear)</h3>', aqsTable(summary.perQ),
+      '<p class="note">Per sample: σ_max the largest σ_αβ on the path, σ_flow its mean over the last half of the strain range, G₀ the unstrained shear modulus of the plane; the overshoot of the mean curve is that of the ensemble-mean σ/G₀ curve, where the stress fluctuations of single samples average out. Localisation index: the share f of the accumulated D²_min in the most strained periodic slab a quarter of the box wide, as (f − ¼)/(1 − ¼) (1: one band, 0: homogeneous), beside its floor for the same values at random particles. |Δσ| is an event\'s stress jump; the overlaps are |û·π̂| of the first event\'s non-affine field with the NQLEs of the unstrained glass.</p>');
+  }
+  if (summary.perQ.some((q) => q.cost)) parts.push('<h3>Cost per sample</h3>', '<p class="note">Wall seconds per finished sample, by stage: mean over the samples (largest). Samples computed side by side share the machine.</p>', costTable(summary.perQ));
   if (missing.length + figuresMissing.length + failures.length > 0) {
     parts.push('<h2>What is missing</h2><ul>');
     for (const m of [...figuresMissing, ...missing]) parts.push(`<li class="note">${escapeHtml(m)}</li>`);

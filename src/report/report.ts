@@ -125,6 +125,7 @@ export function sampleInputFromRecord(r: SampleRecord): SampleInput {
     gr: grR && grLL ? { r: grR, gLL: grLL, firstPeak: peak && num(peak.height) !== null ? { height: peak.height as number, position: num(peak.position) ?? NaN } : null } : null,
     nqle: nqle && Array.isArray(nqle.modes) ? { modes: nqle.modes as NqleModeInput[] } : null,
     aqs: aqsInputFromRecord(r),
+    stageSeconds: r.status === 'done' ? Object.fromEntries(Object.entries(r.stages).map(([k, v]) => [k, v.seconds])) : null,
   };
 }
 

@@ -335,6 +335,22 @@ test('bad input and misuse get clear errors', async () => {
   const script = slurmScript(refDir, readCampaign(refDir), { array: '0-3', cpusPerTask: 2 });
   assert.match(script, /#SBATCH --array=0-3\n/);
   assert.match(script, /SHARD="\$\(\(SLURM_ARRAY_TASK_ID - 0\)\)\/4"\n/);
-  assert.match(script, /campaign run \S+ --shard "\$SHARD" --workers "\$\{SLURM_CPUS_PER_TASK:-1\}"/);
+  assert.match(script, /campaign run \S+ --shard "\$SHARD" --workers "\$\{SLURM_CPUS_PER_TASK:-1\}" --time-limit 24:00:00\n/);
+  assert.match(slurmScript(refDir, readCampaign(refDir), { time: '2:30:00' }), /#SBATCH --time=2:30:00\n[\s\S]*--time-limit 2:30:00\n/);
+  assert.throws(() => slurmScript(refDir, readCampaign(refDir), { time: '2h' }), /Slurm time/);
   assert.throws(() => slurmScript(refDir, readCampaign(refDir), { array: '0-9' }), /only 4 samples/);
+  await assert.rejects(runCampaign(refDir, { timeLimit: -1 }), /time limit must be a positive/);
+});
+
+test('a time limit: no sample starts that the finished ones say would end after it; the rest stay pending for the next run', async () => {
+  const dir = newCampaign('time-limit');
+  // nothing finished yet, nothing to estimate from: the first sample starts; once it has finished,
+  // the others are expected to take about as long and none fits in a millisecond
+  const first = await runCampaign(dir, { workers: 1, timeLimit: 1e-3 });
+  assert.deepEqual([first.computed, first.leftForTimeLimit], [1, 3]);
+  assert.deepEqual(campaignStatus(dir).perQ.map((q) => [q.Q, q.done, q.pending]), [[10, 1, 1], [240, 0, 2]]);
+  // a limit the samples fit in, with the rate the first one measured: all of them
+  const rest = await runCampaign(dir, { workers: 2, timeLimit: 3600 });
+  assert.deepEqual([rest.computed, rest.leftForTimeLimit], [3, 0]);
+  assert.deepEqual(numbers(loadCampaignSamples(dir)), numbers(reference));
 });

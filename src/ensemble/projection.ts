@@ -7,8 +7,7 @@
  * bench/paper-cost.bench.ts on the development machine (below), the one of the nearest N.
  */
 import type { CampaignDefinition } from './campaign.ts';
-import { expectedSampleWork } from './shard.ts';
-import { measuredSecondsPerWork } from './slurm.ts';
+import { expectedSampleWork, measuredSecondsPerWork } from './shard.ts';
 
 export interface RateCalibration {
   N: number;

@@ -29,7 +29,8 @@ import { SystemError } from '../util/errors.ts';
 import { expectedArtefacts, missingStages, sha256, type FromWorker, type SampleTask, type ToWorker } from './pipeline.ts';
 import { sampleKey, type PlannedSample } from './seeds.ts';
 import type { QStatus } from './export.ts';
-import { catalogFileName, shardLabel, shardSamples, type Shard } from './shard.ts';
+import { catalogFileName, expectedSampleWork, measuredSecondsPerWork, shardLabel, shardSamples, type Shard } from './shard.ts';
+import { unitedSamples } from './merge.ts';
 
 export interface RunOptions {
   /** Worker threads (default: all available cores). */
@@ -45,7 +46,17 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** Stop gracefully: no new samples, running ones abandoned and sent back to pending. */
   signal?: AbortSignal;
+  /**
+   * Seconds the run may take (a batch job's time limit): a sample starts only if, at the wall time
+   * per unit of modelled work that finished samples took, it is expected to end within the limit
+   * with TIME_LIMIT_HEADROOM to spare; the others stay pending for a later run. Before any sample
+   * of the campaign has finished there is nothing to estimate from, and samples start.
+   */
+  timeLimit?: number;
 }
+
+/** Sample times scatter about their modelled work (by tens of per cent at the same Q): a start needs this factor on the estimate. */
+export const TIME_LIMIT_HEADROOM = 1.2;
 
 export interface QProgress extends QStatus {
   /** Finished in this run, and the rate (samples per hour) and ETA (s) that implies; null before the first. */
@@ -87,6 +98,8 @@ export interface RunSummary {
   /** Failed samples left alone by the retry policy. */
   skippedFailed: number;
   aborted: boolean;
+  /** Samples not started because they were not expected to finish within the time limit (they stay pending). */
+  leftForTimeLimit: number;
   seconds: number;
   progress: QProgress[];
 }
@@ -99,6 +112,8 @@ export async function runCampaign(dirArg: string, opts: RunOptions = {}): Promis
   if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 1)) {
     throw new RangeError(`workers must be an integer ≥ 1; got ${opts.workers}`);
   }
+  if (opts.timeLimit !== undefined && !(opts.timeLimit > 0 && Number.isFinite(opts.timeLimit))) throw new RangeError(`the time limit must be a positive number of seconds; got ${opts.timeLimit}`);
+  const startedAt = performance.now();
   const retries = opts.retries ?? 0;
   if (!Number.isInteger(retries) || retries < 0) throw new RangeError(`retries must be an integer ≥ 0; got ${retries}`);
   const shard = opts.shard ?? null;
@@ -120,7 +135,7 @@ export async function runCampaign(dirArg: string, opts: RunOptions = {}): Promis
       imported: importDoneElsewhere(catalog, planned, claims),
       staleLock: lock.tookOver,
     };
-    return await execute(dir, def, catalog, planned, { ...opts, retries, runId, shard, recovery, lock, claims });
+    return await execute(dir, def, catalog, planned, { ...opts, retries, runId, shard, recovery, lock, claims, startedAt });
   } catch (err) {
     throw catalogError(catalogPath, err);
   } finally {
@@ -221,6 +236,8 @@ interface ExecuteContext extends RunOptions {
   recovery: Recovery;
   lock: RunLock;
   claims: SampleClaims;
+  /** performance.now() when the run began (the time limit counts from there). */
+  startedAt: number;
 }
 
 async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, planned: PlannedSample[], ctx: ExecuteContext): Promise<RunSummary> {
@@ -235,8 +252,15 @@ async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, p
   const base = { runId: ctx.runId, shard: shardLabel(ctx.shard), catalog: catalog.path, workers: workerCount, recovery: ctx.recovery };
   ctx.onEvent?.({ type: 'start', ...base, queued: queue.length, skippedFailed, progress: tracker.snapshot() });
 
-  let computed = 0, failed = 0, importedDuringRun = 0;
+  let computed = 0, failed = 0, importedDuringRun = 0, leftForTimeLimit = 0;
   const { lock, claims } = ctx;
+  // finished samples' wall times (every catalog of the campaign, then this run's), for the time limit
+  const timed: { Q: number; seconds: number | null }[] = ctx.timeLimit === undefined ? [] : unitedSamples(dir, def).filter((u) => u.sample.status === 'done').map((u) => u.sample);
+  const fitsTimeLimit = (s: PlannedSample) => {
+    if (ctx.timeLimit === undefined) return true;
+    const rate = measuredSecondsPerWork(def, timed);
+    return rate === null || (performance.now() - ctx.startedAt) / 1000 + TIME_LIMIT_HEADROOM * rate * expectedSampleWork(def, s.Q) <= ctx.timeLimit;
+  };
   const aborted = await new Promise<boolean>((resolveRun, rejectRun) => {
     const inFlight = new Map<Worker, PlannedSample>();
     const workers = new Set<Worker>();
@@ -262,6 +286,7 @@ async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, p
     const nextSample = (): PlannedSample | undefined => {
       while (queue.length > 0) {
         const s = queue.shift()!;
+        if (!fitsTimeLimit(s)) { leftForTimeLimit++; continue; }
         const c = claims.claim(s);
         if (c.kind === 'claimed') return s;
         if (c.kind === 'busy') { busy.push(s); continue; }
@@ -346,6 +371,7 @@ async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, p
             catalog.markDone(s.Q, s.index, msg.outcome);
             claims.release(s);
             computed++;
+            timed.push({ Q: s.Q, seconds: msg.outcome.seconds });
             tracker.set(s, 'done', true);
             ctx.onEvent?.({ type: 'sample', sample: s, status: 'done', seconds: msg.outcome.seconds, willRetry: false, progress: tracker.snapshot() });
           } else if (msg.code !== undefined && TRANSIENT_CODES.has(msg.code)) {
@@ -404,7 +430,7 @@ async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, p
     if (workerCount === 0 || stopping) finishIfIdle();
     else for (let i = 0; i < workerCount; i++) spawn();
   });
-  return { ...base, computed, failed, importedDuringRun, skippedFailed, aborted, seconds: (performance.now() - t0) / 1000, progress: tracker.snapshot() };
+  return { ...base, computed, failed, importedDuringRun, skippedFailed, aborted, leftForTimeLimit, seconds: (performance.now() - t0) / 1000, progress: tracker.snapshot() };
 }
 
 /** Per-Q counts of this shard's samples, and the rate and ETA of this run. */

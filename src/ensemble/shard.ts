@@ -160,3 +160,14 @@ export function catalogFileName(shard: Shard | null): string {
 }
 
 export const SHARD_CATALOG_PATTERN = /^catalog\.shard-(\d+)-of-(\d+)\.sqlite$/;
+
+/** Seconds of one worker thread per unit of modelled work, from finished samples' wall times; null if none finished. */
+export function measuredSecondsPerWork(def: CampaignDefinition, done: ReadonlyArray<{ Q: number; seconds: number | null }>): number | null {
+  let seconds = 0, work = 0;
+  for (const s of done) {
+    if (s.seconds === null || !controlValues(def).includes(s.Q)) continue;
+    seconds += s.seconds;
+    work += expectedSampleWork(def, s.Q);
+  }
+  return work > 0 ? seconds / work : null;
+}

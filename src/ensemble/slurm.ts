@@ -6,7 +6,6 @@
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { campaignModel, controlAxis, controlValues, type CampaignDefinition } from './campaign.ts';
-import { expectedSampleWork } from './shard.ts';
 
 export interface SlurmOptions {
   /** Contiguous array range "first-last", optionally with a throttle "%k" (e.g. 0-99%20). */
@@ -44,12 +43,14 @@ export function slurmScript(dirArg: string, def: CampaignDefinition, opts: Slurm
   const cpus = opts.cpusPerTask ?? 4;
   if (!Number.isInteger(cpus) || cpus < 1) throw new RangeError(`--cpus-per-task must be an integer ≥ 1; got ${opts.cpusPerTask}`);
   const perTask = Math.ceil(total / tasks);
+  const time = opts.time ?? '24:00:00';
+  parseSlurmTime(time);
   const sbatch = [
     `#SBATCH --job-name=qglass-${basename(dir).replace(/[^A-Za-z0-9_.-]/g, '_')}`,
     `#SBATCH --array=${range.first}-${range.last}${range.throttle === null ? '' : `%${range.throttle}`}`,
     '#SBATCH --ntasks=1',
     `#SBATCH --cpus-per-task=${cpus}`,
-    `#SBATCH --time=${opts.time ?? '24:00:00'}`,
+    `#SBATCH --time=${time}`,
     ...(opts.memPerCpu ? [`#SBATCH --mem-per-cpu=${opts.memPerCpu}`] : []),
     ...(opts.partition ? [`#SBATCH --partition=${opts.partition}`] : []),
     ...(opts.account ? [`#SBATCH --account=${opts.account}`] : []),
@@ -74,20 +75,10 @@ export function slurmScript(dirArg: string, def: CampaignDefinition, opts: Slurm
     // The shard is spelled out rather than read from SLURM_ARRAY_TASK_COUNT, so that resubmitting
     // some tasks alone (sbatch --array=3,7 THIS_FILE) runs the same shards again.
     `SHARD="$((SLURM_ARRAY_TASK_ID - ${range.first}))/${tasks}"`,
-    `"$NODE" ${sh(QGLASS_BIN)} campaign run ${sh(dir)} --shard "$SHARD" --workers "\${SLURM_CPUS_PER_TASK:-1}"${retries}`,
+    // the job's own limit: a sample that would not finish before Slurm ends the task is left for its next submission
+    `"$NODE" ${sh(QGLASS_BIN)} campaign run ${sh(dir)} --shard "$SHARD" --workers "\${SLURM_CPUS_PER_TASK:-1}" --time-limit ${sh(time)}${retries}`,
     '',
   ].join('\n');
-}
-
-/** Seconds of one worker thread per unit of modelled work, from finished samples' wall times; null if none finished. */
-export function measuredSecondsPerWork(def: CampaignDefinition, done: ReadonlyArray<{ Q: number; seconds: number | null }>): number | null {
-  let seconds = 0, work = 0;
-  for (const s of done) {
-    if (s.seconds === null || !controlValues(def).includes(s.Q)) continue;
-    seconds += s.seconds;
-    work += expectedSampleWork(def, s.Q);
-  }
-  return work > 0 ? seconds / work : null;
 }
 
 /**

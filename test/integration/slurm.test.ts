@@ -17,7 +17,8 @@ import { defineCampaign, initCampaign, type CampaignInput } from '../../src/ense
 import { loadCampaignSamples } from '../../src/ensemble/export.ts';
 import { runCampaign } from '../../src/ensemble/runner.ts';
 import { Catalog } from '../../src/ensemble/catalog.ts';
-import { measuredSecondsPerWork, parseSlurmTime, suggestArraySize } from '../../src/ensemble/slurm.ts';
+import { parseSlurmTime, suggestArraySize } from '../../src/ensemble/slurm.ts';
+import { measuredSecondsPerWork } from '../../src/ensemble/shard.ts';
 import { expectedSampleWork } from '../../src/ensemble/shard.ts';
 
 const BIN = new URL('../../bin/qglass.mjs', import.meta.url).pathname;

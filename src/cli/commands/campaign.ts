@@ -19,9 +19,9 @@ import {
 import { LAW_NAMES } from '../../model/laws.ts';
 import { STAGES } from '../../ensemble/pipeline.ts';
 import { runCampaign, type QProgress, type RunEvent, type RunSummary } from '../../ensemble/runner.ts';
-import { expectedSampleWork, FIXED_EVALUATIONS, parseShard, shardFromSlurm, shardPlan } from '../../ensemble/shard.ts';
+import { expectedSampleWork, FIXED_EVALUATIONS, measuredSecondsPerWork, parseShard, shardFromSlurm, shardPlan } from '../../ensemble/shard.ts';
 import { damagedSamples, damageWarning, parseArtefactVerify } from '../../ensemble/verify.ts';
-import { measuredSecondsPerWork, parseSlurmTime, slurmScript, suggestArraySize } from '../../ensemble/slurm.ts';
+import { parseSlurmTime, slurmScript, suggestArraySize } from '../../ensemble/slurm.ts';
 import { mergeShards, unitedSamples } from '../../ensemble/merge.ts';
 import { parseArtefactKinds, pruneCampaign } from '../../ensemble/prune.ts';
 import { parseInteger, parseNumber, UserError } from '../errors.ts';
@@ -120,9 +120,11 @@ export function registerCampaign(program: Command): void {
     .option('--shard <i/n>', 'run only shard i of n (default under a Slurm job array: the array task)')
     .option('--retries <r>', 'attempt a failed sample again while it has failed at most r times (also failures of earlier runs)', '0')
     .option('--verify <how>', 'check at start: checksum (artefacts\' size + SHA-256, catalog quick_check), size (artefacts\' size only), or full (checksum + the catalog\'s full integrity_check)', 'checksum')
+    .option('--time-limit <t>', 'wall time the run may take (HH:MM:SS, D-HH:MM:SS or minutes): no sample starts that finished samples\' times say would end later')
     .option('--json', 'print the run summary as one JSON object on stdout')
-    .action(async (dir: string, o: { workers?: string; shard?: string; retries: string; verify: string; json?: boolean }) => {
+    .action(async (dir: string, o: { workers?: string; shard?: string; retries: string; verify: string; timeLimit?: string; json?: boolean }) => {
       if (o.verify !== 'checksum' && o.verify !== 'size' && o.verify !== 'full') throw new UserError(`--verify must be checksum, size or full; got '${o.verify}'`);
+      const timeLimit = o.timeLimit === undefined ? undefined : parseSlurmTime(o.timeLimit);
       const shard = o.shard !== undefined ? parseShard(o.shard) : shardFromSlurm(process.env);
       const controller = new AbortController();
       let signals = 0;
@@ -145,6 +147,7 @@ export function registerCampaign(program: Command): void {
           shard,
           retries: parseInteger('--retries', o.retries),
           verify: o.verify,
+          timeLimit,
           signal: controller.signal,
           onEvent: display.event,
         });
@@ -396,7 +399,8 @@ function summaryText(s: RunSummary, axis: ControlAxis): string {
   const lines = [
     `${s.aborted ? 'stopped' : 'finished'} run ${s.runId} (shard ${s.shard}) in ${formatDuration(s.seconds)}: ${s.computed} sample(s) computed, ${s.failed} failure(s)` +
       (s.importedDuringRun > 0 ? `, ${s.importedDuringRun} finished meanwhile by another run (copied)` : '') +
-      (s.skippedFailed > 0 ? `, ${s.skippedFailed} failed sample(s) skipped by the retry policy` : ''),
+      (s.skippedFailed > 0 ? `, ${s.skippedFailed} failed sample(s) skipped by the retry policy` : '') +
+      (s.leftForTimeLimit > 0 ? `, ${s.leftForTimeLimit} left pending: not expected to finish within --time-limit` : ''),
   ];
   for (const q of s.progress) lines.push(`  ${pointLabel(axis, q.Q)}: ${q.done}/${q.planned} done, ${q.failed} failed, ${q.pending + q.running} left`);
   if (s.progress.some((q) => q.failed > 0)) lines.push('  reasons: qglass campaign status DIR (or export --status failed)');

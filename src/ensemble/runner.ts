@@ -47,10 +47,10 @@ export interface RunOptions {
   /** Stop gracefully: no new samples, running ones abandoned and sent back to pending. */
   signal?: AbortSignal;
   /**
-   * Seconds the run may take (a batch job's time limit): a sample starts only if, at the wall time
-   * per unit of modelled work that finished samples took, it is expected to end within the limit
-   * with TIME_LIMIT_HEADROOM to spare; the others stay pending for a later run. Before any sample
-   * of the campaign has finished there is nothing to estimate from, and samples start.
+   * Seconds the run may take (a batch job's time limit): a sample starts only if, by the times of
+   * finished samples (expectedSeconds), it is expected to end within the limit with
+   * TIME_LIMIT_HEADROOM to spare; the others stay pending for a later run. Before any sample of the
+   * campaign has finished there is nothing to estimate from, and samples start.
    */
   timeLimit?: number;
 }
@@ -258,8 +258,8 @@ async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, p
   const timed: { Q: number; seconds: number | null }[] = ctx.timeLimit === undefined ? [] : unitedSamples(dir, def).filter((u) => u.sample.status === 'done').map((u) => u.sample);
   const fitsTimeLimit = (s: PlannedSample) => {
     if (ctx.timeLimit === undefined) return true;
-    const rate = measuredSecondsPerWork(def, timed);
-    return rate === null || (performance.now() - ctx.startedAt) / 1000 + TIME_LIMIT_HEADROOM * rate * expectedSampleWork(def, s.Q) <= ctx.timeLimit;
+    const expected = expectedSeconds(def, timed, s.Q);
+    return expected === null || (performance.now() - ctx.startedAt) / 1000 + TIME_LIMIT_HEADROOM * expected <= ctx.timeLimit;
   };
   const aborted = await new Promise<boolean>((resolveRun, rejectRun) => {
     const inFlight = new Map<Worker, PlannedSample>();
@@ -431,6 +431,18 @@ async function execute(dir: string, def: CampaignDefinition, catalog: Catalog, p
     else for (let i = 0; i < workerCount; i++) spawn();
   });
   return { ...base, computed, failed, importedDuringRun, skippedFailed, aborted, leftForTimeLimit, seconds: (performance.now() - t0) / 1000, progress: tracker.snapshot() };
+}
+
+/**
+ * What a sample at Q should take, from finished samples: their mean at the same Q, else the rate per
+ * unit of modelled work over all of them (the model leaves out stages such as aqs, whose cost grows
+ * with Q faster than the NVE run's); null when none has finished.
+ */
+function expectedSeconds(def: CampaignDefinition, done: ReadonlyArray<{ Q: number; seconds: number | null }>, Q: number): number | null {
+  const same = done.filter((d) => d.Q === Q && d.seconds !== null).map((d) => d.seconds!);
+  if (same.length > 0) return same.reduce((a, b) => a + b, 0) / same.length;
+  const rate = measuredSecondsPerWork(def, done);
+  return rate === null ? null : rate * expectedSampleWork(def, Q);
 }
 
 /** Per-Q counts of this shard's samples, and the rate and ETA of this run. */

@@ -96,8 +96,21 @@ function logDomain(values: number[], pad = 1.3): [number, number] {
   return hi / lo < 1.5 ? [lo / 1.5, hi * 1.5] : [lo / pad, hi * pad];
 }
 
-/** Tick values for a log axis: the 1-2-5 sequence inside the domain, denser when that gives fewer than three. */
+/** Decades a log axis may span before its ticks are powers of ten only (a 1-2-5 sequence there is too dense to label). */
+const DECADE_TICKS_ABOVE = 3;
+
+/**
+ * Tick values for a log axis: the 1-2-5 sequence inside the domain, denser when that gives fewer
+ * than three; over more than DECADE_TICKS_ABOVE decades, powers of ten (every k-th, at most about six).
+ */
 function logTicks([lo, hi]: [number, number]): number[] {
+  const decades = Math.log10(hi / lo);
+  if (decades > DECADE_TICKS_ABOVE) {
+    const every = Math.ceil(decades / 6);
+    const ticks: number[] = [];
+    for (let k = Math.ceil(Math.log10(lo) / every) * every; 10 ** k <= hi; k += every) ticks.push(Number((10 ** k).toPrecision(6)));
+    return ticks;
+  }
   for (const mantissas of [[1, 2, 5], [1, 1.5, 2, 3, 5, 7], [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8]]) {
     const ticks: number[] = [];
     for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
@@ -114,7 +127,9 @@ function logTicks([lo, hi]: [number, number]): number[] {
 /** A logarithmic position channel with a fixed domain and readable ticks. */
 function logChannel(field: string, title: string, domain: [number, number]): VlSpec {
   const ticks = logTicks(domain);
-  return { field, type: 'quantitative', title, scale: { type: 'log', domain }, axis: ticks.length > 0 ? { values: ticks, format: '~g' } : {} };
+  // powers of ten alone read best as 1e-6; '~g' would write 0.000001 beside 1e-8
+  const format = Math.log10(domain[1] / domain[0]) > DECADE_TICKS_ABOVE ? '~e' : '~g';
+  return { field, type: 'quantitative', title, scale: { type: 'log', domain }, axis: ticks.length > 0 ? { values: ticks, format } : {} };
 }
 
 function linearDomain(values: number[], pad = 0.08): [number, number] {
@@ -526,7 +541,7 @@ function figure6(s: EnsembleSummary, ctx: Context): Figure {
     ...PANEL, title: '(c) event sizes: P(Δσ/G₀ > x)',
     data: { values: sizes },
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8, point: { size: 20 }, clip: true },
-    encoding: { x: logChannel('size', 'stress jump |Δσ|/G₀', sizeDomain), y: { field: 'ccdf', type: 'quantitative', title: 'fraction of events larger', scale: { type: 'log' } }, color },
+    encoding: { x: logChannel('size', 'stress jump |Δσ|/G₀', sizeDomain), y: logChannel('ccdf', 'fraction of events larger', [Math.min(...sizes.map((r) => r.ccdf as number)) / 1.3, 1.3]), color },
   };
   // λ_min on the approach to the first event, one sample per Q, relative to its value farthest from γ_c
   const approachRows: Row[] = qs.flatMap((q) => {

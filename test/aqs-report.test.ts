@@ -64,6 +64,11 @@ test('ensemble summary and Figure 6 of synthetic aqs records', async () => {
   // the mean curve: a peak of 0.05 over a flow at 0.04 (stiff; the flow average starts on the drop
   // at γ = 0.05, which lifts it by less than 1 %), no peak (soft)
   assert.ok(Math.abs(stiff.meanCurveOvershoot.value - 1.25) < 0.01 && Math.abs(soft.meanCurveOvershoot.value - 1) < 1e-9, `${stiff.meanCurveOvershoot.value}, ${soft.meanCurveOvershoot.value}`);
+  // steady flow has no rise over its range; a stress still rising there, σ = G₀·γ, gives
+  // (⅞ − ⅝)/(¾) = ⅓ (less a grid step's worth)
+  assert.ok(Math.abs(soft.flowRise.value) < 1e-12, `${soft.flowRise.value}`);
+  const ramp = analyzeEnsemble(samples.map((x) => ({ ...x, aqs: { ...x.aqs!, curve: { gamma: x.aqs!.curve!.gamma, sigma: x.aqs!.curve!.gamma.map((g) => 10 * g) } } })), { bootstrap: { replicates: 20 } });
+  assert.ok(Math.abs(ramp.perQ[0].aqs!.flowRise.value - 1 / 3) < 0.01, `${ramp.perQ[0].aqs!.flowRise.value}`);
   assert.ok(Math.abs(stiff.localisationIndex.value - 0.9) < 1e-12 && Math.abs(soft.localisationShuffled.value - 0.02) < 1e-12);
   assert.ok(Math.abs(stiff.curve!.sigmaOverG[100] - 0.04) < 1e-12 && stiff.curve!.gamma.length === 101);
   // cost per sample: indices 0..3 give prepare 1..4 s

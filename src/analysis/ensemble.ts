@@ -83,6 +83,13 @@ export interface AqsSummary {
    * mean curve they average out, and a ratio near 1 says there is no overshoot.
    */
   meanCurveOvershoot: Estimate;
+  /**
+   * Whether the flow range is steady: on the ensemble-mean curve, the mean over the second half of
+   * the flow range minus that over its first half, over the mean of the whole range. Near 0 in
+   * steady flow; clearly positive when the stress still rises, and then σ_max/σ_flow > 1 measures
+   * that rise, not an overshoot.
+   */
+  flowRise: Estimate;
   localisationIndex: Estimate;
   localisationShuffled: Estimate;
   /** Mean stress jump |Δσ| per event over G₀, pooled over samples, and all of them (for the distribution). */
@@ -378,6 +385,7 @@ function summarizeAqs(sheared: AqsInput[], bs: Required<BootstrapOptions>): AqsS
   const curves = sheared.filter((a) => a.curve && a.curve.gamma.length > 1).map((a) => ({ x: a.curve!.gamma, y: a.curve!.sigma.map((v) => v / a.G0) }));
   let curve: AqsSummary['curve'] = null;
   let meanCurveOvershoot = undefinedEstimate(curves.length);
+  let flowRise = undefinedEstimate(curves.length);
   if (curves.length > 0) {
     // on the first curve's points (refined ones near its events included), up to the shortest path
     const end = Math.min(...curves.map((c) => c.x[c.x.length - 1]));
@@ -388,9 +396,16 @@ function summarizeAqs(sheared: AqsInput[], bs: Required<BootstrapOptions>): AqsS
     const grid = Array.from({ length: CURVE_GRID + 1 }, (_, k) => (k * end) / CURVE_GRID);
     const rows = curves.map((c) => grid.map((g) => interpolate(c.x, c.y, g)));
     const flowFrom = Math.ceil((1 - AQS_DEFAULTS.flowFraction) * CURVE_GRID);
+    const meanOf = (idx: Int32Array) => grid.map((_, k) => { let t = 0; for (const i of idx) t += rows[i][k]; return t / idx.length; });
     meanCurveOvershoot = bootstrap(rows.length, (idx) => {
-      const m = grid.map((_, k) => { let t = 0; for (const i of idx) t += rows[i][k]; return t / idx.length; });
+      const m = meanOf(idx);
       return Math.max(...m) / mean(m.slice(flowFrom));
+    }, bs);
+    // the flow range's second half against its first, over the flow average: ≈ 0 in steady flow
+    const split = Math.ceil((flowFrom + CURVE_GRID) / 2);
+    flowRise = bootstrap(rows.length, (idx) => {
+      const m = meanOf(idx);
+      return (mean(m.slice(split)) - mean(m.slice(flowFrom, split))) / mean(m.slice(flowFrom));
     }, bs);
   }
   const overlaps = sheared.map((a) => a.firstEventNqleOverlap).filter((o): o is number[] => !!o && o.length > 0);
@@ -401,6 +416,7 @@ function summarizeAqs(sheared: AqsInput[], bs: Required<BootstrapOptions>): AqsS
     flowStressOverG: over((a) => a.flowStress / a.G0),
     overshootRatio: over((a) => a.overshootRatio),
     meanCurveOvershoot,
+    flowRise,
     localisationIndex: over((a) => a.localisationIndex),
     localisationShuffled: over((a) => a.localisationShuffled),
     meanEventSize: bootstrapMean(sizes, bs),

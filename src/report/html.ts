@@ -102,13 +102,13 @@ function modesTable(perQ: QSummary[]): string {
 function aqsTable(perQ: QSummary[]): string {
   const sheared = perQ.filter((q) => q.aqs);
   return table(
-    ['Q', 'ν', 'samples', 'σ_max/G₀', 'σ_flow/G₀', 'σ_max/σ_flow per sample', 'overshoot of the mean curve', 'localisation index (homogeneous floor)',
+    ['Q', 'ν', 'samples', 'σ_max/G₀', 'σ_flow/G₀', 'σ_max/σ_flow per sample', 'overshoot of the mean curve', 'rise of the mean curve over the flow range', 'localisation index (homogeneous floor)',
       'events per sample', 'mean |Δσ|/G₀', 'first event · softest NQLE', 'best of the NQLEs', 'centre distance (λ)', 'λ_min exponent'],
     sheared.map((q) => {
       const a = q.aqs!;
       return [
         String(q.Q), formatEstimate(q.elastic?.nu), String(a.samples), formatEstimate(a.sigmaMaxOverG), formatEstimate(a.flowStressOverG),
-        formatEstimate(a.overshootRatio), formatEstimate(a.meanCurveOvershoot), `${formatEstimate(a.localisationIndex)} (${formatEstimate(a.localisationShuffled)})`,
+        formatEstimate(a.overshootRatio), formatEstimate(a.meanCurveOvershoot), formatEstimate(a.flowRise), `${formatEstimate(a.localisationIndex)} (${formatEstimate(a.localisationShuffled)})`,
         formatNumber(a.eventSizes.length / a.samples, 3), formatEstimate(a.meanEventSize), formatEstimate(a.firstEventOverlap),
         formatEstimate(a.firstEventBestOverlap), formatEstimate(a.firstEventDistance), formatEstimate(a.approachExponent),
       ];
@@ -198,7 +198,7 @@ export function renderHtml(doc: HtmlDocument): string {
   ];
   if (summary.perQ.some((q) => q.aqs)) {
     parts.push('<h3>Shear to yield (athermal quasistatic shear)</h3>', aqsTable(summary.perQ),
-      '<p class="note">Per sample: σ_max the largest σ_αβ on the path, σ_flow its mean over the last half of the strain range, G₀ the unstrained shear modulus of the plane; the overshoot of the mean curve is that of the ensemble-mean σ/G₀ curve, where the stress fluctuations of single samples average out. Localisation index: the share f of the accumulated D²_min in the most strained periodic slab a quarter of the box wide, as (f − ¼)/(1 − ¼) (1: one band, 0: homogeneous), beside its floor for the same values at random particles. |Δσ| is an event\'s stress jump; the overlaps are |û·π̂| of the first event\'s non-affine field with the NQLEs of the unstrained glass.</p>');
+      '<p class="note">Per sample: σ_max the largest σ_αβ on the path, σ_flow its mean over the last half of the strain range, G₀ the unstrained shear modulus of the plane; the overshoot of the mean curve is that of the ensemble-mean σ/G₀ curve, where the stress fluctuations of single samples average out; its rise over the flow range is the mean over the last quarter of the strain range minus that over the quarter before, over σ_flow (≈ 0 in steady flow; where it is clearly positive the stress still rises and σ_max/σ_flow measures that rise, not an overshoot). Localisation index: the share f of the accumulated D²_min in the most strained periodic slab a quarter of the box wide, as (f − ¼)/(1 − ¼) (1: one band, 0: homogeneous), beside its floor for the same values at random particles. |Δσ| is an event\'s stress jump; the overlaps are |û·π̂| of the first event\'s non-affine field with the NQLEs of the unstrained glass.</p>');
   }
   if (summary.perQ.some((q) => q.cost)) parts.push('<h3>Cost per sample</h3>', '<p class="note">Wall seconds per finished sample, by stage: mean over the samples (largest). Samples computed side by side share the machine.</p>', costTable(summary.perQ));
   if (missing.length + figuresMissing.length + failures.length > 0) {

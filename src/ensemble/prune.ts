@@ -5,7 +5,7 @@
  * `keep` samples of each point keep theirs (for the report's 3-D view, or a look at one sample).
  */
 import { rmSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { ARTEFACT_KINDS, isArtefactKind, readCampaign, type ArtefactKind } from './campaign.ts';
 import { Catalog, type ArtefactRecord } from './catalog.ts';
 import { acquireLock } from './lock.ts';
@@ -70,6 +70,6 @@ function wouldPrune(cat: Catalog, kinds: readonly ArtefactKind[], keep: number):
 /** An artefact path as recorded, refused if it would lead outside the campaign directory. */
 function insideCampaign(dir: string, path: string): string {
   const abs = resolve(join(dir, path));
-  if (relative(dir, abs).startsWith('..') || !abs.startsWith(dir + sep)) throw new RangeError(`artefact path '${path}' leads outside ${dir}; the catalog was not written by qglass`);
+  if (!abs.startsWith(dir + sep)) throw new RangeError(`artefact path '${path}' in the catalog leads outside ${dir}: refusing to delete it`);
   return abs;
 }

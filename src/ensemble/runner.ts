@@ -55,7 +55,7 @@ export interface RunOptions {
   timeLimit?: number;
 }
 
-/** Sample times scatter about their modelled work (by tens of per cent at the same Q): a start needs this factor on the estimate. */
+/** Sample times scatter (by tens of per cent at the same Q): a start needs this factor on the estimate. */
 export const TIME_LIMIT_HEADROOM = 1.2;
 
 export interface QProgress extends QStatus {

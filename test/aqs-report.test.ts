@@ -11,6 +11,7 @@ import { syntheticCampaign } from './fixtures/synthetic-campaign.ts';
 import { analyzeEnsemble, type AqsInput, type SampleInput } from '../src/analysis/ensemble.ts';
 import { DEFAULT_AQS, defineCampaign } from '../src/ensemble/campaign.ts';
 import { aqsPathCsv, parseAqsPathCsv } from '../src/measure/aqs.ts';
+import { formatEstimate } from '../src/report/html.ts';
 import { writeReport } from '../src/report/report.ts';
 import { createRandom } from '../src/util/random.ts';
 
@@ -85,6 +86,11 @@ test('ensemble summary and Figure 6 of synthetic aqs records', async () => {
     const html = readFileSync(join(out, 'index.html'), 'utf8');
     assert.ok(html.includes('Shear to yield (athermal quasistatic shear)') && html.includes('<th>σ_max/σ_flow per sample</th>'));
     assert.ok(html.includes('<h3>Cost per sample</h3>') && html.includes('<th>whole sample</th>'));
+    // the same tables in Markdown, a row per Q with the page's numbers (a cell's | escaped)
+    const md = readFileSync(join(out, 'tables.md'), 'utf8');
+    const row = md.slice(md.indexOf('## Shear to yield')).split('\n').find((l) => l.startsWith('| 240 | '));
+    assert.ok(md.includes('## Shear to yield (athermal quasistatic shear)') && md.includes('| mean \\|Δσ\\|/G₀ |') && md.includes('## Cost per sample'), md.slice(0, 400));
+    assert.ok(row?.includes(`| ${formatEstimate(stiff.sigmaMaxOverG)} | ${formatEstimate(stiff.flowStressOverG)} |`), row);
     const csv = readFileSync(join(out, 'fig6.csv'), 'utf8');
     assert.ok(/^table,/.test(csv) && csv.includes('eventSizes') && csv.includes('overlap'));
     // shear to yield is opt-in: a campaign without it has no Figure 6 and no note about it

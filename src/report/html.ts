@@ -51,20 +51,61 @@ export function formatEstimate(e: Estimate | null | undefined): string {
 }
 
 
-function table(head: string[], rows: string[][]): string {
-  const th = head.map((h) => `<th>${h}</th>`).join('');
-  const tr = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
-  return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
+/** A table of the summary as plain text: drawn into index.html, and written as Markdown into tables.md. */
+export interface SummaryTable {
+  title: string;
+  head: string[];
+  rows: string[][];
+  /** What the columns mean, where the headers cannot say it. */
+  note?: string;
 }
 
-function elasticTable(perQ: QSummary[]): string {
+function table(head: string[], rows: string[][]): Pick<SummaryTable, 'head' | 'rows'> {
+  return { head, rows };
+}
+
+function htmlTable(t: SummaryTable): string {
+  const th = t.head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const tr = t.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<h3>${escapeHtml(t.title)}</h3>${t.note ? `<p class="caption">${escapeHtml(t.note)}</p>` : ''}<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
+}
+
+/** The summary's tables in Markdown (for a README or a paper's notes), each under its title. */
+export function tablesMarkdown(tables: readonly SummaryTable[], source: string): string {
+  const cell = (c: string) => c.replace(/\|/g, '\\|');
+  const blocks = tables.map((t) => [
+    `## ${t.title}`, '', ...(t.note ? [t.note, ''] : []),
+    `| ${t.head.map(cell).join(' | ')} |`, `|${t.head.map(() => '---|').join('')}`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n'));
+  return [`# Ensemble summary of ${source}`, '', 'Mean ± bootstrap standard error over samples; all numbers with their intervals in summary.json.', '', blocks.join('\n\n'), ''].join('\n');
+}
+
+/** The tables of the summary, in page order: elastic, structure and modes, shear to yield and cost when present, the analogy's exponents. */
+export function summaryTables(summary: EnsembleSummary, unjamming?: readonly ExponentFit[]): SummaryTable[] {
+  const out: SummaryTable[] = [
+    { title: 'Elastic properties and mechanical disorder', ...elasticTable(summary.perQ) },
+    { title: 'Structure, low-frequency spectrum and soft excitations', ...modesTable(summary.perQ) },
+  ];
+  if (summary.perQ.some((q) => q.aqs)) out.push({ title: 'Shear to yield (athermal quasistatic shear)', note: AQS_NOTE, ...aqsTable(summary.perQ) });
+  if (summary.perQ.some((q) => q.cost)) out.push({ title: 'Cost per sample', note: 'Wall seconds per finished sample, by stage: mean over the samples (largest). Samples computed side by side share the machine.', ...costTable(summary.perQ) });
+  if (unjamming && unjamming.length > 0) out.push({ title: UNJAMMING_TITLE, note: UNJAMMING_NOTE, ...unjammingTable(unjamming) });
+  return out;
+}
+
+const AQS_NOTE = 'Per sample: σ_max the largest σ_αβ on the path, σ_flow its mean over the last half of the strain range, G₀ the unstrained shear modulus of the plane; the overshoot of the mean curve is that of the ensemble-mean σ/G₀ curve, where the stress fluctuations of single samples average out; its rise over the flow range is the mean over the last quarter of the strain range minus that over the quarter before, over σ_flow (≈ 0 in steady flow; where it is clearly positive the stress still rises and σ_max/σ_flow measures that rise, not an overshoot). Localisation index: the share f of the accumulated D²_min in the most strained periodic slab a quarter of the box wide, as (f − ¼)/(1 − ¼) (1: one band, 0: homogeneous), beside its floor for the same values at random particles. |Δσ| is an event’s stress jump; the overlaps are |û·π̂| of the first event’s non-affine field with the NQLEs of the unstrained glass.';
+
+const UNJAMMING_TITLE = 'The unjamming analogy in exponents';
+
+const UNJAMMING_NOTE = 'Power laws fitted by least squares on log axes to the ensemble means of Figure 7’s points, per system; β ± the standard deviation of β when every point is redrawn from its own bootstrap standard error (2000 draws). Soft spheres are fitted at target pressures ≤ 1e-2, where unjamming’s laws apply; “Q a–b” rows are the local exponents between neighbouring Q.';
+
+function elasticTable(perQ: QSummary[]): Pick<SummaryTable, 'head' | 'rows'> {
   return table(
     ['Q', 'N', 'ρ (λ⁻³)', 'density rule', 'samples done / failed / total', 'ν', 'K (ε/λ³)', 'G (ε/λ³)', 'G/K', 'p/K', 'χ, pooled planes', 'χ, plane average'],
     perQ.map((q) => [
       String(q.Q),
       String(q.N),
       formatNumber(q.density, 5),
-      escapeHtml(q.densityMode ?? '—'),
+      q.densityMode ?? '—',
       `${q.counts.done} / ${q.counts.failed} / ${q.counts.total}`,
       formatEstimate(q.elastic?.nu),
       formatEstimate(q.elastic?.K),
@@ -77,7 +118,7 @@ function elasticTable(perQ: QSummary[]): string {
   );
 }
 
-function modesTable(perQ: QSummary[]): string {
+function modesTable(perQ: QSummary[]): Pick<SummaryTable, 'head' | 'rows'> {
   return table(
     ['Q', 'g_LL peak height', 'peak position (a₀)', 'c_s (λ/τ)', 'ω₀ (1/τ)', 'ω₁ (1/τ)', 'fit cutoff (1/τ)', 'modes in fit', 'β of C ∝ ω^β in fit', 'A_g (τ⁵)', 'A_g·ω₀⁵', 'ξ_g/a₀', 'k₋/f₋', 'NQLE samples'],
     perQ.map((q) => [
@@ -99,7 +140,7 @@ function modesTable(perQ: QSummary[]): string {
   );
 }
 
-function aqsTable(perQ: QSummary[]): string {
+function aqsTable(perQ: QSummary[]): Pick<SummaryTable, 'head' | 'rows'> {
   const sheared = perQ.filter((q) => q.aqs);
   return table(
     ['Q', 'ν', 'samples', 'σ_max/G₀', 'σ_flow/G₀', 'σ_max/σ_flow per sample', 'overshoot of the mean curve', 'rise of the mean curve over the flow range', 'localisation index (homogeneous floor)',
@@ -117,7 +158,7 @@ function aqsTable(perQ: QSummary[]): string {
 }
 
 /** Wall seconds per finished sample, by stage: mean (largest). */
-function costTable(perQ: QSummary[]): string {
+function costTable(perQ: QSummary[]): Pick<SummaryTable, 'head' | 'rows'> {
   const stages = [...new Set(perQ.flatMap((q) => q.cost?.stages.map((s) => s.stage) ?? []))];
   const cell = (x: { mean: number; max: number } | undefined) => (x ? `${formatNumber(x.mean, 3)} (${formatNumber(x.max, 3)})` : '—');
   return table(
@@ -126,11 +167,11 @@ function costTable(perQ: QSummary[]): string {
   );
 }
 
-function unjammingTable(fits: readonly ExponentFit[]): string {
+function unjammingTable(fits: readonly ExponentFit[]): Pick<SummaryTable, 'head' | 'rows'> {
   const fmt = (v: number, e: number) => formatEstimate({ value: v, error: e, ciLow: NaN, ciHigh: NaN, level: NaN, n: 0, replicates: 0 });
   return table(
     ['claim', 'system', 'law fitted', 'points', 'exponent β', 'the analogy predicts'],
-    fits.map((f) => [`(${f.claim})`, escapeHtml(f.model), escapeHtml(`${f.y} ∝ (${f.x})^β`), escapeHtml(`${f.points} (${f.range})`), fmt(f.exponent, f.error), f.expected === null ? 'β < 0' : formatNumber(f.expected)]),
+    fits.map((f) => [`(${f.claim})`, f.model, `${f.y} ∝ (${f.x})^β`, `${f.points} (${f.range})`, fmt(f.exponent, f.error), f.expected === null ? 'β < 0' : formatNumber(f.expected)]),
   );
 }
 
@@ -191,16 +232,11 @@ export function renderHtml(doc: HtmlDocument): string {
     `<li>k₋/f₋: ratio of the ensemble means of k₋ and f₋ of the softest converged NQLE of each sample.</li>`,
     '</ul>',
     '<h2>Ensemble summary</h2>',
-    '<h3>Elastic properties and mechanical disorder</h3>',
-    elasticTable(summary.perQ),
-    '<h3>Structure, low-frequency spectrum and soft excitations</h3>',
-    modesTable(summary.perQ),
+    '<p class="meta">The same tables in Markdown: <a href="tables.md">tables.md</a>.</p>',
   ];
-  if (summary.perQ.some((q) => q.aqs)) {
-    parts.push('<h3>Shear to yield (athermal quasistatic shear)</h3>', aqsTable(summary.perQ),
-      '<p class="note">Per sample: σ_max the largest σ_αβ on the path, σ_flow its mean over the last half of the strain range, G₀ the unstrained shear modulus of the plane; the overshoot of the mean curve is that of the ensemble-mean σ/G₀ curve, where the stress fluctuations of single samples average out; its rise over the flow range is the mean over the last quarter of the strain range minus that over the quarter before, over σ_flow (≈ 0 in steady flow; where it is clearly positive the stress still rises and σ_max/σ_flow measures that rise, not an overshoot). Localisation index: the share f of the accumulated D²_min in the most strained periodic slab a quarter of the box wide, as (f − ¼)/(1 − ¼) (1: one band, 0: homogeneous), beside its floor for the same values at random particles. |Δσ| is an event\'s stress jump; the overlaps are |û·π̂| of the first event\'s non-affine field with the NQLEs of the unstrained glass.</p>');
-  }
-  if (summary.perQ.some((q) => q.cost)) parts.push('<h3>Cost per sample</h3>', '<p class="note">Wall seconds per finished sample, by stage: mean over the samples (largest). Samples computed side by side share the machine.</p>', costTable(summary.perQ));
+  const tables = summaryTables(summary, doc.unjamming);
+  // the analogy's exponents stand with Figure 7, after the figures
+  parts.push(...tables.filter((t) => t.title !== UNJAMMING_TITLE).map(htmlTable));
   if (missing.length + figuresMissing.length + failures.length > 0) {
     parts.push('<h2>What is missing</h2><ul>');
     for (const m of [...figuresMissing, ...missing]) parts.push(`<li class="note">${escapeHtml(m)}</li>`);
@@ -208,13 +244,7 @@ export function renderHtml(doc: HtmlDocument): string {
     parts.push('</ul>');
   }
   parts.push('<h2>Figures</h2>', ...doc.figures.map(figureBlock));
-  if (doc.unjamming && doc.unjamming.length > 0) {
-    parts.push(
-      '<h3>The unjamming analogy in exponents</h3>',
-      '<p class="caption">Power laws fitted by least squares on log axes to the ensemble means of Figure 7’s points, per system; β ± the standard deviation of β when every point is redrawn from its own bootstrap standard error (2000 draws). Soft spheres are fitted at target pressures ≤ 1e-2, where unjamming’s laws apply; “Q a–b” rows are the local exponents between neighbouring Q.</p>',
-      unjammingTable(doc.unjamming),
-    );
-  }
+  parts.push(...tables.filter((t) => t.title === UNJAMMING_TITLE).map(htmlTable));
   if (doc.viewer) parts.push(doc.viewer.html);
   parts.push('<h2>Campaign parameters</h2>');
   parts.push(doc.parameters ? `<table class="params"><tbody>${parameterRows(doc.parameters).map((r) => `<tr><td>${r[0]}</td><td>${r[1]}</td></tr>`).join('\n')}</tbody></table>` : '<p class="note">No campaign definition was available.</p>');

@@ -20,7 +20,7 @@ import { loadCampaignSamples, type SampleRecord } from '../ensemble/export.ts';
 import { damagedSamples, damageWarning, type ArtefactVerify } from '../ensemble/verify.ts';
 import { controlPoints, unjammingFits } from '../analysis/unjamming.ts';
 import { buildFigures, figure7, isReady, type ControlSystem, type Row } from './figures.ts';
-import { renderHtml, type HtmlFigure } from './html.ts';
+import { renderHtml, summaryTables, tablesMarkdown, type HtmlFigure } from './html.ts';
 import { NO_FONT_WARNING, renderSvg, svgToPng, textRenders } from './render.ts';
 import { glassViews, readViewerBundle, VIEW_STYLE, viewerSection, type GlassViews } from './view3d.ts';
 
@@ -274,6 +274,7 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
       figures: statuses, warnings,
     }, null, 1) + '\n',
   );
+  write('tables.md', tablesMarkdown(summaryTables(summary, fits), input.source));
   write(
     'index.html',
     renderHtml({

@@ -186,19 +186,19 @@ export class Catalog {
   pruneArtefacts(kinds: readonly ArtefactKind[], keep: number): ArtefactRecord[] {
     return this.db.transaction(() => {
       this.markPruned(kinds);
-      const select = this.db.prepare<[string, number], ArtefactRow>(
-        `SELECT a.* FROM artefacts a JOIN samples s ON s.q = a.q AND s.idx = a.idx WHERE s.status = 'done' AND a.kind = ? AND a.idx >= ?`,
-      );
       const remove = this.db.prepare('DELETE FROM artefacts WHERE q = ? AND idx = ? AND kind = ?');
-      const out: ArtefactRecord[] = [];
-      for (const kind of kinds) {
-        for (const row of select.all(kind, keep)) {
-          remove.run(row.q, row.idx, row.kind);
-          out.push(toArtefact(row));
-        }
-      }
+      const out = this.prunableArtefacts(kinds, keep);
+      for (const a of out) remove.run(a.Q, a.index, a.kind);
       return out;
     })();
+  }
+
+  /** The artefacts of these kinds of the finished samples with index ≥ keep: what pruneArtefacts would forget. */
+  prunableArtefacts(kinds: readonly ArtefactKind[], keep: number): Array<ArtefactRecord & { Q: number; index: number }> {
+    const select = this.db.prepare<[string, number], ArtefactRow>(
+      `SELECT a.* FROM artefacts a JOIN samples s ON s.q = a.q AND s.idx = a.idx WHERE s.status = 'done' AND a.kind = ? AND a.idx >= ?`,
+    );
+    return kinds.flatMap((kind) => select.all(kind, keep).map((row) => ({ ...toArtefact(row), Q: row.q, index: row.idx })));
   }
 
   /**

@@ -10,7 +10,6 @@ import { ARTEFACT_KINDS, isArtefactKind, readCampaign, type ArtefactKind } from 
 import { Catalog, type ArtefactRecord } from './catalog.ts';
 import { acquireLock } from './lock.ts';
 import { catalogFiles } from './merge.ts';
-import { sampleKey } from './seeds.ts';
 
 export interface PruneSummary {
   kinds: ArtefactKind[];
@@ -45,7 +44,7 @@ export function pruneCampaign(dirArg: string, kinds: readonly ArtefactKind[], op
     for (const { file } of locks) {
       const cat = Catalog.open(file);
       try {
-        const gone: ArtefactRecord[] = dryRun ? wouldPrune(cat, kinds, keep) : cat.pruneArtefacts(kinds, keep);
+        const gone: ArtefactRecord[] = dryRun ? cat.prunableArtefacts(kinds, keep) : cat.pruneArtefacts(kinds, keep);
         records += gone.length;
         for (const a of gone) files.set(a.path, a.bytes);
       } finally {
@@ -60,11 +59,6 @@ export function pruneCampaign(dirArg: string, kinds: readonly ArtefactKind[], op
   let bytes = 0;
   for (const b of files.values()) bytes += b;
   return { kinds: [...kinds], keep, records, files: files.size, bytes, dryRun };
-}
-
-function wouldPrune(cat: Catalog, kinds: readonly ArtefactKind[], keep: number): ArtefactRecord[] {
-  const done = new Set(cat.samples().filter((s) => s.status === 'done' && s.index >= keep).map(sampleKey));
-  return [...cat.allArtefacts()].filter(([key]) => done.has(key)).flatMap(([, list]) => list.filter((a) => kinds.includes(a.kind)));
 }
 
 /** An artefact path as recorded, refused if it would lead outside the campaign directory. */

@@ -26,7 +26,8 @@ import { computeForces } from '../src/engine/forces.ts';
 import { lawFromMetadata } from '../src/model/laws.ts';
 import { findRattlers } from '../src/measure/rattlers.ts';
 import { reportFromCampaigns } from '../src/report/report.ts';
-import { powerLawExponent } from '../src/analysis/statistics.ts';
+import { powerLawExponent, type Estimate } from '../src/analysis/statistics.ts';
+import { formatEstimate } from '../src/report/html.ts';
 import { controlCampaigns } from '../src/cli/commands/paper.ts';
 
 const ROOT = mkdtempSync(join(tmpdir(), 'qglass-controls-campaign-'));
@@ -149,10 +150,11 @@ test('a report over a q-model and a harmonic campaign draws Figure 7 with both s
     assert.ok(svg.includes(t), `fig7.svg lacks '${t}'`);
   }
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
-    controls: Array<{ model: string; axis: string; perPoint: Array<{ Q: number; elastic: { GOverK: { value: number }; pOverK: { value: number } }; structure: { firstPeakHeight: { value: number } }; nqle: { kMinusOverFMinus: { value: number } } }> }>;
+    controls: Array<{ model: string; axis: string; perPoint: Array<{ Q: number; elastic: { GOverK: { value: number }; pOverK: { value: number }; contacts: { Z: Estimate } | null }; structure: { firstPeakHeight: { value: number } }; nqle: { kMinusOverFMinus: { value: number } } }> }>;
   };
   assert.deepEqual(summary.controls.map((c) => [c.model, c.axis]), [['q-model', 'Q'], ['harmonic', 'pressure']]);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const tables = readFileSync(join(out, 'tables.md'), 'utf8').split('\n');
   const csv = readFileSync(join(out, 'fig7.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
   const col = (name: string) => csv[0].indexOf(name);
   for (const [c, dir] of [[summary.controls[0], qDir], [summary.controls[1], harmonicDir]] as const) {
@@ -162,6 +164,12 @@ test('a report over a q-model and a harmonic campaign draws Figure 7 with both s
       const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.abs(b), `${c.model} ${p.Q} ${what}: ${a} vs ${b}`);
       close(p.elastic.GOverK.value, mean(at.map((x) => x.GOverK!)), 'G/K');
       close(p.elastic.pOverK.value, mean(at.map((x) => x.pOverK!)), 'p/K');
+      if (c.model === 'harmonic') {
+        close(p.elastic.contacts!.Z.value, mean(at.map((x) => x.Z!)), 'Z');
+        // tables.md lists every point of every system with its Z
+        const row = tables.find((l) => l.startsWith(`| harmonic | p = ${p.Q} |`));
+        assert.ok(row && row.split(' | ')[6] === formatEstimate(p.elastic.contacts!.Z), `tables.md row of harmonic at ${p.Q}: ${row}`);
+      } else assert.equal(p.elastic.contacts, null, 'glasses record no contacts');
       close(p.structure.firstPeakHeight.value, mean(at.map((x) => x.gr!.firstPeak!.height)), 'g_LL peak');
       const softest = at.map((x) => x.nqle!.modes.filter((m) => m.converged).sort((a, b) => a.omega2 - b.omega2)[0]);
       close(p.nqle.kMinusOverFMinus.value, mean(softest.map((m) => m.kMinus)) / mean(softest.map((m) => m.fMinus)), 'k₋/f₋');

@@ -38,7 +38,8 @@ test('unjammingFits: soft spheres are fitted near unjamming only; local exponent
     const pOverK = 7 * p;
     // far from unjamming (p = 0.1) G/K leaves the square-root law
     const GOverK = p > 1e-2 ? 0.2 : 0.9 * Math.sqrt(pOverK);
-    points.push({ model: 'harmonic', axis: 'pressure', point: p, pOverK: est(pOverK, 0.01 * pOverK), GOverK: est(GOverK, 0.02 * GOverK), xi: est(GOverK ** -0.5), peak: est(3 / GOverK) });
+    const Z = 6 + 4 * p ** 0.5;
+    points.push({ model: 'harmonic', axis: 'pressure', point: p, pOverK: est(pOverK, 0.01 * pOverK), GOverK: est(GOverK, 0.02 * GOverK), xi: est(GOverK ** -0.5), peak: est(3 / GOverK), Z: est(Z, 0.01), alpha: 2 });
   }
   for (const Q of [10, 40, 160, 240, 1000]) {
     const GOverK = Q <= 160 ? Q ** -0.2 : 160 ** 0.3 * Q ** -0.5;
@@ -55,6 +56,9 @@ test('unjammingFits: soft spheres are fitted near unjamming only; local exponent
   assert.ok(Math.abs(gk.exponent - 0.5) < 1e-12 && gk.error > 0 && gk.expected === 0.5);
   assert.ok(Math.abs(one('harmonic', 'iii', 'p ≤ 0.01').exponent + 0.5) < 1e-12);
   assert.ok(Math.abs(one('harmonic', 'ii', 'p ≤ 0.01').exponent + 1) < 1e-12);
+  // Z − 6 against the target pressure itself, near unjamming only
+  const z = one('harmonic', 'jamming', 'p ≤ 0.01');
+  assert.ok(z.points === 3 && Math.abs(z.exponent - 0.5) < 1e-12 && z.error > 0 && z.x === 'p' && z.y === 'Z − 6' && z.expected === 0.5, JSON.stringify(z));
   assert.ok(Math.abs(one('q-model', 'i', 'Q 10–40').exponent + 0.2) < 1e-12);
   assert.ok(Math.abs(one('q-model', 'i', 'Q 240–1000').exponent + 0.5) < 1e-12);
   assert.ok(Math.abs(one('q-model', 'i', 'Q 160–240').exponent + 0.5) < 1e-12);

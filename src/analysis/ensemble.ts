@@ -40,6 +40,9 @@ export interface SampleInput {
   nu?: Maybe<number>;
   GOverK?: Maybe<number>;
   pOverK?: Maybe<number>;
+  /** Soft-sphere packings: contacts per non-rattler, and the share of particles that are rattlers. */
+  Z?: Maybe<number>;
+  rattlerFraction?: Maybe<number>;
   shear?: Maybe<PlaneModuli>;
   modes?: Maybe<{ omega?: Maybe<number[]>; omega2?: Maybe<number[]>; converged?: Maybe<boolean> }>;
   /** As `measure gr --json`: r and the peak position already in units of a₀. */
@@ -122,6 +125,8 @@ export interface ElasticSummary {
   pOverK: Estimate;
   pressure: Estimate;
   energyPerParticle: Estimate;
+  /** Soft-sphere packings: contacts per non-rattler Z and the rattlers' share (null where samples record no contacts). */
+  contacts: { Z: Estimate; rattlerFraction: Estimate } | null;
 }
 
 export interface StructureSummary {
@@ -294,6 +299,7 @@ function summarizeQ(Q: number, all: SampleInput[], opts: EnsembleSummary['option
       pOverK: field((s) => s.pOverK),
       pressure: field((s) => s.pressure),
       energyPerParticle: field((s) => s.energyPerParticle),
+      contacts: elastic.every((s) => isNum(s.Z) && isNum(s.rattlerFraction)) ? { Z: field((s) => s.Z), rattlerFraction: field((s) => s.rattlerFraction) } : null,
     };
     const shear = elastic.map((s) => s.shear).filter((p): p is PlaneModuli => !!p && isNum(p.xy) && isNum(p.xz) && isNum(p.yz));
     if (shear.length >= 2) summary.disorder = analyzeDisorder(N, shear, bs);

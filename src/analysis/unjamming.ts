@@ -6,6 +6,8 @@
  *         G/K ∝ Q^(−½) (repulsive-q), and the Q-model reaches that law from some Q on;
  *   (ii)  the first peak of g(r) grows as G/K falls;
  *   (iii) ξ_g/a₀ ∝ (G/K)^(−½).
+ * and the soft spheres' own check that they are near unjamming: Z − 2d ∝ Δφ^½ with p ∝ Δφ^(α−1) for
+ * φ ∝ (1 − r/σ)^α, so Z − 6 ∝ p^(1/(2(α−1))) (½ harmonic, ⅓ Hertzian).
  */
 import { powerLawExponent, type Estimate } from './statistics.ts';
 import type { QSummary } from './ensemble.ts';
@@ -25,10 +27,15 @@ export interface ControlPoint {
   peak?: Estimate;
   /** ξ_g/a₀ from the modes' A_g. */
   xi?: Estimate;
+  /** Contacts per non-rattler (soft-sphere packings). */
+  Z?: Estimate;
+  /** The soft-sphere law's exponent α of φ ∝ (1 − r/σ)^α. */
+  alpha?: number;
 }
 
 export interface ExponentFit {
-  claim: 'i' | 'ii' | 'iii';
+  /** A claim of the analogy, or 'jamming': the packings' Z − 6 ∝ p^½, which places them near unjamming. */
+  claim: 'i' | 'ii' | 'iii' | 'jamming';
   model: string;
   /** y ∝ x^β: the quantities' names. */
   x: string;
@@ -39,14 +46,14 @@ export interface ExponentFit {
   exponent: number;
   /** Standard deviation of the exponent over the bootstrap replicates. */
   error: number;
-  /** The exponent the analogy predicts, or null where it predicts only a sign. */
+  /** The exponent the analogy predicts; null where it predicts only a sign (claim ii), or for Z − 6 of a law without α. */
   expected: number | null;
 }
 
-export function controlPoints(model: string, axis: 'Q' | 'pressure', perQ: readonly QSummary[]): ControlPoint[] {
+export function controlPoints(model: string, axis: 'Q' | 'pressure', perQ: readonly QSummary[], alpha?: number): ControlPoint[] {
   return perQ.map((q) => ({
-    model, axis, point: q.Q,
-    GOverK: q.elastic?.GOverK, pOverK: q.elastic?.pOverK, peak: q.structure?.firstPeakHeight, xi: q.spectrum?.xiOverA0,
+    model, axis, point: q.Q, alpha,
+    GOverK: q.elastic?.GOverK, pOverK: q.elastic?.pOverK, peak: q.structure?.firstPeakHeight, xi: q.spectrum?.xiOverA0, Z: q.elastic?.contacts?.Z,
   }));
 }
 
@@ -82,6 +89,10 @@ export function fitPowerLaw(x: readonly Estimate[], y: readonly Estimate[], repl
 
 /** The control value as an exact estimate (Q and target pressures carry no error). */
 const exact = (v: number): Estimate => ({ value: v, error: 0, ciLow: v, ciHigh: v, level: 0.95, n: 0, replicates: 0 });
+const shifted = (e: Estimate, by: number): Estimate => ({ ...e, value: e.value + by, ciLow: e.ciLow + by, ciHigh: e.ciHigh + by });
+
+/** Contacts per particle at which frictionless spheres in three dimensions are isostatic (2d). */
+const ISOSTATIC_Z = 6;
 
 /**
  * The exponent fits of claims (i)–(iii) over every model among the points (points of one model from
@@ -106,8 +117,11 @@ export function unjammingFits(points: readonly ControlPoint[]): ExponentFit[] {
     // the unjamming laws hold near unjamming: soft spheres are fitted at p ≤ UNJAMMING_PRESSURE
     const near = soft ? own.filter((p) => p.point <= UNJAMMING_PRESSURE) : own;
     const nearRange = soft ? `p ≤ ${UNJAMMING_PRESSURE}` : 'all';
-    if (soft) add('i', model, near, 'p/K', 'G/K', nearRange, 0.5, (p) => p.pOverK, GK);
-    else {
+    if (soft) {
+      add('i', model, near, 'p/K', 'G/K', nearRange, 0.5, (p) => p.pOverK, GK);
+      const alpha = own[0].alpha;
+      add('jamming', model, near, 'p', 'Z − 6', nearRange, alpha ? 1 / (2 * (alpha - 1)) : null, (p) => exact(p.point), (p) => p.Z && shifted(p.Z, -ISOSTATIC_Z));
+    } else {
       const Q = (p: ControlPoint) => exact(p.point);
       add('i', model, own, 'Q', 'G/K', 'all', -0.5, Q, GK);
       if (model === 'repulsive-q') add('i', model, own, 'p/K', 'G/K', 'all', 0.5, (p) => p.pOverK, GK);

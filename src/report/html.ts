@@ -30,6 +30,8 @@ export interface HtmlDocument {
   warnings: string[];
   /** Exponents of the unjamming analogy's claims over the compared systems (with Figure 7). */
   unjamming?: readonly ExponentFit[];
+  /** Figure 7's systems, each with its points' summaries. */
+  controls?: readonly ControlTableSystem[];
   /** The 3-D view's section and its styles (view3d.ts), placed after the figures. */
   viewer?: { html: string; style: string };
 }
@@ -80,19 +82,31 @@ export function tablesMarkdown(tables: readonly SummaryTable[], source: string):
   return [`# Ensemble summary of ${source}`, '', 'Mean ± bootstrap standard error over samples; all numbers with their intervals in summary.json.', '', blocks.join('\n\n'), ''].join('\n');
 }
 
-/** The tables of the summary, in page order: elastic, structure and modes, shear to yield and cost when present, the analogy's exponents. */
-export function summaryTables(summary: EnsembleSummary, unjamming?: readonly ExponentFit[]): SummaryTable[] {
+/** One system of Figure 7 for its table: the label it has in the figure, its control axis and the summary of each point. */
+export interface ControlTableSystem {
+  label: string;
+  axis: 'Q' | 'pressure';
+  perPoint: readonly QSummary[];
+}
+
+/** The tables of the summary, in page order: elastic, structure and modes, shear to yield and cost when present, Figure 7's points and the analogy's exponents. */
+export function summaryTables(summary: EnsembleSummary, unjamming?: readonly ExponentFit[], controls?: readonly ControlTableSystem[]): SummaryTable[] {
   const out: SummaryTable[] = [
     { title: 'Elastic properties and mechanical disorder', ...elasticTable(summary.perQ) },
     { title: 'Structure, low-frequency spectrum and soft excitations', ...modesTable(summary.perQ) },
   ];
   if (summary.perQ.some((q) => q.aqs)) out.push({ title: 'Shear to yield (athermal quasistatic shear)', note: AQS_NOTE, ...aqsTable(summary.perQ) });
   if (summary.perQ.some((q) => q.cost)) out.push({ title: 'Cost per sample', note: 'Wall seconds per finished sample, by stage: mean over the samples (largest). Samples computed side by side share the machine.', ...costTable(summary.perQ) });
+  if (controls && controls.length > 0) out.push({ title: CONTROLS_TITLE, note: CONTROLS_NOTE, ...controlsTable(controls) });
   if (unjamming && unjamming.length > 0) out.push({ title: UNJAMMING_TITLE, note: UNJAMMING_NOTE, ...unjammingTable(unjamming) });
   return out;
 }
 
 const AQS_NOTE = 'Per sample: σ_max the largest σ_αβ on the path, σ_flow its mean over the last half of the strain range, G₀ the unstrained shear modulus of the plane; the overshoot of the mean curve is that of the ensemble-mean σ/G₀ curve, where the stress fluctuations of single samples average out; its rise over the flow range is the mean over the last quarter of the strain range minus that over the quarter before, over σ_flow (≈ 0 in steady flow; where it is clearly positive the stress still rises and σ_max/σ_flow measures that rise, not an overshoot). Localisation index: the share f of the accumulated D²_min in the most strained periodic slab a quarter of the box wide, as (f − ¼)/(1 − ¼) (1: one band, 0: homogeneous), beside its floor for the same values at random particles. |Δσ| is an event’s stress jump; the overlaps are |û·π̂| of the first event’s non-affine field with the NQLEs of the unstrained glass.';
+
+const CONTROLS_TITLE = 'The compared systems, point by point (Figure 7)';
+
+const CONTROLS_NOTE = 'Each system at each of its points: Q for the Q-models, the target pressure p (ε/σ³) for soft spheres. For packings the moduli, modes and NQLEs are those of the non-rattlers; Z is the number of contacts per non-rattler.';
 
 const UNJAMMING_TITLE = 'The unjamming analogy in exponents';
 
@@ -167,11 +181,23 @@ function costTable(perQ: QSummary[]): Pick<SummaryTable, 'head' | 'rows'> {
   );
 }
 
+function controlsTable(systems: readonly ControlTableSystem[]): Pick<SummaryTable, 'head' | 'rows'> {
+  return table(
+    ['system', 'point', 'samples', 'p/K', 'G/K', 'ν', 'Z', 'rattlers', 'g_LL peak height', 'ξ_g/a₀', 'k₋/f₋'],
+    systems.flatMap((c) => c.perPoint.map((q) => [
+      c.label, c.axis === 'Q' ? `Q = ${q.Q}` : `p = ${formatNumber(q.Q)}`, String(q.counts.done),
+      formatEstimate(q.elastic?.pOverK), formatEstimate(q.elastic?.GOverK), formatEstimate(q.elastic?.nu),
+      formatEstimate(q.elastic?.contacts?.Z), formatEstimate(q.elastic?.contacts?.rattlerFraction),
+      formatEstimate(q.structure?.firstPeakHeight), formatEstimate(q.spectrum?.xiOverA0), formatEstimate(q.nqle?.kMinusOverFMinus),
+    ])),
+  );
+}
+
 function unjammingTable(fits: readonly ExponentFit[]): Pick<SummaryTable, 'head' | 'rows'> {
   const fmt = (v: number, e: number) => formatEstimate({ value: v, error: e, ciLow: NaN, ciHigh: NaN, level: NaN, n: 0, replicates: 0 });
   return table(
     ['claim', 'system', 'law fitted', 'points', 'exponent β', 'the analogy predicts'],
-    fits.map((f) => [`(${f.claim})`, f.model, `${f.y} ∝ (${f.x})^β`, `${f.points} (${f.range})`, fmt(f.exponent, f.error), f.expected === null ? 'β < 0' : formatNumber(f.expected)]),
+    fits.map((f) => [f.claim === 'jamming' ? 'near unjamming?' : `(${f.claim})`, f.model, `${f.y} ∝ (${f.x})^β`, `${f.points} (${f.range})`, fmt(f.exponent, f.error), f.expected !== null ? formatNumber(f.expected) : f.claim === 'ii' ? 'β < 0' : '—']),
   );
 }
 
@@ -234,9 +260,10 @@ export function renderHtml(doc: HtmlDocument): string {
     '<h2>Ensemble summary</h2>',
     '<p class="meta">The same tables in Markdown: <a href="tables.md">tables.md</a>.</p>',
   ];
-  const tables = summaryTables(summary, doc.unjamming);
-  // the analogy's exponents stand with Figure 7, after the figures
-  parts.push(...tables.filter((t) => t.title !== UNJAMMING_TITLE).map(htmlTable));
+  const tables = summaryTables(summary, doc.unjamming, doc.controls);
+  // Figure 7's tables stand with it, after the figures
+  const withFigure7 = (t: SummaryTable) => t.title === UNJAMMING_TITLE || t.title === CONTROLS_TITLE;
+  parts.push(...tables.filter((t) => !withFigure7(t)).map(htmlTable));
   if (missing.length + figuresMissing.length + failures.length > 0) {
     parts.push('<h2>What is missing</h2><ul>');
     for (const m of [...figuresMissing, ...missing]) parts.push(`<li class="note">${escapeHtml(m)}</li>`);
@@ -244,7 +271,7 @@ export function renderHtml(doc: HtmlDocument): string {
     parts.push('</ul>');
   }
   parts.push('<h2>Figures</h2>', ...doc.figures.map(figureBlock));
-  parts.push(...tables.filter((t) => t.title === UNJAMMING_TITLE).map(htmlTable));
+  parts.push(...tables.filter(withFigure7).map(htmlTable));
   if (doc.viewer) parts.push(doc.viewer.html);
   parts.push('<h2>Campaign parameters</h2>');
   parts.push(doc.parameters ? `<table class="params"><tbody>${parameterRows(doc.parameters).map((r) => `<tr><td>${r[0]}</td><td>${r[1]}</td></tr>`).join('\n')}</tbody></table>` : '<p class="note">No campaign definition was available.</p>');

@@ -19,6 +19,7 @@ import { campaignModel, controlAxis, controlValues, readCampaign, type CampaignD
 import { loadCampaignSamples, type SampleRecord } from '../ensemble/export.ts';
 import { damagedSamples, damageWarning, type ArtefactVerify } from '../ensemble/verify.ts';
 import { controlPoints, unjammingFits } from '../analysis/unjamming.ts';
+import { makePairLaw } from '../model/laws.ts';
 import { buildFigures, figure7, isReady, type ControlSystem, type Row } from './figures.ts';
 import { renderHtml, summaryTables, tablesMarkdown, type HtmlFigure } from './html.ts';
 import { NO_FONT_WARNING, renderSvg, svgToPng, textRenders } from './render.ts';
@@ -120,6 +121,8 @@ export function sampleInputFromRecord(r: SampleRecord): SampleInput {
     nu: num(r.nu),
     GOverK: num(r.GOverK),
     pOverK: num(r.pOverK),
+    Z: num(r.Z),
+    rattlerFraction: num(r.rattlerFraction),
     shear: r.shear ?? null,
     modes: modes ? { omega: numbers(modes.omega), omega2: numbers(modes.omega2), converged: typeof modes.converged === 'boolean' ? modes.converged : null } : null,
     gr: grR && grLL ? { r: grR, gLL: grLL, firstPeak: peak && num(peak.height) !== null ? { height: peak.height as number, position: num(peak.position) ?? NaN } : null } : null,
@@ -233,7 +236,7 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
   const systems: Array<ControlSystem & { source: string }> = controls.map((c) => ({
     label: c.label, model: c.model, axis: c.axis, source: c.source, summary: c.samples === input.samples ? summary : analyzeEnsemble(c.samples, options),
   }));
-  const fits = unjammingFits(systems.flatMap((x) => controlPoints(x.model, x.axis, x.summary.perQ)));
+  const fits = unjammingFits(systems.flatMap((x) => controlPoints(x.model, x.axis, x.summary.perQ, x.axis === 'pressure' ? makePairLaw(x.model).parameters.alpha : undefined)));
   if (systems.length > 0) figures.push(figure7(systems, fits));
   const htmlFigures: HtmlFigure[] = [];
   const statuses: FigureStatus[] = [];
@@ -274,7 +277,8 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
       figures: statuses, warnings,
     }, null, 1) + '\n',
   );
-  write('tables.md', tablesMarkdown(summaryTables(summary, fits), input.source));
+  const controlTables = systems.map((x) => ({ label: x.label, axis: x.axis, perPoint: x.summary.perQ }));
+  write('tables.md', tablesMarkdown(summaryTables(summary, fits, controlTables), input.source));
   write(
     'index.html',
     renderHtml({
@@ -287,6 +291,7 @@ export async function writeReport(input: ReportInput, options: ReportOptions): P
       figures: htmlFigures,
       warnings,
       unjamming: fits,
+      controls: controlTables,
       viewer,
     }),
   );

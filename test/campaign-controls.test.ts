@@ -29,6 +29,7 @@ import { reportFromCampaigns } from '../src/report/report.ts';
 import { powerLawExponent, type Estimate } from '../src/analysis/statistics.ts';
 import { formatEstimate } from '../src/report/html.ts';
 import { controlCampaigns } from '../src/cli/commands/paper.ts';
+import { ZERO_PRESSURE_TABLE } from '../src/model/zero-pressure-table.ts';
 
 const ROOT = mkdtempSync(join(tmpdir(), 'qglass-controls-campaign-'));
 after(() => rmSync(ROOT, { recursive: true, force: true }));
@@ -195,15 +196,22 @@ test('a report over a q-model and a harmonic campaign draws Figure 7 with both s
   await assert.rejects(reportFromCampaigns([qDir, harmonicDir], { bootstrap: { replicates: 50 } }), /needs its own directory: give it with --out/);
 });
 
-test('paper --controls: the q-model to Q = 1000 (beyond the table relaxed to p = 0), repulsive-q at the six Q, harmonic packings from 1e-1 to 1e-4', () => {
+test('paper --controls: the q-model to Q = 1000 (at table densities where the table has the Q, else relaxed to p = 0), repulsive-q at the six Q, harmonic packings from 1e-1 to 1e-4', () => {
   const set = controlCampaigns(256, 4, 9);
-  assert.deepEqual(set.map((c) => c.name), ['q-model', 'q-model-high', 'repulsive-q', 'harmonic']);
-  const [q, high, rep, harm] = set.map((c) => c.definition);
-  assert.deepEqual(q.Q, [10, 20, 40, 80, 160, 240]);
-  assert.deepEqual(rep.Q, q.Q);
+  const inTable = (Q: number) => ZERO_PRESSURE_TABLE.some((e) => e.Q === Q);
+  const beyond = [480, 1000].filter((Q) => !inTable(Q));
+  assert.deepEqual(set.map((c) => c.name), ['q-model', ...(beyond.length > 0 ? ['q-model-high'] : []), 'repulsive-q', 'harmonic']);
+  const byName = (name: string) => set.find((c) => c.name === name)!.definition;
+  const [q, rep, harm] = [byName('q-model'), byName('repulsive-q'), byName('harmonic')];
+  assert.deepEqual(q.Q, [10, 20, 40, 80, 160, 240, 480, 1000].filter(inTable));
+  assert.deepEqual(rep.Q, [10, 20, 40, 80, 160, 240]);
   assert.equal(q.protocol?.relaxPressureTol, 0, 'table densities: no relaxation');
-  assert.deepEqual(high.Q, [480, 1000]);
-  assert.ok(high.protocol!.relaxPressureTol > 0, 'no table entry: each glass relaxed to p = 0');
+  assert.deepEqual(q.density?.perQ.map((d) => d.density), q.Q.map((Q) => ZERO_PRESSURE_TABLE.find((e) => e.Q === Q)!.density));
+  if (beyond.length > 0) {
+    const high = byName('q-model-high');
+    assert.deepEqual(high.Q, beyond);
+    assert.ok(high.protocol!.relaxPressureTol > 0, 'no table entry: each glass relaxed to p = 0');
+  }
   const p = controlValues(harm);
   assert.ok(p.length >= 5 && Math.max(...p) >= 1e-1 && Math.min(...p) <= 1e-4);
   assert.ok(set.every((c) => c.definition.seed === 9 && c.definition.N === 256 && c.definition.samples === 4));

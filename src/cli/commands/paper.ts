@@ -84,15 +84,18 @@ export const CONTROLS_SET = {
 export function controlCampaigns(N: number, samples: number, seed: number = CONTROLS_SET.seed): Array<{ name: string; definition: CampaignDefinition; note?: string }> {
   const measure = DEFAULT_MEASUREMENTS.filter((m) => STAGES.has(m));
   const common = { N, samples, seed, measure, modes: CONTROLS_SET.modes, createdBy: `qglass ${VERSION}` };
-  const density = paperDensity(CONTROLS_SET.Q);
-  const high = CONTROLS_SET.highQ;
+  // a Q beyond the paper's joins the table-density campaign once the zero-pressure table has it
+  const tabled = CONTROLS_SET.highQ.filter((h) => ZERO_PRESSURE_TABLE.some((e) => e.Q === h.Q));
+  const high = CONTROLS_SET.highQ.filter((h) => !tabled.includes(h));
+  const qs = [...CONTROLS_SET.Q, ...tabled.map((h) => h.Q)];
+  const density = paperDensity(qs);
   return [
-    { name: 'q-model', definition: defineCampaign({ ...common, Q: [...CONTROLS_SET.Q], density: density.density, protocol: density.protocol }), note: density.note },
-    {
+    { name: 'q-model', definition: defineCampaign({ ...common, Q: qs, density: density.density, protocol: density.protocol }), note: density.note },
+    ...(high.length === 0 ? [] : [{
       name: 'q-model-high',
       definition: defineCampaign({ ...common, Q: high.map((h) => h.Q), density: high.map((h) => `${h.Q}:${h.density}`).join(','), protocol: { relaxPressureTol: 1e-6 } }),
       note: 'beyond the zero-pressure table: each glass is relaxed to p = 0 (|p|/K < 1e-6) after the quench',
-    },
+    }]),
     { name: 'repulsive-q', definition: defineCampaign({ ...common, model: 'repulsive-q', Q: [...CONTROLS_SET.Q], density: 'q-model-zero-pressure' }) },
     { name: 'harmonic', definition: defineCampaign({ ...common, model: 'harmonic', pressure: [...CONTROLS_SET.pressure] }) },
   ];
@@ -118,7 +121,7 @@ export function registerPaper(program: Command): void {
     .option('--quick', 'small complete reproduction: campaign, run, report (default)')
     .option('--full', "the paper's scale: initialise the campaign and print how to run it (add --run to run here)")
     .option('--controls', `the unjamming analogy against its controls: q-model and repulsive-q at Q = ${CONTROLS_SET.Q.join(', ')}, ` +
-      `the q-model also at Q = ${CONTROLS_SET.highQ.map((h) => h.Q).join(', ')} (relaxed to p = 0), harmonic packings at p = ${CONTROLS_SET.pressure.join(', ')}; ` +
+      `the q-model also at Q = ${CONTROLS_SET.highQ.map((h) => h.Q).join(', ')} (at the zero-pressure table's densities, or relaxed to p = 0 where it has none), harmonic packings at p = ${CONTROLS_SET.pressure.join(', ')}; ` +
       `N = ${CONTROLS_SET.N}, ${CONTROLS_SET.samples} samples per point by default (about 10 minutes on 2 cores); campaigns in DIR/<law>/, the report with Figure 7 in DIR/report`)
     .option('--n <N>', `with --controls: particles per sample (4·k³, e.g. 256, 500, 1372; default ${CONTROLS_SET.N})`)
     .option('--samples <S>', `with --controls: samples per point (default ${CONTROLS_SET.samples})`)

@@ -8,7 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineCampaign, initCampaign, type CampaignInput } from '../src/ensemble/campaign.ts';
@@ -349,4 +349,31 @@ test('a full disk (ENOSPC) leaves the sample pending, not failed, and stops the 
   } finally {
     spawnSync('umount', [mnt]);
   }
+});
+
+test('reading its own open catalog again keeps the process\'s SQLite locks: another process opening the catalog leaves the live write-ahead log in place', (t) => {
+  const dir = mkdtempSync(join(ROOT, 'locks-'));
+  const path = join(dir, 'catalog.sqlite');
+  const writer = Catalog.open(path);
+  writer.setMeta('probe', '1');
+  // POSIX locks of this process on the catalog (Linux lists them in /proc/locks)
+  const inode = statSync(path).ino;
+  const held = () => readFileSync('/proc/locks', 'utf8').split('\n').some((l) => l.includes(`:${inode} `) && l.split(/\s+/).includes(String(process.pid)));
+  const procLocks = existsSync('/proc/locks');
+  if (procLocks) assert.ok(held(), 'the writer holds its lock');
+  // what a run does at its start (verify, then status reads) while its writer is open
+  Catalog.openReadonly(path)!.close();
+  if (procLocks) assert.ok(held(), 'still held after the catalog was read again');
+  // another process's SQLite (Python's, an older one) closing the catalog deletes the log it thinks abandoned
+  const other = spawnSync('python3', ['-c', `import sqlite3; c = sqlite3.connect(${JSON.stringify(path)}); c.execute('SELECT count(*) FROM meta').fetchone(); c.close()`], { encoding: 'utf8' });
+  if (other.error) t.diagnostic('python3 not found: the second process is not tried');
+  else {
+    assert.equal(other.status, 0, other.stderr);
+    assert.ok(existsSync(`${path}-wal`), 'the writer\'s log is still there');
+  }
+  writer.setMeta('probe', '2');
+  writer.close();
+  const reader = Catalog.openReadonly(path)!;
+  assert.equal(reader.meta('probe'), '2');
+  reader.close();
 });

@@ -10,7 +10,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, linkSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SystemError } from '../util/errors.ts';
 import type { DensityMode } from '../model/presets.ts';
@@ -100,13 +100,25 @@ interface SampleRow {
 interface ResultRow { q: number; idx: number; stage: string; value: string; seconds: number; converged: number | null }
 interface ArtefactRow { q: number; idx: number; kind: string; path: string; bytes: number; sha256: string }
 
+/**
+ * Catalog files this process has open, by real path, with their number of connections. SQLite's
+ * locks are POSIX locks: they belong to the process, and closing any descriptor of the file releases
+ * them all. Reading a header with fs while a connection is open would drop them, and another process
+ * opening the catalog would then take this one's write-ahead log for abandoned and delete it under
+ * the running writer. So a file open here is not read with fs again.
+ */
+const openFiles = new Map<string, number>();
+
 export class Catalog {
   readonly path: string;
   readonly db: Database.Database;
+  private readonly file: string;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
+    this.file = realpathSync(path);
+    openFiles.set(this.file, (openFiles.get(this.file) ?? 0) + 1);
   }
 
   /**
@@ -157,6 +169,9 @@ export class Catalog {
 
   close(): void {
     this.db.close();
+    const left = (openFiles.get(this.file) ?? 1) - 1;
+    if (left > 0) openFiles.set(this.file, left);
+    else openFiles.delete(this.file);
   }
 
   meta(key: string): string | null {
@@ -410,6 +425,8 @@ const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
 /** An empty, truncated or overwritten file is refused before SQLite would treat it as a new database. */
 function checkHeader(path: string): void {
+  // checked when this process opened it; SQLite has read it since (see openFiles)
+  if (openFiles.has(realpathSync(path))) return;
   const size = statSync(path).size;
   if (size === 0) throw damaged(path, 'the file is empty (truncated)');
   const head = Buffer.alloc(100);

@@ -90,6 +90,13 @@ test('a small campaign runs to completion: every sample once, with its seed, num
   }
   const status = campaignStatus(refDir);
   assert.deepEqual(status.perQ.map((q) => [q.Q, q.planned, q.done, q.failed, q.running]), [[10, 2, 2, 0, 0], [240, 2, 2, 0, 0]]);
+  // p/K and ν per Q: mean ± standard error of the samples' own values
+  for (const q of status.perQ) {
+    const v = reference.filter((r) => r.Q === q.Q).map((r) => r.pOverK!);
+    const m = (v[0] + v[1]) / 2;
+    assert.equal(q.elastic!.samples, 2);
+    assert.ok(Math.abs(q.elastic!.pOverK[0] - m) <= 1e-15 && Math.abs(q.elastic!.pOverK[1] - Math.abs(v[0] - v[1]) / 2) <= 1e-15, JSON.stringify(q.elastic));
+  }
   const csv = samplesToCsv(reference).trim().split('\n');
   assert.equal(csv.length, 5);
   const header = csv[0].split(',');

@@ -86,7 +86,8 @@ export function nextDensity(rounds: readonly RoundSummary[]): { density: number;
   return { density: cur.density * Math.exp(-cur.meanPOverK / slope), slope, secant };
 }
 
-function meanAndError(v: number[]): [number, number] {
+/** Mean and standard error of the mean (sample standard deviation/√n; 0 for one value). */
+export function meanAndError(v: readonly number[]): [number, number] {
   const m = v.reduce((a, b) => a + b, 0) / v.length;
   const var_ = v.length > 1 ? v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1) : 0;
   return [m, Math.sqrt(var_ / v.length)];

@@ -13,6 +13,7 @@ import { Catalog, type ArtefactRecord, type SampleStatus, type StageRecord } fro
 import { catalogFiles, catalogInUse, unitedSamples } from './merge.ts';
 import { readLockInfo } from './lock.ts';
 import { sampleKey } from './seeds.ts';
+import { meanAndError } from './calibrate.ts';
 import type { DensityMode } from '../model/presets.ts';
 import type { prepareSummary } from '../engine/prepare.ts';
 import type { packingSummary } from '../engine/packing.ts';
@@ -141,6 +142,8 @@ export interface QStatus {
   failed: number;
   running: number;
   pending: number;
+  /** Mean ± standard error of p/K and ν over the finished samples with moduli (absent: none yet): a density's distance from p = 0 while a run goes on. */
+  elastic?: { samples: number; pOverK: [number, number]; nu: [number, number] };
 }
 
 export interface CampaignStatus {
@@ -169,6 +172,13 @@ export function campaignStatus(dirArg: string): CampaignStatus {
     q.planned++; total.planned++;
     q[s.status]++; total[s.status]++;
     if (s.status === 'failed' && failures.length < 20) failures.push({ Q: s.Q, index: s.index, stage: s.failedStage, error: s.error });
+  }
+  if (def.measure.includes('elastic')) {
+    const done = loadCampaignSamples(dir).filter((r) => r.status === 'done' && Number.isFinite(r.pOverK) && Number.isFinite(r.nu));
+    for (const q of perQ.values()) {
+      const at = done.filter((r) => r.Q === q.Q);
+      if (at.length > 0) q.elastic = { samples: at.length, pOverK: meanAndError(at.map((r) => r.pOverK!)), nu: meanAndError(at.map((r) => r.nu!)) };
+    }
   }
   const catalogs = catalogFiles(dir).map((file) => {
     const cat = Catalog.openReadonly(file)!;

@@ -53,6 +53,11 @@ export function formatEstimate(e: Estimate | null | undefined): string {
 }
 
 
+/** A value and its standard error as formatEstimate writes them. */
+export function formatValueError(value: number, error: number): string {
+  return formatEstimate({ value, error, ciLow: NaN, ciHigh: NaN, level: NaN, n: 0, replicates: 0 });
+}
+
 /** A table of the summary as plain text: drawn into index.html, and written as Markdown into tables.md. */
 export interface SummaryTable {
   title: string;
@@ -194,10 +199,9 @@ function controlsTable(systems: readonly ControlTableSystem[]): Pick<SummaryTabl
 }
 
 function unjammingTable(fits: readonly ExponentFit[]): Pick<SummaryTable, 'head' | 'rows'> {
-  const fmt = (v: number, e: number) => formatEstimate({ value: v, error: e, ciLow: NaN, ciHigh: NaN, level: NaN, n: 0, replicates: 0 });
   return table(
     ['claim', 'system', 'law fitted', 'points', 'exponent β', 'the analogy predicts'],
-    fits.map((f) => [f.claim === 'jamming' ? 'near unjamming?' : `(${f.claim})`, f.model, `${f.y} ∝ (${f.x})^β`, `${f.points} (${f.range})`, fmt(f.exponent, f.error), f.expected !== null ? formatNumber(f.expected) : f.claim === 'ii' ? 'β < 0' : '—']),
+    fits.map((f) => [f.claim === 'jamming' ? 'near unjamming?' : `(${f.claim})`, f.model, `${f.y} ∝ (${f.x})^β`, `${f.points} (${f.range})`, formatValueError(f.exponent, f.error), f.expected !== null ? formatNumber(f.expected) : f.claim === 'ii' ? 'β < 0' : '—']),
   );
 }
 

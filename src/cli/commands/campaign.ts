@@ -28,6 +28,7 @@ import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { VERSION } from '../../util/version.ts';
 import { signalExitCode } from '../../util/exit-codes.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
+import { formatValueError } from '../../report/html.ts';
 import { checkOutputDirectory, checkOutputPath } from '../../io/output-path.ts';
 import { LIMITS } from '../../model/limits.ts';
 
@@ -408,8 +409,13 @@ function summaryText(s: RunSummary, axis: ControlAxis): string {
 }
 
 function statusText(s: CampaignStatus): string {
-  const head = [s.axis === 'Q' ? 'Q' : 'p', 'planned', 'done', 'failed', 'running', 'pending'];
-  const rows = [...s.perQ.map((q) => [q.Q, q.planned, q.done, q.failed, q.running, q.pending]), ['all', s.total.planned, s.total.done, s.total.failed, s.total.running, s.total.pending]];
+  const moduli = s.perQ.some((q) => q.elastic);
+  const pm = (e: [number, number] | undefined) => (e ? formatValueError(e[0], e[1]) : '');
+  const head = [s.axis === 'Q' ? 'Q' : 'p', 'planned', 'done', 'failed', 'running', 'pending', ...(moduli ? ['p/K (mean ± SE)', 'ν (mean ± SE)'] : [])];
+  const rows = [
+    ...s.perQ.map((q) => [q.Q, q.planned, q.done, q.failed, q.running, q.pending, ...(moduli ? [pm(q.elastic?.pOverK), pm(q.elastic?.nu)] : [])]),
+    ['all', s.total.planned, s.total.done, s.total.failed, s.total.running, s.total.pending, ...(moduli ? ['', ''] : [])],
+  ];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const fmt = (cells: Array<string | number>) => cells.map((c, i) => String(c).padStart(width[i])).join('  ');
   const lines = [`campaign ${s.dir}: ${s.model}, N = ${s.N}, ${s.samplesPerQ} samples per ${s.axis === 'Q' ? 'Q' : 'pressure'}, measure: ${s.measure.join(', ') || 'none'}`, fmt(head), ...rows.map(fmt)];

@@ -34,7 +34,7 @@ export interface ControlPoint {
 }
 
 export interface ExponentFit {
-  /** A claim of the analogy, or 'jamming': the packings' Z − 6 ∝ p^½, which places them near unjamming. */
+  /** A claim of the analogy, or 'jamming': the packings' Z − 6 ∝ p^(1/(2(α − 1))), which places them near unjamming. */
   claim: 'i' | 'ii' | 'iii' | 'jamming';
   model: string;
   /** y ∝ x^β: the quantities' names. */

@@ -13,6 +13,7 @@ import { Catalog } from '../src/ensemble/catalog.ts';
 import { loadCampaignSamples } from '../src/ensemble/export.ts';
 import { damagedSamples } from '../src/ensemble/verify.ts';
 import { AQS_DEFAULTS, parseAqsPathCsv } from '../src/measure/aqs.ts';
+import { ZERO_PRESSURE_TABLE } from '../src/model/zero-pressure-table.ts';
 
 const DIR = fileURLToPath(new URL('../data/aqs-n2048', import.meta.url));
 
@@ -45,5 +46,23 @@ test('data/aqs-n2048: each stored path ends at the campaign strain and gives bac
     assert.equal(Math.max(...sigma), a.sigmaMax, what);
     const events = readFileSync(join(DIR, r.artefacts['aqs-events']!), 'utf8').trim().split('\n').length - 1;
     assert.equal(events, a.events.length, what);
+  }
+});
+
+test('data/zp-q480-q1000-s2034: the zero-pressure table entries at Q = 480 and 1000 are these fresh samples\' mean ± standard error of p/K at the entry\'s density', () => {
+  const dir = fileURLToPath(new URL('../data/zp-q480-q1000-s2034', import.meta.url));
+  const def = readCampaign(dir);
+  assert.deepEqual([def.Q, def.N, def.seed, def.measure], [[480, 1000], 2048, 2034, ['elastic']]);
+  const done = loadCampaignSamples(dir).filter((r) => r.status === 'done');
+  for (const Q of [480, 1000]) {
+    const entry = ZERO_PRESSURE_TABLE.find((e) => e.Q === Q)!;
+    const at = done.filter((r) => r.Q === Q);
+    const v = at.map((r) => r.pOverK!);
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    const se = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1) / v.length);
+    assert.ok(at.every((r) => r.density === entry.density), `Q = ${Q}: prepared at the entry's density`);
+    assert.equal(at.length, entry.samples, `Q = ${Q}`);
+    // the entry states them to two significant digits of 1e-4
+    assert.ok(Math.abs(m - entry.pOverK) <= 0.005e-4 && Math.abs(se - entry.pOverKError) <= 0.005e-4, `Q = ${Q}: ${m} ± ${se} against ${entry.pOverK} ± ${entry.pOverKError}`);
   }
 });

@@ -167,14 +167,17 @@ export function campaignStatus(dirArg: string): CampaignStatus {
   const perQ = new Map<number, QStatus>(controlValues(def).map((Q) => [Q, { Q, planned: 0, done: 0, failed: 0, running: 0, pending: 0 }]));
   const total = { planned: 0, done: 0, failed: 0, running: 0, pending: 0 };
   const failures: CampaignStatus['failures'] = [];
-  for (const { sample: s } of unitedSamples(dir, def)) {
+  // with moduli measured, the records carry p/K and ν too: one read of the catalogs serves both
+  const records = def.measure.includes('elastic') ? loadCampaignSamples(dir) : null;
+  const samples = records ?? unitedSamples(dir, def).map((u) => u.sample);
+  for (const s of samples) {
     const q = perQ.get(s.Q)!;
     q.planned++; total.planned++;
     q[s.status]++; total[s.status]++;
-    if (s.status === 'failed' && failures.length < 20) failures.push({ Q: s.Q, index: s.index, stage: s.failedStage, error: s.error });
+    if (s.status === 'failed' && failures.length < 20) failures.push({ Q: s.Q, index: s.index, stage: s.failedStage ?? null, error: s.error ?? null });
   }
-  if (def.measure.includes('elastic')) {
-    const done = loadCampaignSamples(dir).filter((r) => r.status === 'done' && Number.isFinite(r.pOverK) && Number.isFinite(r.nu));
+  if (records) {
+    const done = records.filter((r) => r.status === 'done' && Number.isFinite(r.pOverK) && Number.isFinite(r.nu));
     for (const q of perQ.values()) {
       const at = done.filter((r) => r.Q === q.Q);
       if (at.length > 0) q.elastic = { samples: at.length, pOverK: meanAndError(at.map((r) => r.pOverK!)), nu: meanAndError(at.map((r) => r.nu!)) };

@@ -12,6 +12,70 @@
 @inline function f64At(base: usize, k: i32): f64 { return load<f64>(base + (<usize>k << 3)); }
 
 /**
+ * The binning of a build: each particle's image counts (i32, 3 per particle) and cell, the counting
+ * sort by cell (cellStart: first particle of each cell in cell order, ncell + 1 entries; cellAtoms:
+ * the particles in cell order), then the wrapped coordinates and species in cell order. Returns −1,
+ * or the index of the first particle with |x| + |y| + |z| not below `far` (the caller reports it).
+ * cellOf and fill are scratch (n and ncell entries).
+ */
+export function binParticles(
+  n: i32, cx: i32, cy: i32, cz: i32, pos: usize, species: usize, cell: usize, far: f64,
+  image: usize, cellOf: usize, cellStart: usize, fill: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize, spc: usize,
+): i32 {
+  const lx = load<f64>(cell), ly = load<f64>(cell, 8), lz = load<f64>(cell, 16);
+  const xy = load<f64>(cell, 24), xz = load<f64>(cell, 32), yz = load<f64>(cell, 40);
+  const ncell = cx * cy * cz;
+  memory.fill(cellStart, 0, <usize>(ncell + 1) << 2);
+  for (let i = 0; i < n; i++) {
+    const p = pos + <usize>i * 24;
+    const x = load<f64>(p), y = load<f64>(p, 8), z = load<f64>(p, 16);
+    if (!(abs(x) + abs(y) + abs(z) < far)) return i;
+    let sz = z / lz;
+    let sy = (y - yz * sz) / ly;
+    let sx = (x - xy * sy - xz * sz) / lx;
+    const kx = Math.floor(sx), ky = Math.floor(sy), kz = Math.floor(sz);
+    sx -= kx; sy -= ky; sz -= kz;
+    const im = image + <usize>i * 12;
+    store<i32>(im, <i32>kx); store<i32>(im, <i32>ky, 4); store<i32>(im, <i32>kz, 8);
+    const c = (min(cx - 1, <i32>(sx * <f64>cx)) * cy + min(cy - 1, <i32>(sy * <f64>cy))) * cz + min(cz - 1, <i32>(sz * <f64>cz));
+    store<i32>(cellOf + (<usize>i << 2), c);
+    const count = cellStart + (<usize>(c + 1) << 2);
+    store<i32>(count, load<i32>(count) + 1);
+  }
+  for (let c = 0; c < ncell; c++) {
+    const at = cellStart + (<usize>(c + 1) << 2);
+    store<i32>(at, load<i32>(at) + load<i32>(at - 4));
+  }
+  memory.copy(fill, cellStart, <usize>ncell << 2);
+  for (let i = 0; i < n; i++) {
+    const slot = fill + (<usize>i32At(cellOf, i) << 2);
+    const a = load<i32>(slot);
+    store<i32>(slot, a + 1);
+    store<i32>(cellAtoms + (<usize>a << 2), i);
+  }
+  for (let a = 0; a < n; a++) {
+    const i = i32At(cellAtoms, a);
+    const im = image + <usize>i * 12, p = pos + <usize>i * 24;
+    const kx = <f64>load<i32>(im), ky = <f64>load<i32>(im, 4), kz = <f64>load<i32>(im, 8);
+    store<f64>(wx + (<usize>a << 3), load<f64>(p) - kx * lx - ky * xy - kz * xz);
+    store<f64>(wy + (<usize>a << 3), load<f64>(p, 8) - ky * ly - kz * yz);
+    store<f64>(wz + (<usize>a << 3), load<f64>(p, 16) - kz * lz);
+    store<u8>(spc + <usize>a, load<u8>(species + <usize>i));
+  }
+  return -1;
+}
+
+/** Whether any of the n particles lies farther than √limit2 from its reference position (3 numbers each). */
+export function movedBeyond(n: i32, pos: usize, reference: usize, limit2: f64): bool {
+  for (let i = 0; i < n; i++) {
+    const p = pos + <usize>i * 24, r = reference + <usize>i * 24;
+    const dx = load<f64>(p) - load<f64>(r), dy = load<f64>(p, 8) - load<f64>(r, 8), dz = load<f64>(p, 16) - load<f64>(r, 16);
+    if (dx * dx + dy * dy + dz * dz > limit2) return true;
+  }
+  return false;
+}
+
+/**
  * Returns the number of pairs within the list radius; the first `capacity` are stored (the arrays
  * hold capacity + 1 entries: the one-cell search writes every candidate at the next free slot and
  * advances the slot only for a pair inside the radius, a loop without an unpredictable branch; the

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cubicBox, deform } from '../src/space/box.ts';
-import { buildNeighborList } from '../src/space/neighbors.ts';
+import { buildNeighborList, needsRebuild } from '../src/space/neighbors.ts';
 import { createSystem, type System } from '../src/engine/system.ts';
 import { computeForces } from '../src/engine/forces.ts';
 import { maxwellBoltzmannVelocities, runNve, timeStepFor } from '../src/engine/dynamics.ts';
@@ -102,18 +102,41 @@ test('system arrays live in the kernel memory and survive its growth', { skip },
 test('wasm and js neighbor lists are identical (one cell and half-width cells, cubic and sheared)', { skip }, () => {
   for (const [n, rho] of [[256, 0.68], [500, 0.68], [2048, 0.9]]) {
     const base = liquid(qModel(240), n, rho, 2);
+    // particles several boxes away on either side: binning must count their images alike
+    for (let k = 0; k < 60; k += 3) base.positions[k] += (k % 2 ? -3 : 5) * base.box.lx;
     for (const sys of [base, sheared(base)]) {
       const lists = (['js', 'wasm'] as const).map((set) => {
         useKernels(set);
         buildNeighborList(sys.neighbors, sys.box, sys.positions, sys.species);
-        const l = sys.neighbors;
-        return { start: l.start.slice(), boundaryStart: l.boundaryStart.slice(), pairs: l.pairs.slice(0, l.start[n]), pairType: l.pairType.slice(0, l.start[n]) };
+        const l = sys.neighbors, w = l.work;
+        return {
+          start: l.start.slice(), boundaryStart: l.boundaryStart.slice(), pairs: l.pairs.slice(0, l.start[n]), pairType: l.pairType.slice(0, l.start[n]),
+          cellOrder: l.cellOrder.slice(), image: w.image.slice(0, 3 * n), wrapped: [w.wx, w.wy, w.wz].map((c) => Array.from(c.subarray(0, n))),
+        };
       });
       useKernels('wasm');
       assert.ok(lists[0].start[n] > 10 * n, `N=${n}: list too short`);
       assert.deepEqual(lists[1], lists[0], `N=${n}`);
     }
   }
+});
+
+test('a particle far outside the box stops the build with its index in both kernel sets; the displacement check agrees', { skip }, () => {
+  const sys = liquid(qModel(240), 256, 0.68, 2);
+  for (const set of ['js', 'wasm'] as const) {
+    useKernels(set);
+    const pos = kernelArray(Float64Array, sys.positions.length);
+    pos.set(sys.positions);
+    buildNeighborList(sys.neighbors, sys.box, pos, sys.species);
+    const half = 0.5 * sys.neighbors.skin;
+    pos[3 * 7 + 1] += 0.999 * half;
+    assert.equal(needsRebuild(sys.neighbors, sys.box, pos), false, set);
+    pos[3 * 7 + 1] += 0.002 * half;
+    assert.equal(needsRebuild(sys.neighbors, sys.box, pos), true, set);
+    pos[3 * 11 + 2] = 1e9 * sys.box.lz;
+    assert.throws(() => buildNeighborList(sys.neighbors, sys.box, pos, sys.species), /particle 11 is at .* far outside the box/, set);
+  }
+  useKernels('wasm');
 });
 
 test('wasm forces, energy and virial equal the js kernel to 1e-13 (Q = 10, 240, and 12, 13 off the written-out powers; cubic and sheared; soft spheres)', { skip }, () => {

@@ -76,12 +76,12 @@ export function createNeighborList(n: number, pairCutoffs: ArrayLike<number>, sk
     skin: NaN, pairCutoffs: Float64Array.from(pairCutoffs), listCutoff2: kernelArray(Float64Array, pairCutoffs.length),
     start: kernelArray(Int32Array, n + 1), boundaryStart: kernelArray(Int32Array, n),
     pairs: kernelArray(Int32Array, capacity), pairType: kernelArray(Uint8Array, capacity),
-    reference: new Float64Array(3 * n), box: null, builds: 0, cellOrder: kernelArray(Int32Array, n),
+    reference: kernelArray(Float64Array, 3 * n), box: null, builds: 0, cellOrder: kernelArray(Int32Array, n),
     work: {
-      cellOf: new Int32Array(n), image: kernelArray(Int32Array, 3 * n),
+      cellOf: kernelArray(Int32Array, n), image: kernelArray(Int32Array, 3 * n),
       wx: kernelArray(Float64Array, n), wy: kernelArray(Float64Array, n), wz: kernelArray(Float64Array, n),
       spc: kernelArray(Uint8Array, n), species: kernelArray(Uint8Array, n), front: kernelArray(Int32Array, n),
-      cellStart: kernelArray(Int32Array, 1), fill: new Int32Array(0),
+      cellStart: kernelArray(Int32Array, 1), fill: kernelArray(Int32Array, 0),
       first: kernelArray(Int32Array, capacity + 1), second: kernelArray(Int32Array, capacity + 1), shift: kernelArray(Uint8Array, capacity + 1),
       parts: new Int32Array(2), rowCounts: kernelArray(Int32Array, 0),
       cell: kernelArray(Float64Array, 6), stencils: STENCILS.map((s) => kernelCopy(Int32Array, s)),
@@ -115,6 +115,7 @@ export function needsRebuild(list: NeighborList, box: Box, pos: Float64Array): b
   if (list.box === null || list.box !== box) return true;
   const limit = 0.25 * list.skin * list.skin;
   const ref = list.reference;
+  if (kernelSet() === 'wasm' && inKernelMemory(pos) && inKernelMemory(ref)) return wasmKernels().movedBeyond(pos.length / 3, pos.byteOffset, ref.byteOffset, limit) !== 0;
   for (let k = 0; k < pos.length; k += 3) {
     const dx = pos[k] - ref[k], dy = pos[k + 1] - ref[k + 1], dz = pos[k + 2] - ref[k + 2];
     if (dx * dx + dy * dy + dz * dz > limit) return true;
@@ -150,20 +151,56 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
   const { cx, cy, cz, stencil: which } = cellGrid(box, maxR);
   const ncell = cx * cy * cz;
   const w = list.work;
-  if (w.cellStart.length < ncell + 1) { w.cellStart = kernelArray(Int32Array, ncell + 1); w.fill = new Int32Array(ncell); }
+  if (w.cellStart.length < ncell + 1) { w.cellStart = kernelArray(Int32Array, ncell + 1); w.fill = kernelArray(Int32Array, ncell); }
 
-  // wrapped coordinates (in cell order), image counts and cells
   const { lx, ly, lz, xy, xz, yz } = box;
-  const { cellOf, image, wx, wy, wz, spc, cellStart, fill } = w;
-  const cellAtoms = list.cellOrder;
+  const cell = w.cell;
+  cell[0] = lx; cell[1] = ly; cell[2] = lz; cell[3] = xy; cell[4] = xz; cell[5] = yz;
   w.species.set(species);
-  cellStart.fill(0, 0, ncell + 1);
+  const useWasm = kernelSet() === 'wasm' && inKernelMemory(list.start) && inKernelMemory(w.wx);
   const far = 1e6 * (lx + ly + lz);
+  const outside = useWasm && inKernelMemory(pos)
+    ? wasmKernels().binParticles(
+      n, cx, cy, cz, pos.byteOffset, w.species.byteOffset, cell.byteOffset, far, w.image.byteOffset, w.cellOf.byteOffset,
+      w.cellStart.byteOffset, w.fill.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset, w.spc.byteOffset,
+    )
+    : binParticles(list, n, { cx, cy, cz }, box, pos, far);
+  if (outside >= 0) {
+    const [x, y, z] = pos.subarray(3 * outside, 3 * outside + 3);
+    throw new Error(`particle ${outside} is at (${x}, ${y}, ${z}), far outside the box: the dynamics or minimisation has diverged`);
+  }
+
+  const stencil = w.stencils[which];
+  let m = useWasm ? pairsWasm(list, ncell, cy, cz, stencil) : findPairs(list, ncell, cy, cz, stencil);
+  if (m > w.first.length - 1) {
+    // the workspace was too small: grow it to what was found and search again
+    const size = Math.ceil(1.25 * m) + 1;
+    w.first = kernelArray(Int32Array, size); w.second = kernelArray(Int32Array, size); w.shift = kernelArray(Uint8Array, size);
+    m = useWasm ? pairsWasm(list, ncell, cy, cz, stencil) : findPairs(list, ncell, cy, cz, stencil);
+  }
+  if (list.pairs.length < m) { list.pairs = kernelArray(Int32Array, w.first.length); list.pairType = kernelArray(Uint8Array, w.first.length); }
+  if (useWasm) sortRowsWasm(list, n);
+  else sortRows(list, n, m);
+  list.reference.set(pos);
+  list.box = box;
+  list.builds++;
+}
+
+/**
+ * The binning (reference of the kernels' binParticles): image counts and cell of each particle, the
+ * counting sort by cell into list.cellOrder, the wrapped coordinates and species in cell order.
+ * Returns −1, or the first particle with |x| + |y| + |z| not below `far`.
+ */
+function binParticles(list: NeighborList, n: number, grid: { cx: number; cy: number; cz: number }, box: Box, pos: Float64Array, far: number): number {
+  const { cx, cy, cz } = grid;
+  const ncell = cx * cy * cz;
+  const { lx, ly, lz, xy, xz, yz } = box;
+  const { cellOf, image, wx, wy, wz, spc, cellStart, fill, species } = list.work;
+  const cellAtoms = list.cellOrder;
+  cellStart.fill(0, 0, ncell + 1);
   for (let i = 0; i < n; i++) {
     const x = pos[3 * i], y = pos[3 * i + 1], z = pos[3 * i + 2];
-    if (!(Math.abs(x) + Math.abs(y) + Math.abs(z) < far)) {
-      throw new Error(`particle ${i} is at (${x}, ${y}, ${z}), far outside the box: the dynamics or minimisation has diverged`);
-    }
+    if (!(Math.abs(x) + Math.abs(y) + Math.abs(z) < far)) return i;
     let sz = z / lz;
     let sy = (y - yz * sz) / ly;
     let sx = (x - xy * sy - xz * sz) / lx;
@@ -185,24 +222,7 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
     wz[a] = pos[3 * i + 2] - kz * lz;
     spc[a] = species[i];
   }
-  const cell = w.cell;
-  cell[0] = lx; cell[1] = ly; cell[2] = lz; cell[3] = xy; cell[4] = xz; cell[5] = yz;
-
-  const useWasm = kernelSet() === 'wasm' && inKernelMemory(list.start) && inKernelMemory(w.wx);
-  const stencil = w.stencils[which];
-  let m = useWasm ? pairsWasm(list, ncell, cy, cz, stencil) : findPairs(list, ncell, cy, cz, stencil);
-  if (m > w.first.length - 1) {
-    // the workspace was too small: grow it to what was found and search again
-    const size = Math.ceil(1.25 * m) + 1;
-    w.first = kernelArray(Int32Array, size); w.second = kernelArray(Int32Array, size); w.shift = kernelArray(Uint8Array, size);
-    m = useWasm ? pairsWasm(list, ncell, cy, cz, stencil) : findPairs(list, ncell, cy, cz, stencil);
-  }
-  if (list.pairs.length < m) { list.pairs = kernelArray(Int32Array, w.first.length); list.pairType = kernelArray(Uint8Array, w.first.length); }
-  if (useWasm) sortRowsWasm(list, n);
-  else sortRows(list, n, m);
-  list.reference.set(pos);
-  list.box = box;
-  list.builds++;
+  return -1;
 }
 
 function pairsWasm(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {

@@ -19,13 +19,15 @@ export interface RateCalibration {
 /**
  * Pooled CPU seconds per unit of work: the total CPU time of one sample at Q = 10 and one at Q = 240
  * (the paper's protocol and measurements, one worker thread) over their total modelled work,
- * bench/results/paper-cost-N500.json and paper-cost.json. N = 10976 was measured with other jobs
- * paused (per Q 6.52e-7 and 5.17e-7), N = 500 at a load of 5–8 on its 2 cores (1.23e-6 and
- * 6.3e-7): the fixed allowance of the work model is too small for the measurements at Q = 10.
+ * bench/results/paper-cost-N500.json and paper-cost-0040.json. N = 10976 was measured on a quiet
+ * machine (load average below 1; per Q 4.27e-7 and 3.15e-7; a second run 25 minutes later gave
+ * 3.15e-7 pooled, bench/results/paper-cost.json: the larger is kept), N = 500 at a load of 5–8 on
+ * its 2 cores (1.23e-6 and 6.3e-7): the fixed allowance of the work model is too small for the
+ * measurements at Q = 10.
  */
 export const CALIBRATIONS: readonly RateCalibration[] = [
   { N: 500, secondsPerWork: 7.11e-7, source: 'bench/paper-cost.bench.ts at N = 500 on a 2-core AMD EPYC VM, 2026-12-02' },
-  { N: 10976, secondsPerWork: 5.34e-7, source: 'bench/paper-cost.bench.ts at N = 10976 on a 2-core AMD EPYC VM, 2026-12-03 12:52' },
+  { N: 10976, secondsPerWork: 3.30e-7, source: 'bench/paper-cost.bench.ts at N = 10976 on a 2-core AMD EPYC VM, 2026-12-04 00:40' },
 ];
 
 /** The calibration measured at the N nearest to n (by ratio). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapMean, bootstrap, mean, std, fitPrefactor } from '../src/analysis/statistics.ts';
+import { bootstrapMean, bootstrap, bootstrapMany, mean, std, fitPrefactor } from '../src/analysis/statistics.ts';
 import { analyzeSpectrum, dosHistogram, fitCumulative, omega5Range, waveScales, xiOverA0 } from '../src/analysis/dos.ts';
 import { analyzeDisorder, chi } from '../src/analysis/disorder.ts';
 import { analyzeEnsemble } from '../src/analysis/ensemble.ts';
@@ -46,6 +46,11 @@ test('bootstrap: the same seed gives the same errors; bad options are refused', 
   assert.throws(() => bootstrapMean(xs, { replicates: -1 }), /replicates/);
   assert.throws(() => bootstrapMean(xs, { level: 1.5 }), /level/);
   assert.ok(Number.isNaN(bootstrapMean([2]).error), 'one sample has no bootstrap error');
+  // no samples: an estimate that says so (not undefined), and still a check of the options
+  const none = bootstrapMean([]);
+  assert.ok(Number.isNaN(none.value) && Number.isNaN(none.error) && none.n === 0, JSON.stringify(none));
+  assert.throws(() => bootstrapMean([], { level: 2 }), /level/);
+  assert.throws(() => bootstrapMany(0, () => [1, 2]), /at least one sample/);
 });
 
 test('guide prefactor: recovers c of y = c·x^-1/2 from noisy data on log axes', () => {

@@ -126,7 +126,7 @@ test('--threads: bad values and the JavaScript kernels are clear errors (exit 2)
     const js = qglass(['measure', 'elastic', glass, '--threads', '2'], { QGLASS_KERNELS: 'js' });
     assert.equal(js.status, 2, js.stderr);
     assert.match(js.stderr, /2 threads need the WebAssembly kernels/);
-    const ok = qglass(['nve', glass, '--steps', '20', '--threads', '2', '--json']);
+    const ok = qglass(['nve', glass, '--steps', '20', '--threads', '2', '--json'], { QGLASS_KERNELS: 'wasm' });
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(JSON.parse(ok.stdout).threads, 2);
   } finally {

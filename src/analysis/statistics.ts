@@ -70,12 +70,12 @@ export function bootstrapMany(
   statistic: (indices: Int32Array) => number[],
   options: BootstrapOptions = {},
 ): Estimate[] {
-  const { replicates, seed, level } = { ...DEFAULT_BOOTSTRAP, ...options };
-  if (!Number.isInteger(replicates) || replicates < 0) throw new RangeError(`bootstrap replicates must be a non-negative integer; got ${replicates}`);
-  if (!(level > 0 && level < 1)) throw new RangeError(`confidence level must lie in (0, 1); got ${level}`);
+  const { replicates, seed, level } = bootstrapSettings(options);
+  // with no data the statistics cannot even be counted: the caller decides what none of them means
+  if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`bootstrapMany needs at least one sample; got ${n}`);
   const identity = new Int32Array(n);
   for (let i = 0; i < n; i++) identity[i] = i;
-  const full = n > 0 ? statistic(identity) : [];
+  const full = statistic(identity);
   const k = full.length;
   const reps: number[][] = Array.from({ length: k }, () => []);
   if (n > 1) {
@@ -104,7 +104,17 @@ export function bootstrapMany(
 }
 
 /** Bootstrap of one statistic. */
+/** The options with their defaults, checked. */
+function bootstrapSettings(options: BootstrapOptions): Required<BootstrapOptions> {
+  const settings = { ...DEFAULT_BOOTSTRAP, ...options };
+  if (!Number.isInteger(settings.replicates) || settings.replicates < 0) throw new RangeError(`bootstrap replicates must be a non-negative integer; got ${settings.replicates}`);
+  if (!(settings.level > 0 && settings.level < 1)) throw new RangeError(`confidence level must lie in (0, 1); got ${settings.level}`);
+  return settings;
+}
+
 export function bootstrap(n: number, statistic: (indices: Int32Array) => number, options: BootstrapOptions = {}): Estimate {
+  // no data, no estimate (a quantity no sample has, such as the first event of a path without one)
+  if (n === 0) return { ...undefinedEstimate(0), level: bootstrapSettings(options).level };
   return bootstrapMany(n, (idx) => [statistic(idx)], options)[0];
 }
 

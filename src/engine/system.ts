@@ -6,7 +6,7 @@ import type { PairLaw } from '../model/pair-law.ts';
 import { type Box, boxVolume, wrapPositions } from '../space/box.ts';
 import type { Configuration } from '../model/configuration.ts';
 import { type KernelArray, type KernelArrayType, inKernelMemory, kernelArray, kernelCopy, kernelMemoryActive } from '../util/kernels.ts';
-import { type NeighborList, buildNeighborList, createNeighborList, needsRebuild } from '../space/neighbors.ts';
+import { type NeighborList, binIntoCells, buildNeighborList, createNeighborList, needsRebuild } from '../space/neighbors.ts';
 
 export interface System {
   /** The pair law. */
@@ -62,9 +62,9 @@ export function refreshNeighbors(sys: System): boolean {
  */
 export function sortSpatially(sys: System, extra: Float64Array[] = []): Int32Array {
   wrapPositions(sys.box, sys.positions);
-  buildNeighborList(sys.neighbors, sys.box, sys.positions, sys.species);
+  // the binning's counting sort by cell (index order within a cell); no pair search for the old order
+  binIntoCells(sys.neighbors, sys.box, sys.positions, sys.species);
   const n = particleCount(sys);
-  // the build's counting sort by cell (index order within a cell)
   const perm = sys.neighbors.cellOrder.slice();
   const permute3 = (a: Float64Array) => {
     const out = new Float64Array(a.length);

@@ -135,6 +135,38 @@ function cellGrid(box: Box, maxR: number): { cx: number; cy: number; cz: number;
 }
 
 /**
+ * The first step of a build: particles binned into the cells of the list radius, list.cellOrder
+ * (particles by cell, then index) and the workspace's image counts, wrapped coordinates and species
+ * in cell order; throws on a particle far outside the box. On its own it gives the spatial order
+ * without the pair search (sortSpatially); the list's pairs are not touched.
+ */
+export function binIntoCells(list: NeighborList, box: Box, pos: Float64Array, species: Uint8Array): { ncell: number; cy: number; cz: number; stencil: number } {
+  const n = species.length;
+  const maxR = Math.sqrt(Math.max(...list.listCutoff2));
+  checkBoxFitsCutoff(box, maxR);
+  const { cx, cy, cz, stencil } = cellGrid(box, maxR);
+  const ncell = cx * cy * cz;
+  const w = list.work;
+  if (w.cellStart.length < ncell + 1) { w.cellStart = kernelArray(Int32Array, ncell + 1); w.fill = kernelArray(Int32Array, ncell); }
+  const { lx, ly, lz, xy, xz, yz } = box;
+  const cell = w.cell;
+  cell[0] = lx; cell[1] = ly; cell[2] = lz; cell[3] = xy; cell[4] = xz; cell[5] = yz;
+  w.species.set(species);
+  const far = 1e6 * (lx + ly + lz);
+  const outside = kernelSet() === 'wasm' && inKernelMemory(w.wx) && inKernelMemory(pos)
+    ? wasmKernels().binParticles(
+      n, cx, cy, cz, pos.byteOffset, w.species.byteOffset, cell.byteOffset, far, w.image.byteOffset, w.cellOf.byteOffset,
+      w.cellStart.byteOffset, w.fill.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset, w.spc.byteOffset,
+    )
+    : binParticles(list, n, { cx, cy, cz }, box, pos, far);
+  if (outside >= 0) {
+    const [x, y, z] = pos.subarray(3 * outside, 3 * outside + 3);
+    throw new Error(`particle ${outside} is at (${x}, ${y}, ${z}), far outside the box: the dynamics or minimisation has diverged`);
+  }
+  return { ncell, cy, cz, stencil };
+}
+
+/**
  * Rebuild the list from scratch for positions pos (any image) and species.
  *
  * Particles are wrapped into the box (with their image counts), binned into cells half the list
@@ -146,30 +178,9 @@ function cellGrid(box: Box, maxR: number): { cx: number; cy: number; cz: number;
  */
 export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Array, species: Uint8Array): void {
   const n = species.length;
-  const maxR = Math.sqrt(Math.max(...list.listCutoff2));
-  checkBoxFitsCutoff(box, maxR);
-  const { cx, cy, cz, stencil: which } = cellGrid(box, maxR);
-  const ncell = cx * cy * cz;
+  const { ncell, cy, cz, stencil: which } = binIntoCells(list, box, pos, species);
   const w = list.work;
-  if (w.cellStart.length < ncell + 1) { w.cellStart = kernelArray(Int32Array, ncell + 1); w.fill = kernelArray(Int32Array, ncell); }
-
-  const { lx, ly, lz, xy, xz, yz } = box;
-  const cell = w.cell;
-  cell[0] = lx; cell[1] = ly; cell[2] = lz; cell[3] = xy; cell[4] = xz; cell[5] = yz;
-  w.species.set(species);
   const useWasm = kernelSet() === 'wasm' && inKernelMemory(list.start) && inKernelMemory(w.wx);
-  const far = 1e6 * (lx + ly + lz);
-  const outside = useWasm && inKernelMemory(pos)
-    ? wasmKernels().binParticles(
-      n, cx, cy, cz, pos.byteOffset, w.species.byteOffset, cell.byteOffset, far, w.image.byteOffset, w.cellOf.byteOffset,
-      w.cellStart.byteOffset, w.fill.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset, w.spc.byteOffset,
-    )
-    : binParticles(list, n, { cx, cy, cz }, box, pos, far);
-  if (outside >= 0) {
-    const [x, y, z] = pos.subarray(3 * outside, 3 * outside + 3);
-    throw new Error(`particle ${outside} is at (${x}, ${y}, ${z}), far outside the box: the dynamics or minimisation has diverged`);
-  }
-
   const stencil = w.stencils[which];
   let m = useWasm ? pairsWasm(list, ncell, cy, cz, stencil) : findPairs(list, ncell, cy, cz, stencil);
   if (m > w.first.length - 1) {

@@ -21,10 +21,9 @@ export interface RateCalibration {
  * (the paper's protocol and measurements, one worker thread) over their total modelled work,
  * bench/results/paper-cost-N500.json and paper-cost-0040.json. N = 10976 was measured on a quiet
  * machine (load average below 1; per Q 4.27e-7 and 3.15e-7; two more runs within the hour gave
- * 3.15e-7 and 3.24e-7 pooled, bench/results/paper-cost-0105.json and paper-cost.json: the largest
- * is kept), N = 500 at a load of 5–8 on
- * its 2 cores (1.23e-6 and 6.3e-7): the fixed allowance of the work model is too small for the
- * measurements at Q = 10.
+ * 3.15e-7 and 3.24e-7 pooled, paper-cost-0105.json and paper-cost.json: the largest is kept), N = 500
+ * at a load of 5–8 on its 2 cores (1.23e-6 and 6.3e-7): the fixed allowance of the work model is too
+ * small for the measurements at Q = 10.
  */
 export const CALIBRATIONS: readonly RateCalibration[] = [
   { N: 500, secondsPerWork: 7.11e-7, source: 'bench/paper-cost.bench.ts at N = 500 on a 2-core AMD EPYC VM, 2026-12-02' },

@@ -11,7 +11,7 @@ import { syntheticCampaign } from './fixtures/synthetic-campaign.ts';
 import { analyzeEnsemble, type AqsInput, type SampleInput } from '../src/analysis/ensemble.ts';
 import { DEFAULT_AQS, defineCampaign } from '../src/ensemble/campaign.ts';
 import { aqsPathCsv, parseAqsPathCsv } from '../src/measure/aqs.ts';
-import { formatEstimate } from '../src/report/html.ts';
+import { formatEstimate } from '../src/report/number-format.ts';
 import { writeReport } from '../src/report/report.ts';
 import { createRandom } from '../src/util/random.ts';
 

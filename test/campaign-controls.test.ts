@@ -27,7 +27,7 @@ import { lawFromMetadata } from '../src/model/laws.ts';
 import { findRattlers } from '../src/measure/rattlers.ts';
 import { reportFromCampaigns } from '../src/report/report.ts';
 import { powerLawExponent, type Estimate } from '../src/analysis/statistics.ts';
-import { formatEstimate } from '../src/report/html.ts';
+import { formatEstimate } from '../src/report/number-format.ts';
 import { controlCampaigns } from '../src/cli/commands/paper.ts';
 import { ZERO_PRESSURE_TABLE } from '../src/model/zero-pressure-table.ts';
 

@@ -12,7 +12,7 @@ import { loadCampaignSamples } from '../src/ensemble/export.ts';
 import { figure7, type ControlSystem } from '../src/report/figures.ts';
 import type { EnsembleSummary } from '../src/analysis/ensemble.ts';
 import { textRenders } from '../src/report/render.ts';
-import { formatEstimate } from '../src/report/html.ts';
+import { formatEstimate } from '../src/report/number-format.ts';
 import { syntheticCampaign } from './fixtures/synthetic-campaign.ts';
 
 const FIGURES = ['fig1', 'fig2', 'fig3', 'fig4', 'fig5a', 'fig5b'];
@@ -156,8 +156,8 @@ test('report: from a real (tiny) campaign directory, with the measurements this 
 
 test('tables: CSV quoting and estimate formatting', () => {
   assert.equal(tablesToCsv({ a: [{ x: 1, label: 'p, q' }], b: [{ y: NaN }] }), 'table,x,label,y\na,1,"p, q",\nb,,,\n');
-  assert.equal(formatEstimate({ value: 0.41234, error: 0.0031, ciLow: 0, ciHigh: 0, level: 0.95, n: 5, replicates: 5 }), '0.4123 ± 0.0031');
   const e = (value: number, error: number) => ({ value, error, ciLow: 0, ciHigh: 0, level: 0.95, n: 5, replicates: 5 });
+  assert.equal(formatEstimate(e(0.41234, 0.0031)), '0.4123 ± 0.0031');
   assert.equal(formatEstimate(e(2.5e-7, 1.2e-8)), '(2.50 ± 0.12)·10^-7');
   assert.equal(formatEstimate(e(7.5e-6, 2.2e-6)), '(7.5 ± 2.2)·10^-6');
   assert.equal(formatEstimate(e(1234.5, 56)), '1235 ± 56');

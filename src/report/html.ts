@@ -3,10 +3,9 @@
  * no network; the only script is the optional 3-D view's, inlined with its data), readable from disk. Figures are embedded as <img> rather than inline
  * <svg> because Vega's SVGs reuse element ids (clip paths) that would collide within one page.
  */
-import type { Estimate } from '../analysis/statistics.ts';
 import type { EnsembleSummary, QSummary } from '../analysis/ensemble.ts';
 import { isReady, type Figure } from './figures.ts';
-import { formatNumber } from './number-format.ts';
+import { formatEstimate, formatNumber } from './number-format.ts';
 import type { ExponentFit } from '../analysis/unjamming.ts';
 
 export interface HtmlFigure {
@@ -38,24 +37,6 @@ export interface HtmlDocument {
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/** "value ± error" with the error to two significant digits and the value to the same decimal place. */
-export function formatEstimate(e: Estimate | null | undefined): string {
-  if (!e || !Number.isFinite(e.value)) return '—';
-  if (!Number.isFinite(e.error) || e.error <= 0) return formatNumber(e.value);
-  const decimals = Math.max(0, 1 - Math.floor(Math.log10(e.error)));
-  if (decimals <= 6 && (Math.abs(e.value) >= 1e-3 || e.value === 0) && Math.abs(e.value) < 1e6) return `${e.value.toFixed(decimals)} ± ${e.error.toFixed(decimals)}`;
-  const exp = Math.floor(Math.log10(Math.abs(e.value) || e.error));
-  const scale = 10 ** exp;
-  const d = Math.max(0, 1 - Math.floor(Math.log10(e.error / scale)));
-  return `(${(e.value / scale).toFixed(d)} ± ${(e.error / scale).toFixed(d)})·10^${exp}`;
-}
-
-
-/** A value and its standard error as formatEstimate writes them. */
-export function formatValueError(value: number, error: number): string {
-  return formatEstimate({ value, error, ciLow: NaN, ciHigh: NaN, level: NaN, n: 0, replicates: 0 });
 }
 
 /** A table of the summary as plain text: drawn into index.html, and written as Markdown into tables.md. */
@@ -201,7 +182,7 @@ function controlsTable(systems: readonly ControlTableSystem[]): Pick<SummaryTabl
 function unjammingTable(fits: readonly ExponentFit[]): Pick<SummaryTable, 'head' | 'rows'> {
   return table(
     ['claim', 'system', 'law fitted', 'points', 'exponent β', 'the analogy predicts'],
-    fits.map((f) => [f.claim === 'jamming' ? 'near unjamming?' : `(${f.claim})`, f.model, `${f.y} ∝ (${f.x})^β`, `${f.points} (${f.range})`, formatValueError(f.exponent, f.error), f.expected !== null ? formatNumber(f.expected) : f.claim === 'ii' ? 'β < 0' : '—']),
+    fits.map((f) => [f.claim === 'jamming' ? 'near unjamming?' : `(${f.claim})`, f.model, `${f.y} ∝ (${f.x})^β`, `${f.points} (${f.range})`, formatEstimate({ value: f.exponent, error: f.error }), f.expected !== null ? formatNumber(f.expected) : f.claim === 'ii' ? 'β < 0' : '—']),
   );
 }
 

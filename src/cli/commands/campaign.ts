@@ -28,7 +28,7 @@ import { parseInteger, parseNumber, UserError } from '../errors.ts';
 import { VERSION } from '../../util/version.ts';
 import { signalExitCode } from '../../util/exit-codes.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
-import { formatValueError } from '../../report/html.ts';
+import { formatEstimate } from '../../report/number-format.ts';
 import { checkOutputDirectory, checkOutputPath } from '../../io/output-path.ts';
 import { LIMITS } from '../../model/limits.ts';
 
@@ -410,7 +410,7 @@ function summaryText(s: RunSummary, axis: ControlAxis): string {
 
 function statusText(s: CampaignStatus): string {
   const moduli = s.perQ.some((q) => q.elastic);
-  const pm = (e: [number, number] | undefined) => (e ? formatValueError(e[0], e[1]) : '');
+  const pm = (e: [number, number] | undefined) => (e ? formatEstimate({ value: e[0], error: e[1] }) : '');
   const head = [s.axis === 'Q' ? 'Q' : 'p', 'planned', 'done', 'failed', 'running', 'pending', ...(moduli ? ['p/K (mean ± SE)', 'ν (mean ± SE)'] : [])];
   const rows = [
     ...s.perQ.map((q) => [q.Q, q.planned, q.done, q.failed, q.running, q.pending, ...(moduli ? [pm(q.elastic?.pOverK), pm(q.elastic?.nu)] : [])]),

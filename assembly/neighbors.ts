@@ -4,7 +4,7 @@
  * found pairs into rows by lower index. Same operations and order as the TypeScript versions, so
  * the same list.
  *
- * Pointers: cellStart, cellAtoms, image, runs, first, second, start, front, boundaryStart,
+ * Pointers: cellStart, cellAtoms, image, columns, first, second, start, front, boundaryStart,
  * pairs i32; spc, species, shift, pairType u8; wx, wy, wz, cut2, cell f64.
  */
 
@@ -77,109 +77,163 @@ export function movedBeyond(n: i32, pos: usize, reference: usize, limit2: f64): 
 
 /**
  * Returns the number of pairs within the list radius; the first `capacity` are stored (the arrays
- * hold capacity + 1 entries: the one-cell search writes every candidate at the next free slot and
- * advances the slot only for a pair inside the radius, a loop without an unpredictable branch; the
- * cell search tests two candidates at a time, collects the hits of up to 64 as bits of one word and
- * stores only those, which takes a fifth less time than storing every candidate). The stencil is
- * `runCount` runs of cells along z (ax, by, zlo, zhi), as src/space/neighbors.ts lays them out; none
- * for one cell holding everything (pairs by minimum image). Only the cells cellBegin .. cellEnd:
- * worker threads take one range each, into their own part of first/second/shift.
+ * hold capacity + 1 entries: searches write at the next free slot and advance it only for a pair
+ * inside the radius, or past the capacity into the spare slot). The stencil, as src/space/neighbors.ts
+ * lays it out: the cell's own column at heights z + 1, z + 2, and the `columnCount` columns at
+ * offsets (ax, by) from heights z − 2 to z + 2; no columns for one cell holding everything (pairs
+ * by minimum image). Only the cells cellBegin .. cellEnd: worker threads take one range each, into
+ * their own part of first/second/shift and their own scratch.
+ *
+ * Column by column, the candidates are first copied into `scratch`, each seen shifted by its
+ * periodic image: the own column's cells from 0 to cz + 1 in z order, and the other columns'
+ * cells from z = −2 to cz + 1, z-major (for each z, the columns in stencil order). The candidates
+ * of the cell at height z are then two contiguous ranges: in the own column its particles after
+ * the one searched and the next two cells, in the others the heights z − 2 .. z + 2. Each particle
+ * tests them in two long loops, two candidates at a time through f64x2; the hits of up to 64
+ * collect as bits of one word, then are stored. Per particle the pairs come out in that order (own
+ * column, then by height, then by column), the order of the reference's search.
+ * `scratch` holds `scratchSize` candidates (30 bytes each: x, y, z f64, particle i32, shift and
+ * species u8), then 2·cz + 8 range bounds (i32).
  */
 export function neighborPairs(
   cellBegin: i32, cellEnd: i32, ncell: i32, cy: i32, cz: i32, cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize,
-  spc: usize, runs: usize, runCount: i32, cut2: usize, cell: usize,
-  first: usize, second: usize, shift: usize, capacity: i32,
+  spc: usize, columns: usize, columnCount: i32, cut2: usize, cell: usize,
+  first: usize, second: usize, shift: usize, capacity: i32, scratch: usize, scratchSize: i32,
 ): i32 {
+  if (columnCount == 0) return pairsByMinimumImage(cellStart, cellAtoms, wx, wy, wz, spc, cut2, cell, first, second, shift, capacity);
+  const size = <usize>scratchSize;
+  candX = scratch; candY = scratch + (size << 3); candZ = scratch + (size << 4);
+  candAtom = scratch + size * 24; candCode = scratch + size * 28; candSpc = scratch + size * 29;
+  const ownStart = (scratch + size * 30 + 3) & ~(<usize>3), slabStart = ownStart + (<usize>(cz + 3) << 2);
   const cx = ncell / (cy * cz);
   let m = 0;
-  for (let c = cellBegin; c < cellEnd; c++) {
-    const gx = c / (cy * cz), gy = (c / cz) % cy, gz = c % cz;
-    m = pairsWith(m, c, true, 0, i32At(cellStart, c + 1), 0, 0, 0, runCount > 0, cellStart, cellAtoms, wx, wy, wz, spc, cut2, cell, first, second, shift, capacity);
-    for (let r = 0; r < runCount; r++) {
-      const ox = gx + i32At(runs, 4 * r), oy = gy + i32At(runs, 4 * r + 1);
-      const px = ox < 0 ? -1 : ox >= cx ? 1 : 0;
-      const py = oy < 0 ? -1 : oy >= cy ? 1 : 0;
-      const column = ((ox - px * cx) * cy + (oy - py * cy)) * cz;
-      const zEnd = gz + i32At(runs, 4 * r + 3);
-      for (let z = gz + i32At(runs, 4 * r + 2); z <= zEnd;) {
-        const pz = z < 0 ? -1 : z >= cz ? 1 : 0;
-        const last = min(zEnd, pz < 0 ? -1 : pz == 0 ? cz - 1 : zEnd);
-        m = pairsWith(
-          m, c, false, i32At(cellStart, column + z - pz * cz), i32At(cellStart, column + last - pz * cz + 1), px, py, pz,
-          true, cellStart, cellAtoms, wx, wy, wz, spc, cut2, cell, first, second, shift, capacity,
-        );
-        z = last + 1;
+  for (let col = cellBegin / cz; col * cz < cellEnd; col++) {
+    const gx = col / cy, gy = col % cy;
+    // the own column, heights 0 .. cz + 1
+    let nc = 0;
+    for (let z = 0; z < cz + 2; z++) {
+      store<i32>(ownStart + (<usize>z << 2), nc);
+      nc = appendCell(nc, col * cz, z, cz, 0, 0, cellStart, cellAtoms, wx, wy, wz, spc, cell);
+    }
+    store<i32>(ownStart + (<usize>(cz + 2) << 2), nc);
+    // the other columns, z-major, heights −2 .. cz + 1
+    for (let z = -2; z < cz + 2; z++) {
+      store<i32>(slabStart + (<usize>(z + 2) << 2), nc);
+      for (let r = 0; r < columnCount; r++) {
+        const ox = gx + i32At(columns, 2 * r), oy = gy + i32At(columns, 2 * r + 1);
+        const px = ox < 0 ? -1 : ox >= cx ? 1 : 0;
+        const py = oy < 0 ? -1 : oy >= cy ? 1 : 0;
+        nc = appendCell(nc, ((ox - px * cx) * cy + (oy - py * cy)) * cz, z, cz, px, py, cellStart, cellAtoms, wx, wy, wz, spc, cell);
+      }
+    }
+    store<i32>(slabStart + (<usize>(cz + 4) << 2), nc);
+    const zFrom = max(0, cellBegin - col * cz), zTo = min(cz, cellEnd - col * cz);
+    for (let z = zFrom; z < zTo; z++) {
+      const aBegin = i32At(cellStart, col * cz + z), aEnd = i32At(cellStart, col * cz + z + 1);
+      const ownFirst = i32At(ownStart, z) - aBegin + 1, ownEnd = i32At(ownStart, z + 3);
+      const slabFrom = i32At(slabStart, z), slabEnd = i32At(slabStart, z + 5);
+      for (let a = aBegin; a < aEnd; a++) {
+        const cutRow = cut2 + (<usize>load<u8>(spc + <usize>a) << 3);
+        const i = i32At(cellAtoms, a);
+        m = testCandidates(m, i, f64At(wx, a), f64At(wy, a), f64At(wz, a), cutRow, ownFirst + a, ownEnd, first, second, shift, capacity);
+        m = testCandidates(m, i, f64At(wx, a), f64At(wy, a), f64At(wz, a), cutRow, slabFrom, slabEnd, first, second, shift, capacity);
       }
     }
   }
   return m;
 }
 
+// The candidate arrays of the current search (set by neighborPairs).
+let candX: usize = 0, candY: usize = 0, candZ: usize = 0, candAtom: usize = 0, candCode: usize = 0, candSpc: usize = 0;
+
 /**
- * Pairs of cell c's particles with particles bFrom..bEnd (cell order) seen shifted by (px, py, pz)
- * box vectors; returns the new count. Per candidate only its cell-order index is stored (two
- * candidates at a time through f64x2 when the shift is known); the row particle, the particle
- * index and the shift are filled in afterwards for the pairs inside the radius only.
+ * Appends the particles of the cell at height z (wrapped, with its periodic shift) of the column
+ * starting at cell `column`, itself shifted by (px, py) box vectors; returns the new count.
  */
-@inline function pairsWith(
-  m: i32, c: i32, self: bool, bFrom: i32, bEnd: i32, px: i32, py: i32, pz: i32, useCells: bool,
+@inline function appendCell(
+  nc: i32, column: i32, z: i32, cz: i32, px: i32, py: i32, cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize, spc: usize, cell: usize,
+): i32 {
+  const pz = z < 0 ? -1 : z >= cz ? 1 : 0;
+  const shiftX = <f64>px * load<f64>(cell) + <f64>py * load<f64>(cell, 24) + <f64>pz * load<f64>(cell, 32);
+  const shiftY = <f64>py * load<f64>(cell, 8) + <f64>pz * load<f64>(cell, 40), shiftZ = <f64>pz * load<f64>(cell, 16);
+  const code = <u8>shiftCode(px, py, pz);
+  const c = column + z - pz * cz;
+  const bEnd = i32At(cellStart, c + 1);
+  for (let b = i32At(cellStart, c); b < bEnd; b++) {
+    store<f64>(candX + (<usize>nc << 3), f64At(wx, b) + shiftX);
+    store<f64>(candY + (<usize>nc << 3), f64At(wy, b) + shiftY);
+    store<f64>(candZ + (<usize>nc << 3), f64At(wz, b) + shiftZ);
+    store<i32>(candAtom + (<usize>nc << 2), i32At(cellAtoms, b));
+    store<u8>(candCode + <usize>nc, code);
+    store<u8>(candSpc + <usize>nc, load<u8>(spc + <usize>b));
+    nc++;
+  }
+  return nc;
+}
+
+/** The pairs of particle i at (xa, ya, za) with candidates from .. to within the list radius (cutRow: its row of cut²), stored from slot m; returns the new count. */
+@inline function testCandidates(
+  m: i32, i: i32, xa: f64, ya: f64, za: f64, cutRow: usize, from: i32, to: i32, first: usize, second: usize, shift: usize, capacity: i32,
+): i32 {
+  const xa2 = f64x2.splat(xa), ya2 = f64x2.splat(ya), za2 = f64x2.splat(za);
+  let q = from;
+  while (q < to) {
+    const base = q, chunkEnd = min(to, q + 64);
+    let hits: u64 = 0;
+    for (; q + 1 < chunkEnd; q += 2) {
+      const o = <usize>q << 3;
+      const dx = f64x2.sub(v128.load(candX + o), xa2), dy = f64x2.sub(v128.load(candY + o), ya2), dz = f64x2.sub(v128.load(candZ + o), za2);
+      const r2 = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
+      const cut = f64x2(
+        load<f64>(cutRow + (<usize>load<u8>(candSpc + <usize>q) << 3)),
+        load<f64>(cutRow + (<usize>load<u8>(candSpc + <usize>q + 1) << 3)),
+      );
+      hits |= <u64>i64x2.bitmask(f64x2.lt(r2, cut)) << <u64>(q - base);
+    }
+    if (q < chunkEnd) {
+      const dx = f64At(candX, q) - xa, dy = f64At(candY, q) - ya, dz = f64At(candZ, q) - za;
+      hits |= <u64>(dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(candSpc + <usize>q) << 3))) << <u64>(q - base);
+      q++;
+    }
+    for (; hits != 0; hits &= hits - 1) {
+      const hit = base + <i32>ctz(hits);
+      const slot = <usize>min(m, capacity);
+      store<i32>(first + (slot << 2), i);
+      store<i32>(second + (slot << 2), i32At(candAtom, hit));
+      store<u8>(shift + slot, load<u8>(candCode + <usize>hit));
+      m++;
+    }
+  }
+  return m;
+}
+
+/**
+ * One cell holding everything (boxes under 5 half-radius cells wide): every pair a < b in cell
+ * order, its shift the minimum image (written for every candidate at the next free slot, which
+ * advances only for a pair inside the radius: no unpredictable branch).
+ */
+function pairsByMinimumImage(
   cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize, spc: usize, cut2: usize, cell: usize,
   first: usize, second: usize, shift: usize, capacity: i32,
 ): i32 {
   const lx = load<f64>(cell), ly = load<f64>(cell, 8), lz = load<f64>(cell, 16);
   const xy = load<f64>(cell, 24), xz = load<f64>(cell, 32), yz = load<f64>(cell, 40);
-  const shiftX = <f64>px * lx + <f64>py * xy + <f64>pz * xz, shiftY = <f64>py * ly + <f64>pz * yz, shiftZ = <f64>pz * lz;
-  const runCode = <u8>shiftCode(px, py, pz);
-  const aEnd = i32At(cellStart, c + 1);
-  for (let a = i32At(cellStart, c); a < aEnd; a++) {
-    const xa = f64At(wx, a) - shiftX, ya = f64At(wy, a) - shiftY, za = f64At(wz, a) - shiftZ;
+  const n = i32At(cellStart, 1);
+  let m = 0;
+  for (let a = 0; a < n; a++) {
+    const xa = f64At(wx, a), ya = f64At(wy, a), za = f64At(wz, a);
     const cutRow = cut2 + (<usize>load<u8>(spc + <usize>a) << 3);
-    const m0 = m;
-    let b = self ? a + 1 : bFrom;
-    if (useCells) {
-      const xa2 = f64x2.splat(xa), ya2 = f64x2.splat(ya), za2 = f64x2.splat(za);
-      // candidates in chunks of 64: the hits of a chunk collect as bits, then are stored
-      while (b < bEnd) {
-        const base = b, chunkEnd = min(bEnd, b + 64);
-        let hits: u64 = 0;
-        for (; b + 1 < chunkEnd; b += 2) {
-          const o = <usize>b << 3;
-          const dx = f64x2.sub(v128.load(wx + o), xa2), dy = f64x2.sub(v128.load(wy + o), ya2), dz = f64x2.sub(v128.load(wz + o), za2);
-          const r2 = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
-          const cut = f64x2(
-            load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3)),
-            load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b + 1) << 3)),
-          );
-          hits |= <u64>i64x2.bitmask(f64x2.lt(r2, cut)) << <u64>(b - base);
-        }
-        if (b < chunkEnd) {
-          const dx = f64At(wx, b) - xa, dy = f64At(wy, b) - ya, dz = f64At(wz, b) - za;
-          hits |= <u64>(dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3))) << <u64>(b - base);
-          b++;
-        }
-        for (; hits != 0; hits &= hits - 1) {
-          store<i32>(second + (<usize>min(m, capacity) << 2), base + <i32>ctz(hits));
-          m++;
-        }
-      }
-    } else {
-      for (; b < bEnd; b++) {
-        let dx = f64At(wx, b) - xa, dy = f64At(wy, b) - ya, dz = f64At(wz, b) - za;
-        const rz = Math.round(dz / lz); dz -= rz * lz; dy -= rz * yz; dx -= rz * xz;
-        const ry = Math.round(dy / ly); dy -= ry * ly; dx -= ry * xy;
-        const rx = Math.round(dx / lx); dx -= rx * lx;
-        const slot = <usize>min(m, capacity);
-        store<i32>(second + (slot << 2), b);
-        store<u8>(shift + slot, <u8>shiftCode(-<i32>rx, -<i32>ry, -<i32>rz));
-        m += <i32>(dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3)));
-      }
-    }
     const i = i32At(cellAtoms, a);
-    const stored = min(m, capacity);
-    for (let q = m0; q < stored; q++) {
-      store<i32>(first + (<usize>q << 2), i);
-      store<i32>(second + (<usize>q << 2), i32At(cellAtoms, i32At(second, q)));
-      if (useCells) store<u8>(shift + <usize>q, runCode);
+    for (let b = a + 1; b < n; b++) {
+      let dx = f64At(wx, b) - xa, dy = f64At(wy, b) - ya, dz = f64At(wz, b) - za;
+      const rz = Math.round(dz / lz); dz -= rz * lz; dy -= rz * yz; dx -= rz * xz;
+      const ry = Math.round(dy / ly); dy -= ry * ly; dx -= ry * xy;
+      const rx = Math.round(dx / lx); dx -= rx * lx;
+      const slot = <usize>min(m, capacity);
+      store<i32>(first + (slot << 2), i);
+      store<i32>(second + (slot << 2), i32At(cellAtoms, b));
+      store<u8>(shift + slot, <u8>shiftCode(-<i32>rx, -<i32>ry, -<i32>rz));
+      m += <i32>(dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3)));
     }
   }
   return m;

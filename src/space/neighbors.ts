@@ -9,19 +9,19 @@ import { inKernelMemory, kernelArray, kernelCopy, kernelSet, releaseArray, wasmK
 import { runOnThreads, runParallel, splitRows, threadArgs, threadBounds, threadCount } from '../util/threads.ts';
 
 /**
- * The half stencil of cells half the list radius wide (offsets −2..2, each pair of cells once) as
- * runs along z: cells are numbered z fastest, so the cells (gx+ax, gy+by, gz+zlo..gz+zhi) hold
- * consecutive particles in cell order and one run is one loop over them. Rows (ax, by, zlo, zhi):
- * the cell's own column above it, then the columns with (ax, by) lexicographically positive; the
- * cell itself (pairs b > a) comes first, outside the rows. 63 cells in 13 runs.
+ * The half stencil of cells half the list radius wide (offsets −2..2, each pair of cells once):
+ * the cell itself (pairs b > a), the cells above it in its own column (z + 1, z + 2), and the 12
+ * columns (ax, by) lexicographically positive, each from z − 2 to z + 2; 63 cells. Cells are
+ * numbered z fastest, so a column's cells hold consecutive particles in cell order. Stored as the
+ * columns' offsets (ax, by); the heights are implied.
  */
-function halfStencilRuns(): Int32Array {
-  const rows: number[] = [0, 0, 1, 2];
-  for (let ax = 0; ax <= 2; ax++) for (let by = -2; by <= 2; by++) if (ax > 0 || by > 0) rows.push(ax, by, -2, 2);
-  return Int32Array.from(rows);
+function halfStencilColumns(): Int32Array {
+  const columns: number[] = [];
+  for (let ax = 0; ax <= 2; ax++) for (let by = -2; by <= 2; by++) if (ax > 0 || by > 0) columns.push(ax, by);
+  return Int32Array.from(columns);
 }
-/** Index 0: one cell holding everything (pairs by minimum image, no runs); 1: half-width cells. */
-const STENCILS = [new Int32Array(0), halfStencilRuns()];
+/** Index 0: one cell holding everything (pairs by minimum image, no columns); 1: half-width cells. */
+const STENCILS = [new Int32Array(0), halfStencilColumns()];
 
 export interface NeighborList {
   skin: number;
@@ -64,9 +64,11 @@ interface BuildWorkspace {
   first: Int32Array; second: Int32Array; shift: Uint8Array;
   /** Where each thread's pairs lie in first/second/shift after the search: from, to per thread. */
   parts: Int32Array;
+  /** The kernels' pair search: one column's candidates and their range bounds, per thread. */
+  candidates: Float64Array;
   /** The kernels' row counts, then slots: front and back, n each, per thread. */
   rowCounts: Int32Array;
-  /** Box as (lx, ly, lz, xy, xz, yz) and the stencils (runs of cells), where the kernels read them. */
+  /** Box as (lx, ly, lz, xy, xz, yz) and the stencils (column offsets), where the kernels read them. */
   cell: Float64Array; stencils: Int32Array[];
 }
 
@@ -83,7 +85,7 @@ export function createNeighborList(n: number, pairCutoffs: ArrayLike<number>, sk
       spc: kernelArray(Uint8Array, n), species: kernelArray(Uint8Array, n), front: kernelArray(Int32Array, n),
       cellStart: kernelArray(Int32Array, 1), fill: kernelArray(Int32Array, 0),
       first: kernelArray(Int32Array, capacity + 1), second: kernelArray(Int32Array, capacity + 1), shift: kernelArray(Uint8Array, capacity + 1),
-      parts: new Int32Array(2), rowCounts: kernelArray(Int32Array, 0),
+      parts: new Int32Array(2), candidates: kernelArray(Float64Array, 0), rowCounts: kernelArray(Int32Array, 0),
       cell: kernelArray(Float64Array, 6), stencils: STENCILS.map((s) => kernelCopy(Int32Array, s)),
     },
   };
@@ -236,14 +238,36 @@ function binParticles(list: NeighborList, n: number, grid: { cx: number; cy: num
   return -1;
 }
 
+/**
+ * The kernels' candidate scratch for T threads (assembly/neighbors.ts neighborPairs), grown when too
+ * small: per thread, room for the candidates of any one column (30 bytes each: its own particles
+ * and two cells more, the other columns' with four cells more each) and 2·cz + 8 range bounds.
+ * Returns the candidates per thread and the bytes per thread.
+ */
+function candidateScratch(w: BuildWorkspace, ncell: number, cz: number, columnCount: number, T: number): { size: number; bytes: number } {
+  let column = 0, cellMost = 0;
+  for (let c0 = 0; c0 < ncell; c0 += cz) {
+    column = Math.max(column, w.cellStart[c0 + cz] - w.cellStart[c0]);
+    for (let c = c0; c < c0 + cz; c++) cellMost = Math.max(cellMost, w.cellStart[c + 1] - w.cellStart[c]);
+  }
+  const size = (columnCount + 1) * (column + 4 * cellMost);
+  const bytes = 8 * Math.ceil((30 * size + 4 * (2 * cz + 8) + 4) / 8);
+  if (w.candidates.length < (T * bytes) / 8) {
+    releaseArray(w.candidates);
+    w.candidates = kernelArray(Float64Array, (T * bytes) / 8);
+  }
+  return { size, bytes };
+}
+
 function pairsWasm(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {
   const w = list.work;
   if (threadCount() > 1) return threadedPairs(list, ncell, cy, cz, stencil);
+  const { size } = candidateScratch(w, ncell, cz, stencil.length / 2, 1);
   if (w.parts.length !== 2) w.parts = new Int32Array(2);
   const m = wasmKernels().neighborPairs(
     0, ncell, ncell, cy, cz, w.cellStart.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset,
-    w.spc.byteOffset, stencil.byteOffset, stencil.length / 4, list.listCutoff2.byteOffset, w.cell.byteOffset,
-    w.first.byteOffset, w.second.byteOffset, w.shift.byteOffset, w.first.length - 1,
+    w.spc.byteOffset, stencil.byteOffset, stencil.length / 2, list.listCutoff2.byteOffset, w.cell.byteOffset,
+    w.first.byteOffset, w.second.byteOffset, w.shift.byteOffset, w.first.length - 1, w.candidates.byteOffset, size,
   );
   w.parts[1] = m;
   return m;
@@ -260,15 +284,17 @@ function threadedPairs(list: NeighborList, ncell: number, cy: number, cz: number
   const T = threadCount();
   const part = Math.floor(w.first.length / T);
   const cells = splitRows(w.cellStart, ncell, threadBounds('neighbors'));
+  const scratch = candidateScratch(w, ncell, cz, stencil.length / 2, T);
   for (let t = 0; t < T; t++) {
     const a = threadArgs(t);
     a[0] = cells[t]; a[1] = cells[t + 1]; a[2] = ncell; a[3] = cy; a[4] = cz;
     a[5] = w.cellStart.byteOffset; a[6] = list.cellOrder.byteOffset; a[7] = w.wx.byteOffset; a[8] = w.wy.byteOffset; a[9] = w.wz.byteOffset;
-    a[10] = w.spc.byteOffset; a[11] = stencil.byteOffset; a[12] = stencil.length / 4;
+    a[10] = w.spc.byteOffset; a[11] = stencil.byteOffset; a[12] = stencil.length / 2;
     a[13] = list.listCutoff2.byteOffset; a[14] = w.cell.byteOffset;
     // each part holds `part` entries, its last the spare slot of the branch-free search
     a[15] = w.first.byteOffset + 4 * t * part; a[16] = w.second.byteOffset + 4 * t * part; a[17] = w.shift.byteOffset + t * part;
     a[18] = part - 1;
+    a[19] = w.candidates.byteOffset + t * scratch.bytes; a[20] = scratch.size;
   }
   const found = runParallel('neighborPairs');
   if (w.parts.length !== 2 * T) w.parts = new Int32Array(2 * T);
@@ -307,59 +333,71 @@ function sortRowsWasm(list: NeighborList, n: number): void {
 }
 
 /**
- * The pairs within the list radius, in cell order, into the workspace's first/second/shift.
- * Returns how many there are; beyond the workspace's capacity they are counted, not stored.
+ * The pairs within the list radius, in cell order, into the workspace's first/second/shift. Per
+ * particle, its candidates in the kernels' order: the rest of its cell and the next two cells of its
+ * column, then heights z − 2 .. z + 2, at each height the stencil's columns in order, each neighbor
+ * seen shifted by its cell's periodic image; with no columns (one cell), every later particle by
+ * minimum image. Returns how many there are; beyond the workspace's capacity they are counted, not
+ * stored.
  */
-function findPairs(list: NeighborList, ncell: number, cy: number, cz: number, runs: Int32Array): number {
+function findPairs(list: NeighborList, ncell: number, cy: number, cz: number, columns: Int32Array): number {
   const { cellStart, wx, wy, wz, spc, cell, first, second, shift } = list.work;
   const cellAtoms = list.cellOrder;
   const lx = cell[0], ly = cell[1], lz = cell[2], xy = cell[3], xz = cell[4], yz = cell[5];
   const cx = ncell / (cy * cz);
-  const useCells = runs.length > 0;
+  const useCells = columns.length > 0;
   const capacity = first.length - 1;
   const cut2 = list.listCutoff2;
   let m = 0;
-  /** Pairs of the particles of cell c with particles bStart.. bEnd (cell order) seen shifted by (px, py, pz) box vectors. */
-  const pairsWith = (c: number, self: boolean, bFrom: number, bEnd: number, px: number, py: number, pz: number) => {
+  /** Pairs of particle a (cell order) with particles bFrom .. bEnd seen shifted by (px, py, pz) box vectors. */
+  const pairsWith = (a: number, bFrom: number, bEnd: number, px: number, py: number, pz: number) => {
     const shiftX = px * lx + py * xy + pz * xz, shiftY = py * ly + pz * yz, shiftZ = pz * lz;
-    const runCode = shiftCode(px, py, pz);
-    for (let a = cellStart[c], aEnd = cellStart[c + 1]; a < aEnd; a++) {
-      const xa = wx[a] - shiftX, ya = wy[a] - shiftY, za = wz[a] - shiftZ;
-      const sa = spc[a];
-      const i = cellAtoms[a];
-      for (let b = self ? a + 1 : bFrom; b < bEnd; b++) {
-        let dx = wx[b] - xa, dy = wy[b] - ya, dz = wz[b] - za;
-        let code = runCode;
-        if (!useCells) {
-          // a single cell: the shift is the minimum image itself
-          const rz = Math.round(dz / lz); dz -= rz * lz; dy -= rz * yz; dx -= rz * xz;
-          const ry = Math.round(dy / ly); dy -= ry * ly; dx -= ry * xy;
-          const rx = Math.round(dx / lx); dx -= rx * lx;
-          code = shiftCode(-rx, -ry, -rz);
-        }
-        if (dx * dx + dy * dy + dz * dz >= cut2[sa + spc[b]]) continue;
-        if (m < capacity) {
-          first[m] = i; second[m] = cellAtoms[b]; shift[m] = code;
-        }
-        m++;
+    const cellCode = shiftCode(px, py, pz);
+    const xa = wx[a], ya = wy[a], za = wz[a];
+    const sa = spc[a];
+    const i = cellAtoms[a];
+    for (let b = bFrom; b < bEnd; b++) {
+      // the neighbor seen shifted, then the pair vector (the kernels' arithmetic, hence their list)
+      let dx = wx[b] + shiftX - xa, dy = wy[b] + shiftY - ya, dz = wz[b] + shiftZ - za;
+      let code = cellCode;
+      if (!useCells) {
+        // a single cell: the shift is the minimum image itself
+        const rz = Math.round(dz / lz); dz -= rz * lz; dy -= rz * yz; dx -= rz * xz;
+        const ry = Math.round(dy / ly); dy -= ry * ly; dx -= ry * xy;
+        const rx = Math.round(dx / lx); dx -= rx * lx;
+        code = shiftCode(-rx, -ry, -rz);
       }
+      if (dx * dx + dy * dy + dz * dz >= cut2[sa + spc[b]]) continue;
+      if (m < capacity) {
+        first[m] = i; second[m] = cellAtoms[b]; shift[m] = code;
+      }
+      m++;
     }
   };
+  /** Particle a with the cell at height z (wrapped) of the column starting at cell `column`, itself shifted by (px, py). */
+  const withCell = (a: number, column: number, z: number, px: number, py: number) => {
+    const pz = z < 0 ? -1 : z >= cz ? 1 : 0;
+    const c = column + z - pz * cz;
+    pairsWith(a, cellStart[c], cellStart[c + 1], px, py, pz);
+  };
+  if (!useCells) {
+    for (let a = 0; a < cellStart[1]; a++) pairsWith(a, a + 1, cellStart[1], 0, 0, 0);
+    return m;
+  }
   for (let c = 0; c < ncell; c++) {
-    const gx = (c / (cy * cz)) | 0, gy = ((c / cz) | 0) % cy, gz = c % cz;
-    pairsWith(c, true, 0, cellStart[c + 1], 0, 0, 0);
-    for (let r = 0; r < runs.length; r += 4) {
-      // periodic wrap of the neighbor column: its particles are seen shifted by px·a + py·b (+ pz·c per piece)
-      const ox = gx + runs[r], oy = gy + runs[r + 1];
-      const px = ox < 0 ? -1 : ox >= cx ? 1 : 0;
-      const py = oy < 0 ? -1 : oy >= cy ? 1 : 0;
-      const column = ((ox - px * cx) * cy + (oy - py * cy)) * cz;
-      // the run split where it wraps in z: at most two pieces, each contiguous in cell order
-      for (let z = gz + runs[r + 2], zEnd = gz + runs[r + 3]; z <= zEnd;) {
-        const pz = z < 0 ? -1 : z >= cz ? 1 : 0;
-        const last = Math.min(zEnd, pz < 0 ? -1 : pz === 0 ? cz - 1 : zEnd);
-        pairsWith(c, false, cellStart[column + z - pz * cz], cellStart[column + last - pz * cz + 1], px, py, pz);
-        z = last + 1;
+    const column = c - (c % cz), gx = (column / (cy * cz)) | 0, gy = ((column / cz) | 0) % cy, gz = c % cz;
+    for (let a = cellStart[c]; a < cellStart[c + 1]; a++) {
+      pairsWith(a, a + 1, cellStart[c + 1], 0, 0, 0);
+      withCell(a, column, gz + 1, 0, 0);
+      withCell(a, column, gz + 2, 0, 0);
+      for (let z = gz - 2; z <= gz + 2; z++) {
+        for (let r = 0; r < columns.length; r += 2) {
+          // periodic wrap of the neighbor column: its particles are seen shifted by px·a + py·b (+ pz·c per cell)
+          const ox = gx + columns[r], oy = gy + columns[r + 1];
+          const px = ox < 0 ? -1 : ox >= cx ? 1 : 0;
+          const py = oy < 0 ? -1 : oy >= cy ? 1 : 0;
+          withCell(a, ((ox - px * cx) * cy + (oy - py * cy)) * cz, z, px, py);
+        }
       }
     }
   }

@@ -54,7 +54,7 @@ export interface WasmKernels {
   neighborPairs(
     cellBegin: number, cellEnd: number, ncell: number, cy: number, cz: number, cellStart: number, cellAtoms: number, wx: number, wy: number, wz: number,
     spc: number, runs: number, runCount: number, cut2: number, cell: number,
-    first: number, second: number, shift: number, capacity: number,
+    first: number, second: number, shift: number, capacity: number, scratch: number, scratchSize: number,
   ): number;
   verletKickDrift(from: number, to: number, v: number, x: number, f: number, half: number, dt: number): number;
   verletKick(from: number, to: number, v: number, f: number, half: number): void;

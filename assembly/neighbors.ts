@@ -1,10 +1,10 @@
 /**
- * The two O(pairs) phases of the neighbor-list build of src/space/neighbors.ts (which bins the
- * particles and documents the layout): the pair search over the half stencil, and the sort of the
- * found pairs into rows by lower index. Same operations and order as the TypeScript versions, so
- * the same list.
+ * The neighbor-list build of src/space/neighbors.ts (which documents the layout): the binning, the
+ * pair search over the half stencil (which also counts the rows), and the sort of the found pairs
+ * into rows by lower index. The pairs and their arithmetic are the TypeScript reference's, so the
+ * list is its list, pair for pair.
  *
- * Pointers: cellStart, cellAtoms, image, columns, first, second, start, front, boundaryStart,
+ * Pointers: cellStart, cellAtoms, image, columns, first, second, start, front, back, boundaryStart,
  * pairs i32; spc, species, shift, pairType u8; wx, wy, wz, cut2, cell f64.
  */
 
@@ -92,19 +92,24 @@ export function movedBeyond(n: i32, pos: usize, reference: usize, limit2: f64): 
  * tests them in two long loops, two candidates at a time through f64x2; the hits of up to 64
  * collect as bits of one word, then are stored. Per particle the pairs come out in that order (own
  * column, then by height, then by column), the order of the reference's search.
- * `scratch` holds `scratchSize` candidates (30 bytes each: x, y, z f64, particle i32, shift and
- * species u8), then 2·cz + 8 range bounds (i32).
+ * Each pair found is counted in its row and marked if it is an image pair (countPair); the counts
+ * go to `front` and `back` (n each, zeroed here), which the row sort's phases then read.
+ * `scratch` holds `scratchSize` candidates (42 bytes each: x, y, z f64, image counts less the
+ * shift 3 i32, particle i32, shift and species u8), then 2·cz + 8 range bounds (i32).
  */
 export function neighborPairs(
   cellBegin: i32, cellEnd: i32, ncell: i32, cy: i32, cz: i32, cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize,
   spc: usize, columns: usize, columnCount: i32, cut2: usize, cell: usize,
-  first: usize, second: usize, shift: usize, capacity: i32, scratch: usize, scratchSize: i32,
+  first: usize, second: usize, shift: usize, capacity: i32, scratch: usize, scratchSize: i32, image: usize, front: usize, back: usize,
 ): i32 {
-  if (columnCount == 0) return pairsByMinimumImage(cellStart, cellAtoms, wx, wy, wz, spc, cut2, cell, first, second, shift, capacity);
+  const n = i32At(cellStart, ncell);
+  memory.fill(front, 0, <usize>n << 2);
+  memory.fill(back, 0, <usize>n << 2);
+  if (columnCount == 0) return pairsByMinimumImage(cellStart, cellAtoms, wx, wy, wz, spc, cut2, cell, first, second, shift, capacity, image, front, back);
   const size = <usize>scratchSize;
   candX = scratch; candY = scratch + (size << 3); candZ = scratch + (size << 4);
-  candAtom = scratch + size * 24; candCode = scratch + size * 28; candSpc = scratch + size * 29;
-  const ownStart = (scratch + size * 30 + 3) & ~(<usize>3), slabStart = ownStart + (<usize>(cz + 3) << 2);
+  candImage = scratch + size * 24; candAtom = scratch + size * 36; candCode = scratch + size * 40; candSpc = scratch + size * 41;
+  const ownStart = (scratch + size * 42 + 3) & ~(<usize>3), slabStart = ownStart + (<usize>(cz + 3) << 2);
   const cx = ncell / (cy * cz);
   let m = 0;
   for (let col = cellBegin / cz; col * cz < cellEnd; col++) {
@@ -113,7 +118,7 @@ export function neighborPairs(
     let nc = 0;
     for (let z = 0; z < cz + 2; z++) {
       store<i32>(ownStart + (<usize>z << 2), nc);
-      nc = appendCell(nc, col * cz, z, cz, 0, 0, cellStart, cellAtoms, wx, wy, wz, spc, cell);
+      nc = appendCell(nc, col * cz, z, cz, 0, 0, cellStart, cellAtoms, wx, wy, wz, spc, cell, image);
     }
     store<i32>(ownStart + (<usize>(cz + 2) << 2), nc);
     // the other columns, z-major, heights −2 .. cz + 1
@@ -123,7 +128,7 @@ export function neighborPairs(
         const ox = gx + i32At(columns, 2 * r), oy = gy + i32At(columns, 2 * r + 1);
         const px = ox < 0 ? -1 : ox >= cx ? 1 : 0;
         const py = oy < 0 ? -1 : oy >= cy ? 1 : 0;
-        nc = appendCell(nc, ((ox - px * cx) * cy + (oy - py * cy)) * cz, z, cz, px, py, cellStart, cellAtoms, wx, wy, wz, spc, cell);
+        nc = appendCell(nc, ((ox - px * cx) * cy + (oy - py * cy)) * cz, z, cz, px, py, cellStart, cellAtoms, wx, wy, wz, spc, cell, image);
       }
     }
     store<i32>(slabStart + (<usize>(cz + 4) << 2), nc);
@@ -135,16 +140,18 @@ export function neighborPairs(
       for (let a = aBegin; a < aEnd; a++) {
         const cutRow = cut2 + (<usize>load<u8>(spc + <usize>a) << 3);
         const i = i32At(cellAtoms, a);
-        m = testCandidates(m, i, f64At(wx, a), f64At(wy, a), f64At(wz, a), cutRow, ownFirst + a, ownEnd, first, second, shift, capacity);
-        m = testCandidates(m, i, f64At(wx, a), f64At(wy, a), f64At(wz, a), cutRow, slabFrom, slabEnd, first, second, shift, capacity);
+        rowImage = image + <usize>i * 12;
+        m = testCandidates(m, i, f64At(wx, a), f64At(wy, a), f64At(wz, a), cutRow, ownFirst + a, ownEnd, first, second, shift, capacity, front, back);
+        m = testCandidates(m, i, f64At(wx, a), f64At(wy, a), f64At(wz, a), cutRow, slabFrom, slabEnd, first, second, shift, capacity, front, back);
       }
     }
   }
   return m;
 }
 
-// The candidate arrays of the current search (set by neighborPairs).
-let candX: usize = 0, candY: usize = 0, candZ: usize = 0, candAtom: usize = 0, candCode: usize = 0, candSpc: usize = 0;
+// The candidate arrays of the current search (set by neighborPairs), and the searched particle's image counts.
+let candX: usize = 0, candY: usize = 0, candZ: usize = 0, candImage: usize = 0, candAtom: usize = 0, candCode: usize = 0, candSpc: usize = 0;
+let rowImage: usize = 0;
 
 /**
  * Appends the particles of the cell at height z (wrapped, with its periodic shift) of the column
@@ -152,6 +159,7 @@ let candX: usize = 0, candY: usize = 0, candZ: usize = 0, candAtom: usize = 0, c
  */
 @inline function appendCell(
   nc: i32, column: i32, z: i32, cz: i32, px: i32, py: i32, cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize, spc: usize, cell: usize,
+  image: usize,
 ): i32 {
   const pz = z < 0 ? -1 : z >= cz ? 1 : 0;
   const shiftX = <f64>px * load<f64>(cell) + <f64>py * load<f64>(cell, 24) + <f64>pz * load<f64>(cell, 32);
@@ -163,7 +171,13 @@ let candX: usize = 0, candY: usize = 0, candZ: usize = 0, candAtom: usize = 0, c
     store<f64>(candX + (<usize>nc << 3), f64At(wx, b) + shiftX);
     store<f64>(candY + (<usize>nc << 3), f64At(wy, b) + shiftY);
     store<f64>(candZ + (<usize>nc << 3), f64At(wz, b) + shiftZ);
-    store<i32>(candAtom + (<usize>nc << 2), i32At(cellAtoms, b));
+    const j = i32At(cellAtoms, b);
+    store<i32>(candAtom + (<usize>nc << 2), j);
+    // image counts less the shift: equal to the searched particle's exactly when the pair is in-image
+    const im = image + <usize>j * 12, at = candImage + <usize>nc * 12;
+    store<i32>(at, load<i32>(im) - px);
+    store<i32>(at, load<i32>(im, 4) - py, 4);
+    store<i32>(at, load<i32>(im, 8) - pz, 8);
     store<u8>(candCode + <usize>nc, code);
     store<u8>(candSpc + <usize>nc, load<u8>(spc + <usize>b));
     nc++;
@@ -171,9 +185,13 @@ let candX: usize = 0, candY: usize = 0, candZ: usize = 0, candAtom: usize = 0, c
   return nc;
 }
 
-/** The pairs of particle i at (xa, ya, za) with candidates from .. to within the list radius (cutRow: its row of cut²), stored from slot m; returns the new count. */
+/**
+ * The pairs of particle i at (xa, ya, za) with candidates from .. to within the list radius (cutRow:
+ * its row of cut²), stored from slot m and counted (countPair); returns the new count.
+ */
 @inline function testCandidates(
   m: i32, i: i32, xa: f64, ya: f64, za: f64, cutRow: usize, from: i32, to: i32, first: usize, second: usize, shift: usize, capacity: i32,
+  front: usize, back: usize,
 ): i32 {
   const xa2 = f64x2.splat(xa), ya2 = f64x2.splat(ya), za2 = f64x2.splat(za);
   let q = from;
@@ -198,9 +216,12 @@ let candX: usize = 0, candY: usize = 0, candZ: usize = 0, candAtom: usize = 0, c
     for (; hits != 0; hits &= hits - 1) {
       const hit = base + <i32>ctz(hits);
       const slot = <usize>min(m, capacity);
+      const j = i32At(candAtom, hit), at = candImage + <usize>hit * 12;
+      const crosses = load<i32>(at) != load<i32>(rowImage) || load<i32>(at, 4) != load<i32>(rowImage, 4) || load<i32>(at, 8) != load<i32>(rowImage, 8);
       store<i32>(first + (slot << 2), i);
-      store<i32>(second + (slot << 2), i32At(candAtom, hit));
-      store<u8>(shift + slot, load<u8>(candCode + <usize>hit));
+      store<i32>(second + (slot << 2), j);
+      store<u8>(shift + slot, load<u8>(candCode + <usize>hit) | (crosses ? 128 : 0));
+      countPair(i, j, crosses, front, back);
       m++;
     }
   }
@@ -209,12 +230,12 @@ let candX: usize = 0, candY: usize = 0, candZ: usize = 0, candAtom: usize = 0, c
 
 /**
  * One cell holding everything (boxes under 5 half-radius cells wide): every pair a < b in cell
- * order, its shift the minimum image (written for every candidate at the next free slot, which
- * advances only for a pair inside the radius: no unpredictable branch).
+ * order, its shift the minimum image, written at the next free slot for every candidate (the slot
+ * advances only for a pair inside the radius); pairs inside are counted (countPair).
  */
 function pairsByMinimumImage(
   cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize, spc: usize, cut2: usize, cell: usize,
-  first: usize, second: usize, shift: usize, capacity: i32,
+  first: usize, second: usize, shift: usize, capacity: i32, image: usize, front: usize, back: usize,
 ): i32 {
   const lx = load<f64>(cell), ly = load<f64>(cell, 8), lz = load<f64>(cell, 16);
   const xy = load<f64>(cell, 24), xz = load<f64>(cell, 32), yz = load<f64>(cell, 40);
@@ -223,51 +244,48 @@ function pairsByMinimumImage(
   for (let a = 0; a < n; a++) {
     const xa = f64At(wx, a), ya = f64At(wy, a), za = f64At(wz, a);
     const cutRow = cut2 + (<usize>load<u8>(spc + <usize>a) << 3);
-    const i = i32At(cellAtoms, a);
+    const i = i32At(cellAtoms, a), ia = image + <usize>i * 12;
     for (let b = a + 1; b < n; b++) {
       let dx = f64At(wx, b) - xa, dy = f64At(wy, b) - ya, dz = f64At(wz, b) - za;
       const rz = Math.round(dz / lz); dz -= rz * lz; dy -= rz * yz; dx -= rz * xz;
       const ry = Math.round(dy / ly); dy -= ry * ly; dx -= ry * xy;
       const rx = Math.round(dx / lx); dx -= rx * lx;
+      const j = i32At(cellAtoms, b), ib = image + <usize>j * 12;
       const slot = <usize>min(m, capacity);
+      const crosses = load<i32>(ib) - load<i32>(ia) != -<i32>rx || load<i32>(ib, 4) - load<i32>(ia, 4) != -<i32>ry ||
+        load<i32>(ib, 8) - load<i32>(ia, 8) != -<i32>rz;
       store<i32>(first + (slot << 2), i);
-      store<i32>(second + (slot << 2), i32At(cellAtoms, b));
-      store<u8>(shift + slot, <u8>shiftCode(-<i32>rx, -<i32>ry, -<i32>rz));
-      m += <i32>(dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3)));
+      store<i32>(second + (slot << 2), j);
+      store<u8>(shift + slot, <u8>shiftCode(-<i32>rx, -<i32>ry, -<i32>rz) | (crosses ? 128 : 0));
+      if (dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(spc + <usize>b) << 3))) {
+        countPair(i, j, crosses, front, back);
+        m++;
+      }
     }
   }
   return m;
+}
+
+/**
+ * Counts a found pair in the row of its lower index, in `back` if it is an image pair (the raw
+ * r_j − r_i is not its vector: the image counts differ by other than its shift), else in `front`.
+ */
+@inline function countPair(i: i32, j: i32, crosses: bool, front: usize, back: usize): void {
+  const counter = (crosses ? back : front) + (<usize>min(i, j) << 2);
+  store<i32>(counter, load<i32>(counter) + 1);
 }
 
 /** The periodic shift (−2..2 lattice vectors per axis) of a pair as one byte. */
 @inline function shiftCode(qx: i32, qy: i32, qz: i32): i32 { return ((qx + 2) * 5 + (qy + 2)) * 5 + (qz + 2); }
 
 /**
- * Rows by lower index, in three phases so that T threads can share the work while the list stays
- * the one-thread list: in-image pairs fill a row from its front, image pairs (the raw r_j − r_i is
- * not the pair's vector: image counts differ from the shift) from its back, each in pair order.
- * Thread t takes the pairs from .. to of its own search and its own counts (front, back: n each).
+ * Rows by lower index, in two phases after the search, so that T threads can share the work while
+ * the list stays the one-thread list: in-image pairs fill a row from its front, image pairs from its
+ * back, each in pair order. The search has counted each thread's pairs per row, front and back apart
+ * (countPair), and marked image pairs in the shift byte's high bit (codes are below 125).
  *
- * Phase 1: count the pairs of each row, front and back apart, and mark image pairs in the shift
- * byte's high bit (codes are below 125).
- */
-export function neighborRowCounts(from: i32, to: i32, n: i32, first: usize, second: usize, shift: usize, image: usize, front: usize, back: usize): void {
-  memory.fill(front, 0, <usize>n << 2);
-  memory.fill(back, 0, <usize>n << 2);
-  for (let p = from; p < to; p++) {
-    const a = i32At(first, p), b = i32At(second, p);
-    const code = <i32>load<u8>(shift + <usize>p);
-    const crosses = i32At(image, 3 * b) - i32At(image, 3 * a) != code / 25 - 2 ||
-      i32At(image, 3 * b + 1) - i32At(image, 3 * a + 1) != (code / 5) % 5 - 2 ||
-      i32At(image, 3 * b + 2) - i32At(image, 3 * a + 2) != code % 5 - 2;
-    const counter = (crosses ? back : front) + (<usize>min(a, b) << 2);
-    store<i32>(counter, load<i32>(counter) + 1);
-    if (crosses) store<u8>(shift + <usize>p, <u8>(code | 128));
-  }
-}
-
 /**
- * Phase 2 (one thread): row starts, the rows' boundaries between in-image and image pairs, and the
+ * Phase 1 (one thread): row starts, the rows' boundaries between in-image and image pairs, and the
  * counts of the T threads (front and back arrays of thread t at counts + 8·t·n and + 8·t·n + 4·n)
  * turned into each thread's first front slot and one past its last back slot.
  */
@@ -297,7 +315,7 @@ export function neighborRowOffsets(n: i32, threads: i32, counts: usize, start: u
   }
 }
 
-/** Phase 3: each pair into its slot, the shift byte's mark cleared. */
+/** Phase 2: each pair (thread t: those of its search, from .. to) into its slot, the shift byte's mark cleared. */
 export function neighborRowScatter(from: i32, to: i32, n: i32, first: usize, second: usize, shift: usize, species: usize, front: usize, back: usize, pairs: usize, pairType: usize): void {
   for (let p = from; p < to; p++) {
     const a = i32At(first, p), b = i32At(second, p);

@@ -6,7 +6,7 @@
  */
 import { type Box, perpendicularWidths } from './box.ts';
 import { inKernelMemory, kernelArray, kernelCopy, kernelSet, releaseArray, wasmKernels } from '../util/kernels.ts';
-import { runOnThreads, runParallel, splitRows, threadArgs, threadBounds, threadCount } from '../util/threads.ts';
+import { runOnThreads, splitRows, threadBounds, threadCount } from '../util/threads.ts';
 
 /**
  * The half stencil of cells half the list radius wide (offsets −2..2, each pair of cells once):
@@ -66,7 +66,7 @@ interface BuildWorkspace {
   parts: Int32Array;
   /** The kernels' pair search: one column's candidates and their range bounds, per thread. */
   candidates: Float64Array;
-  /** The kernels' row counts, then slots: front and back, n each, per thread. */
+  /** The kernels' row counts (from the pair search), then slots: front and back, n each, per thread. */
   rowCounts: Int32Array;
   /** Box as (lx, ly, lz, xy, xz, yz) and the stencils (column offsets), where the kernels read them. */
   cell: Float64Array; stencils: Int32Array[];
@@ -240,7 +240,7 @@ function binParticles(list: NeighborList, n: number, grid: { cx: number; cy: num
 
 /**
  * The kernels' candidate scratch for T threads (assembly/neighbors.ts neighborPairs), grown when too
- * small: per thread, room for the candidates of any one column (30 bytes each: its own particles
+ * small: per thread, room for the candidates of any one column (42 bytes each: its own particles
  * and two cells more, the other columns' with four cells more each) and 2·cz + 8 range bounds.
  * Returns the candidates per thread and the bytes per thread.
  */
@@ -251,7 +251,7 @@ function candidateScratch(w: BuildWorkspace, ncell: number, cz: number, columnCo
     for (let c = c0; c < c0 + cz; c++) cellMost = Math.max(cellMost, w.cellStart[c + 1] - w.cellStart[c]);
   }
   const size = (columnCount + 1) * (column + 4 * cellMost);
-  const bytes = 8 * Math.ceil((30 * size + 4 * (2 * cz + 8) + 4) / 8);
+  const bytes = 8 * Math.ceil((42 * size + 4 * (2 * cz + 8) + 4) / 8);
   if (w.candidates.length < (T * bytes) / 8) {
     releaseArray(w.candidates);
     w.candidates = kernelArray(Float64Array, (T * bytes) / 8);
@@ -259,34 +259,24 @@ function candidateScratch(w: BuildWorkspace, ncell: number, cz: number, columnCo
   return { size, bytes };
 }
 
+/**
+ * The pair search in the kernels (assembly/neighbors.ts), on threadCount() threads: thread t searches
+ * the cells of about 1/T of the particles into its own part of the workspace and counts its pairs
+ * per row, where the row sort then reads them; thread order is the cell order of the one-thread
+ * search (the same list). Returns more than the capacity (so that the caller grows the workspace)
+ * if one part overflowed.
+ */
 function pairsWasm(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {
   const w = list.work;
-  if (threadCount() > 1) return threadedPairs(list, ncell, cy, cz, stencil);
-  const { size } = candidateScratch(w, ncell, cz, stencil.length / 2, 1);
-  if (w.parts.length !== 2) w.parts = new Int32Array(2);
-  const m = wasmKernels().neighborPairs(
-    0, ncell, ncell, cy, cz, w.cellStart.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset,
-    w.spc.byteOffset, stencil.byteOffset, stencil.length / 2, list.listCutoff2.byteOffset, w.cell.byteOffset,
-    w.first.byteOffset, w.second.byteOffset, w.shift.byteOffset, w.first.length - 1, w.candidates.byteOffset, size,
-  );
-  w.parts[1] = m;
-  return m;
-}
-
-/**
- * The pair search on threadCount() threads: thread k searches the cells of about 1/T of the
- * particles into its own part of the workspace, where the row sort then reads them: thread order is
- * the cell order of the one-thread search (the same list). Returns more than the capacity (so that
- * the caller grows the workspace) if one part overflowed.
- */
-function threadedPairs(list: NeighborList, ncell: number, cy: number, cz: number, stencil: Int32Array): number {
-  const w = list.work;
-  const T = threadCount();
+  const T = threadCount(), n = list.cellOrder.length;
   const part = Math.floor(w.first.length / T);
   const cells = splitRows(w.cellStart, ncell, threadBounds('neighbors'));
   const scratch = candidateScratch(w, ncell, cz, stencil.length / 2, T);
-  for (let t = 0; t < T; t++) {
-    const a = threadArgs(t);
+  if (w.rowCounts.length < 2 * T * n) {
+    releaseArray(w.rowCounts);
+    w.rowCounts = kernelArray(Int32Array, 2 * T * n);
+  }
+  const found = runOnThreads('neighborPairs', (t, a) => {
     a[0] = cells[t]; a[1] = cells[t + 1]; a[2] = ncell; a[3] = cy; a[4] = cz;
     a[5] = w.cellStart.byteOffset; a[6] = list.cellOrder.byteOffset; a[7] = w.wx.byteOffset; a[8] = w.wy.byteOffset; a[9] = w.wz.byteOffset;
     a[10] = w.spc.byteOffset; a[11] = stencil.byteOffset; a[12] = stencil.length / 2;
@@ -295,8 +285,8 @@ function threadedPairs(list: NeighborList, ncell: number, cy: number, cz: number
     a[15] = w.first.byteOffset + 4 * t * part; a[16] = w.second.byteOffset + 4 * t * part; a[17] = w.shift.byteOffset + t * part;
     a[18] = part - 1;
     a[19] = w.candidates.byteOffset + t * scratch.bytes; a[20] = scratch.size;
-  }
-  const found = runParallel('neighborPairs');
+    a[21] = w.image.byteOffset; a[22] = w.rowCounts.byteOffset + 8 * t * n; a[23] = w.rowCounts.byteOffset + 8 * t * n + 4 * n;
+  });
   if (w.parts.length !== 2 * T) w.parts = new Int32Array(2 * T);
   let m = 0, largest = 0;
   for (let t = 0; t < T; t++) {
@@ -309,27 +299,18 @@ function threadedPairs(list: NeighborList, ncell: number, cy: number, cz: number
 }
 
 /**
- * The row sort in the kernels (assembly/neighbors.ts): each thread counts the rows of its part of
- * the pairs, one thread turns the counts into slots, each thread scatters its part. With one thread
- * the same three phases run here.
+ * The row sort in the kernels (assembly/neighbors.ts), after pairsWasm has counted the rows: one
+ * thread turns each thread's counts into slots, each thread scatters its part of the pairs.
  */
 function sortRowsWasm(list: NeighborList, n: number): void {
   const w = list.work;
-  const T = threadCount();
-  if (w.rowCounts.length < 2 * T * n) {
-    releaseArray(w.rowCounts);
-    w.rowCounts = kernelArray(Int32Array, 2 * T * n);
-  }
   const counts = w.rowCounts.byteOffset;
-  // thread t's part of the pairs, the pair arrays, then its front and back counts (later its slots)
-  const part = (t: number, a: Float64Array) => {
+  wasmKernels().neighborRowOffsets(n, threadCount(), counts, list.start.byteOffset, list.boundaryStart.byteOffset);
+  runOnThreads('neighborRowScatter', (t, a) => {
     a[0] = w.parts[2 * t]; a[1] = w.parts[2 * t + 1]; a[2] = n;
-    a[3] = w.first.byteOffset; a[4] = w.second.byteOffset; a[5] = w.shift.byteOffset;
-    a[7] = counts + 8 * t * n; a[8] = counts + 8 * t * n + 4 * n;
-  };
-  runOnThreads('neighborRowCounts', (t, a) => { part(t, a); a[6] = w.image.byteOffset; });
-  wasmKernels().neighborRowOffsets(n, T, counts, list.start.byteOffset, list.boundaryStart.byteOffset);
-  runOnThreads('neighborRowScatter', (t, a) => { part(t, a); a[6] = w.species.byteOffset; a[9] = list.pairs.byteOffset; a[10] = list.pairType.byteOffset; });
+    a[3] = w.first.byteOffset; a[4] = w.second.byteOffset; a[5] = w.shift.byteOffset; a[6] = w.species.byteOffset;
+    a[7] = counts + 8 * t * n; a[8] = counts + 8 * t * n + 4 * n; a[9] = list.pairs.byteOffset; a[10] = list.pairType.byteOffset;
+  });
 }
 
 /**

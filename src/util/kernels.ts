@@ -54,11 +54,10 @@ export interface WasmKernels {
   neighborPairs(
     cellBegin: number, cellEnd: number, ncell: number, cy: number, cz: number, cellStart: number, cellAtoms: number, wx: number, wy: number, wz: number,
     spc: number, runs: number, runCount: number, cut2: number, cell: number,
-    first: number, second: number, shift: number, capacity: number, scratch: number, scratchSize: number,
+    first: number, second: number, shift: number, capacity: number, scratch: number, scratchSize: number, image: number, front: number, back: number,
   ): number;
   verletKickDrift(from: number, to: number, v: number, x: number, f: number, half: number, dt: number): number;
   verletKick(from: number, to: number, v: number, f: number, half: number): void;
-  neighborRowCounts(from: number, to: number, n: number, first: number, second: number, shift: number, image: number, front: number, back: number): void;
   neighborRowOffsets(n: number, threads: number, counts: number, start: number, boundaryStart: number): void;
   neighborRowScatter(
     from: number, to: number, n: number, first: number, second: number, shift: number, species: number, front: number, back: number, pairs: number, pairType: number,

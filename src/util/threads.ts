@@ -19,7 +19,7 @@ import { UserError } from './errors.ts';
 import { kernelArray, kernelSet, releaseArray, wasmKernels, wasmModuleAndMemory } from './kernels.ts';
 
 /** The kernels a parallel call can run (the worker resolves them by index in this list). */
-const PARALLEL_KERNELS = ['pairForcesInversePower', 'pairForcesSoftSphere', 'hessianMultiply', 'neighborPairs', 'neighborRowCounts', 'neighborRowScatter', 'verletKickDrift', 'verletKick'] as const;
+const PARALLEL_KERNELS = ['pairForcesInversePower', 'pairForcesSoftSphere', 'hessianMultiply', 'neighborPairs', 'neighborRowScatter', 'verletKickDrift', 'verletKick'] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 /** Numbers per thread's argument row (the longest kernel signature has 21). */
@@ -151,6 +151,7 @@ export function runOnThreads(kernel: ParallelKernel, fill: (t: number, args: Flo
     // the arguments one by one: a spread goes through the typed array's iterator on every call
     soloResult[0] = (wasmKernels()[kernel] as (...a: number[]) => number | undefined)(
       a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20],
+      a[21], a[22], a[23],
     ) ?? 0;
     return soloResult;
   }

@@ -66,21 +66,6 @@ let mx: f64 = 0, my: f64 = 0, mz: f64 = 0;
   return r;
 }
 
-/** s^(Q/2): straight-line for Q = 10, 20, 40, 80, 160, 240, 480, 1000 (the paper's and the controls'), the loop for other even Q. */
-@inline function powHalfQ(s: v128, h: i32): v128 {
-  switch (h) {
-    case 5: return powLiteral(s, 5);
-    case 10: return powLiteral(s, 10);
-    case 20: return powLiteral(s, 20);
-    case 40: return powLiteral(s, 40);
-    case 80: return powLiteral(s, 80);
-    case 120: return powLiteral(s, 120);
-    case 240: return powLiteral(s, 240);
-    case 500: return powLiteral(s, 500);
-    default: return powLoop(s, h);
-  }
-}
-
 @inline function powLanes(s: v128, e: f64): v128 {
   return f64x2(Math.pow(f64x2.extract_lane(s, 0), e), Math.pow(f64x2.extract_lane(s, 1), e));
 }
@@ -142,35 +127,120 @@ let gx = f64x2.splat(0), gy = f64x2.splat(0), gz = f64x2.splat(0);
 }
 
 const INVERSE_POWER = 0, SOFT_SPHERE = 1;
+/** The loop's variant for s^(Q/2) (other than a literal exponent) and for (1 − r/σ)^(α−1). */
+const POWER_LOOP = -1, POWER_POW = -2;
+const ALPHA_2 = 0, ALPHA_5_2 = 1, ALPHA_POW = 2;
 
 /**
  * Inverse-power family: φ = s^(Q/2) − B·s³ + c4·x⁴ + c2·x² + c0 with s = λ²/r², x² = r²/λ².
  * Coefficients: [0] Q, [1] Q/2 if Q is even (else 0), [2] B, [3] c4, [4] c2, [5] c0, [6..8] λ²,
  * [9..11] 1/λ², [12..14] cutoff².
+ * s^(Q/2) is straight-line code for Q = 10, 20, 40, 80, 160, 240, 480, 1000 (the paper's and the
+ * controls'), squaring in a loop for other even Q, Math.pow for odd Q. Each case, with and without
+ * the energy, has its own loop in its own function (below), chosen here once per call: a loop with
+ * a dispatch or a call in it, or several loops in one function, keep their vectors on the stack
+ * (measured: 12–13 % more time per pair at Q = 10 and 240).
  */
 export function pairForcesInversePower(
   rowBegin: i32, rowEnd: i32, n: i32, start: usize, boundaryStart: usize, pairs: usize, pairType: usize,
   pos: usize, f: usize, cell: usize, coef: usize, withEnergy: bool, result: usize,
 ): void {
-  pairLoop(INVERSE_POWER, rowBegin, rowEnd, n, start, boundaryStart, pairs, pairType, pos, f, cell, coef, withEnergy, result);
+  setArguments(rowBegin, rowEnd, n, start, boundaryStart, pairs, pairType, pos, f, cell, coef, result);
+  if (withEnergy) {
+    switch (<i32>load<f64>(coef, 8)) {
+      case 5: inversePower5Energy(); break;
+      case 10: inversePower10Energy(); break;
+      case 20: inversePower20Energy(); break;
+      case 40: inversePower40Energy(); break;
+      case 80: inversePower80Energy(); break;
+      case 120: inversePower120Energy(); break;
+      case 240: inversePower240Energy(); break;
+      case 500: inversePower500Energy(); break;
+      case 0: inversePowerPowEnergy(); break;
+      default: inversePowerLoopEnergy();
+    }
+  } else {
+    switch (<i32>load<f64>(coef, 8)) {
+      case 5: inversePower5(); break;
+      case 10: inversePower10(); break;
+      case 20: inversePower20(); break;
+      case 40: inversePower40(); break;
+      case 80: inversePower80(); break;
+      case 120: inversePower120(); break;
+      case 240: inversePower240(); break;
+      case 500: inversePower500(); break;
+      case 0: inversePowerPow(); break;
+      default: inversePowerLoop();
+    }
+  }
 }
 
 /**
  * Soft-sphere family: φ = (ε/α)(1 − r/σ)^α for r < σ, φ′ = −(ε/σ)(1 − r/σ)^(α−1).
- * Coefficients: [0] α, [1] ε, [2..4] σ, [5..7] 1/σ, [12..14] σ². α = 2 and 5/2 avoid pow.
+ * Coefficients: [0] α, [1] ε, [2..4] σ, [5..7] 1/σ, [12..14] σ². α = 2 and 5/2 avoid pow; each
+ * case has its own loop, as above.
  */
 export function pairForcesSoftSphere(
   rowBegin: i32, rowEnd: i32, n: i32, start: usize, boundaryStart: usize, pairs: usize, pairType: usize,
   pos: usize, f: usize, cell: usize, coef: usize, withEnergy: bool, result: usize,
 ): void {
-  pairLoop(SOFT_SPHERE, rowBegin, rowEnd, n, start, boundaryStart, pairs, pairType, pos, f, cell, coef, withEnergy, result);
+  setArguments(rowBegin, rowEnd, n, start, boundaryStart, pairs, pairType, pos, f, cell, coef, result);
+  const alpha = load<f64>(coef);
+  if (withEnergy) {
+    if (alpha == 2) softSphere2Energy(); else if (alpha == 2.5) softSphere5Over2Energy(); else softSpherePowEnergy();
+  } else {
+    if (alpha == 2) softSphere2(); else if (alpha == 2.5) softSphere5Over2(); else softSpherePow();
+  }
 }
 
-/** The loop of both families; inlined into each with `family` constant, so the family branches fold away. */
-@inline function pairLoop(
-  family: i32, rowBegin: i32, rowEnd: i32, n: i32, start: usize, boundaryStart: usize, pairs: usize, pairType: usize,
-  pos: usize, f: usize, cell: usize, coef: usize, withEnergy: bool, result: usize,
+// The arguments of the current call, read by the loop functions (globals are per instance, so per thread).
+let argRowBegin: i32 = 0, argRowEnd: i32 = 0, argN: i32 = 0;
+let argStart: usize = 0, argBoundaryStart: usize = 0, argPairs: usize = 0, argPairType: usize = 0;
+let argPos: usize = 0, argF: usize = 0, argCell: usize = 0, argCoef: usize = 0, argResult: usize = 0;
+
+@inline function setArguments(
+  rowBegin: i32, rowEnd: i32, n: i32, start: usize, boundaryStart: usize, pairs: usize, pairType: usize,
+  pos: usize, f: usize, cell: usize, coef: usize, result: usize,
 ): void {
+  argRowBegin = rowBegin; argRowEnd = rowEnd; argN = n; argStart = start; argBoundaryStart = boundaryStart;
+  argPairs = pairs; argPairType = pairType; argPos = pos; argF = f; argCell = cell; argCoef = coef; argResult = result;
+}
+
+function inversePower5(): void { pairLoop(INVERSE_POWER, 5, false); }
+function inversePower5Energy(): void { pairLoop(INVERSE_POWER, 5, true); }
+function inversePower10(): void { pairLoop(INVERSE_POWER, 10, false); }
+function inversePower10Energy(): void { pairLoop(INVERSE_POWER, 10, true); }
+function inversePower20(): void { pairLoop(INVERSE_POWER, 20, false); }
+function inversePower20Energy(): void { pairLoop(INVERSE_POWER, 20, true); }
+function inversePower40(): void { pairLoop(INVERSE_POWER, 40, false); }
+function inversePower40Energy(): void { pairLoop(INVERSE_POWER, 40, true); }
+function inversePower80(): void { pairLoop(INVERSE_POWER, 80, false); }
+function inversePower80Energy(): void { pairLoop(INVERSE_POWER, 80, true); }
+function inversePower120(): void { pairLoop(INVERSE_POWER, 120, false); }
+function inversePower120Energy(): void { pairLoop(INVERSE_POWER, 120, true); }
+function inversePower240(): void { pairLoop(INVERSE_POWER, 240, false); }
+function inversePower240Energy(): void { pairLoop(INVERSE_POWER, 240, true); }
+function inversePower500(): void { pairLoop(INVERSE_POWER, 500, false); }
+function inversePower500Energy(): void { pairLoop(INVERSE_POWER, 500, true); }
+function inversePowerLoop(): void { pairLoop(INVERSE_POWER, POWER_LOOP, false); }
+function inversePowerLoopEnergy(): void { pairLoop(INVERSE_POWER, POWER_LOOP, true); }
+function inversePowerPow(): void { pairLoop(INVERSE_POWER, POWER_POW, false); }
+function inversePowerPowEnergy(): void { pairLoop(INVERSE_POWER, POWER_POW, true); }
+function softSphere2(): void { pairLoop(SOFT_SPHERE, ALPHA_2, false); }
+function softSphere2Energy(): void { pairLoop(SOFT_SPHERE, ALPHA_2, true); }
+function softSphere5Over2(): void { pairLoop(SOFT_SPHERE, ALPHA_5_2, false); }
+function softSphere5Over2Energy(): void { pairLoop(SOFT_SPHERE, ALPHA_5_2, true); }
+function softSpherePow(): void { pairLoop(SOFT_SPHERE, ALPHA_POW, false); }
+function softSpherePowEnergy(): void { pairLoop(SOFT_SPHERE, ALPHA_POW, true); }
+
+/**
+ * The loop of both families over the call's arguments; inlined with `family`, `power` (inverse
+ * power: the literal Q/2, POWER_LOOP or POWER_POW; soft sphere: ALPHA_2, ALPHA_5_2 or ALPHA_POW)
+ * and `withEnergy` constant, so their branches fold away.
+ */
+@inline function pairLoop(family: i32, power: i32, withEnergy: bool): void {
+  const rowBegin = argRowBegin, rowEnd = argRowEnd, n = argN, start = argStart, boundaryStart = argBoundaryStart;
+  const pairs = argPairs, pairType = argPairType, pos = argPos, f = argF, cell = argCell, coef = argCoef, result = argResult;
   const cutoff2 = coef + 96;
   // inverse-power constants
   const Q = load<f64>(coef), halfQ = <i32>load<f64>(coef, 8), B = load<f64>(coef, 16);
@@ -183,7 +253,6 @@ export function pairForcesSoftSphere(
   // soft-sphere constants (the same slots read as α, ε, 1/σ)
   const alpha = load<f64>(coef), eps = load<f64>(coef, 8);
   const invSigma = coef + 40;
-  const mode = alpha == 2 ? 0 : alpha == 2.5 ? 1 : 2;
   const vEps = f64x2.splat(eps), vEpsOverAlpha = f64x2.splat(eps / alpha), one = f64x2.splat(1);
 
   memory.fill(f + <usize>rowBegin * 24, 0, <usize>(n - rowBegin) * 24);
@@ -215,7 +284,7 @@ export function pairForcesSoftSphere(
         const inv = lanes(invLambda2, t0, t1);
         const x2 = f64x2.mul(r2, inv);
         const s = f64x2.div(lanes(lambda2, t0, t1), r2);
-        const xq = halfQ > 0 ? powHalfQ(s, halfQ) : powLanes(s, exponent);
+        const xq = power > 0 ? powLiteral(s, power) : power == POWER_LOOP ? powLoop(s, halfQ) : powLanes(s, exponent);
         const s3 = f64x2.mul(f64x2.mul(s, s), s);
         fr = f64x2.mul(f64x2.add(f64x2.add(
           f64x2.mul(f64x2.sub(f64x2.mul(vSix, s3), f64x2.mul(vQ, xq)), s),
@@ -227,8 +296,8 @@ export function pairForcesSoftSphere(
         // beyond σ, 1 − r/σ < 0: the mask removes those lanes, but keeps sqrt/pow off negative bases
         const u = v128.and(f64x2.sub(one, f64x2.mul(r, is)), inside);
         let p: v128; // (1 − r/σ)^(α−1)
-        if (mode == 0) p = u;
-        else if (mode == 1) p = f64x2.mul(u, f64x2.sqrt(u));
+        if (power == ALPHA_2) p = u;
+        else if (power == ALPHA_5_2) p = f64x2.mul(u, f64x2.sqrt(u));
         else p = powLanes(u, alpha - 1);
         fr = f64x2.neg(f64x2.div(f64x2.mul(f64x2.mul(vEps, is), p), r)); // φ′/r = −(ε/σ)·p/r
         e = f64x2.mul(f64x2.mul(vEpsOverAlpha, p), u);

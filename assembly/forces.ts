@@ -14,8 +14,17 @@
  *
  * All pointer arguments are byte offsets into the imported memory: `start`, `boundaryStart`,
  * `pairs` i32; `pairType` u8; `pos`, `f`, `cell` (lx, ly, lz, xy, xz, yz), `coef` (the kernel
- * coefficient block of 16), `result` (energy, virial) f64.
+ * block: the law's 16 coefficients, then the type-lane table), `result` (energy, virial) f64.
  */
+
+/**
+ * Byte offset of the type-lane table in the kernel block: 12 entries of the three per-pair-type
+ * numbers (coefficients [6..8], [9..11], [12..14] = cutoff²) as lane pairs, 48 bytes each, entry
+ * 3·t0 + t1 for two pairs of types t0, t1 and 9 + t0 for a lone last pair (lane 1 of its cutoff² is
+ * 0). One vector load per number instead of two scalar loads and a shuffle (src/engine/forces.ts
+ * writes it).
+ */
+const TYPE_LANES: usize = 128;
 
 
 // Scratch for the minimum image of one pair (the three components come back through globals).
@@ -70,14 +79,15 @@ let mx: f64 = 0, my: f64 = 0, mz: f64 = 0;
   return f64x2(Math.pow(f64x2.extract_lane(s, 0), e), Math.pow(f64x2.extract_lane(s, 1), e));
 }
 
-@inline function lanes(table: usize, t0: i32, t1: i32): v128 {
-  return f64x2(load<f64>(table + (<usize>t0 << 3)), load<f64>(table + (<usize>t1 << 3)));
-}
-
-/** All-ones lanes where r² < cutoff² of the lane's pair type (lane 1 off when single). */
-@inline function insideMask(r2: v128, cutoff2: usize, t0: i32, t1: i32, single: bool): v128 {
-  const inside = f64x2.lt(r2, lanes(cutoff2, t0, t1));
-  return single ? f64x2.replace_lane(inside, 1, 0) : inside;
+/**
+ * The lanes of the pair-type numbers for listed pairs k, k + 1 of pair types t0, t1: the kernel
+ * block's table entry 3·t0 + t1, or 9 + t0 when pair k is the row's last (single), whose second
+ * cutoff² lane is 0 so that the comparison with r² switches lane 1 off.
+ */
+@inline function typeLanes(coef: usize, pairType: usize, k: i32, single: bool): usize {
+  const t0 = <i32>load<u8>(pairType + <usize>k);
+  const entry = single ? 9 + t0 : 3 * t0 + <i32>load<u8>(pairType + <usize>(k + 1));
+  return coef + TYPE_LANES + <usize>entry * 48;
 }
 
 /** Scatters −(fx, fy, fz) to the partners of listed pairs k (lane 0) and, unless single, k + 1 (lane 1): x and y as one vector. */
@@ -177,7 +187,7 @@ export function pairForcesInversePower(
 
 /**
  * Soft-sphere family: φ = (ε/α)(1 − r/σ)^α for r < σ, φ′ = −(ε/σ)(1 − r/σ)^(α−1).
- * Coefficients: [0] α, [1] ε, [2..4] σ, [5..7] 1/σ, [12..14] σ². α = 2 and 5/2 avoid pow; each
+ * Coefficients: [0] α, [1] ε, [6..8] σ, [9..11] 1/σ, [12..14] σ². α = 2 and 5/2 avoid pow; each
  * case has its own loop, as above.
  */
 export function pairForcesSoftSphere(
@@ -241,18 +251,15 @@ function softSpherePowEnergy(): void { pairLoop(SOFT_SPHERE, ALPHA_POW, true); }
 @inline function pairLoop(family: i32, power: i32, withEnergy: bool): void {
   const rowBegin = argRowBegin, rowEnd = argRowEnd, n = argN, start = argStart, boundaryStart = argBoundaryStart;
   const pairs = argPairs, pairType = argPairType, pos = argPos, f = argF, cell = argCell, coef = argCoef, result = argResult;
-  const cutoff2 = coef + 96;
   // inverse-power constants
   const Q = load<f64>(coef), halfQ = <i32>load<f64>(coef, 8), B = load<f64>(coef, 16);
   const c4 = load<f64>(coef, 24), c2 = load<f64>(coef, 32), c0 = load<f64>(coef, 40);
-  const lambda2 = coef + 48, invLambda2 = coef + 72;
   const vQ = f64x2.splat(Q), vSix = f64x2.splat(6 * B), vB = f64x2.splat(B);
   const vFourC4 = f64x2.splat(4 * c4), vTwoC2 = f64x2.splat(2 * c2);
   const vc4 = f64x2.splat(c4), vc2 = f64x2.splat(c2), vc0 = f64x2.splat(c0);
   const exponent = 0.5 * Q;
-  // soft-sphere constants (the same slots read as α, ε, 1/σ)
+  // soft-sphere constants (the same slots read as α, ε)
   const alpha = load<f64>(coef), eps = load<f64>(coef, 8);
-  const invSigma = coef + 40;
   const vEps = f64x2.splat(eps), vEpsOverAlpha = f64x2.splat(eps / alpha), one = f64x2.splat(1);
 
   memory.fill(f + <usize>rowBegin * 24, 0, <usize>(n - rowBegin) * 24);
@@ -271,19 +278,18 @@ function softSpherePowEnergy(): void { pairLoop(SOFT_SPHERE, ALPHA_POW, true); }
       const p0 = pos + <usize>load<i32>(pairs + (<usize>k << 2)) * 24;
       const p1 = single ? p0 : pos + <usize>load<i32>(pairs + (<usize>(k + 1) << 2)) * 24;
       let dx = f64x2.sub(v128.load64_lane(p1, v128.load64_zero(p0), 1), xi2);
-      let dy = f64x2.sub(v128.load64_lane(p1 + 8, v128.load64_zero(p0 + 8), 1), yi2);
-      let dz = f64x2.sub(v128.load64_lane(p1 + 16, v128.load64_zero(p0 + 16), 1), zi2);
+      let dy = f64x2.sub(v128.load64_lane(p1, v128.load64_zero(p0, 8), 1, 8), yi2);
+      let dz = f64x2.sub(v128.load64_lane(p1, v128.load64_zero(p0, 16), 1, 16), zi2);
       if (k + 1 >= crossing) { gatherImages(k, single, crossing, pairs, pos, cell, xi, yi, zi); dx = gx; dy = gy; dz = gz; }
       const r2 = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
-      const t0 = <i32>load<u8>(pairType + <usize>k);
-      const t1 = single ? t0 : <i32>load<u8>(pairType + <usize>(k + 1));
-      const inside = insideMask(r2, cutoff2, t0, t1, single);
+      const typed = typeLanes(coef, pairType, k, single);
+      const inside = f64x2.lt(r2, v128.load(typed, 32));
       if (family == SOFT_SPHERE && !v128.any_true(inside)) continue;
       let fr: v128, e: v128;
       if (family == INVERSE_POWER) {
-        const inv = lanes(invLambda2, t0, t1);
+        const inv = v128.load(typed, 16);
         const x2 = f64x2.mul(r2, inv);
-        const s = f64x2.div(lanes(lambda2, t0, t1), r2);
+        const s = f64x2.div(v128.load(typed), r2);
         const xq = power > 0 ? powLiteral(s, power) : power == POWER_LOOP ? powLoop(s, halfQ) : powLanes(s, exponent);
         const s3 = f64x2.mul(f64x2.mul(s, s), s);
         fr = f64x2.mul(f64x2.add(f64x2.add(
@@ -291,7 +297,7 @@ function softSpherePowEnergy(): void { pairLoop(SOFT_SPHERE, ALPHA_POW, true); }
           f64x2.mul(vFourC4, x2)), vTwoC2), inv);
         e = f64x2.add(f64x2.add(f64x2.sub(xq, f64x2.mul(vB, s3)), f64x2.mul(f64x2.add(f64x2.mul(vc4, x2), vc2), x2)), vc0);
       } else {
-        const is = lanes(invSigma, t0, t1);
+        const is = v128.load(typed, 16);
         const r = f64x2.sqrt(r2);
         // beyond σ, 1 − r/σ < 0: the mask removes those lanes, but keeps sqrt/pow off negative bases
         const u = v128.and(f64x2.sub(one, f64x2.mul(r, is)), inside);

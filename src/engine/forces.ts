@@ -6,7 +6,7 @@
  *
  * Force on i from j: F_i = (φ′/r)·(r_j − r_i); the virial accumulates Σ r·φ′ = Σ (φ′/r)·r².
  */
-import type { PairLaw } from '../model/pair-law.ts';
+import { KERNEL_COEFFICIENTS, type PairLaw } from '../model/pair-law.ts';
 import { type System, refreshNeighbors } from './system.ts';
 import { inKernelMemory, kernelArray, kernelCopy, kernelSet, wasmKernels } from '../util/kernels.ts';
 import { addThreadVectors, runParallel, splitRows, threadArgs, threadBounds, threadBuffer, threadCount } from '../util/threads.ts';
@@ -101,7 +101,7 @@ function softSphereLoop(
       const t = pairType[q];
       if (r2 >= k[12 + t]) continue;
       const r = Math.sqrt(r2);
-      const is = k[5 + t];
+      const is = k[9 + t];
       const h = 1 - r * is;
       const h1 = harmonic ? h : Math.pow(h, alpha - 1); // h^(α−1)
       const fr = -epsilon * is * h1 / r;
@@ -214,6 +214,30 @@ let wasmScratch: { cell: Float64Array; result: Float64Array } | null = null;
 const wasmCoefficients = new WeakMap<PairLaw, Float64Array>();
 
 /**
+ * What the WebAssembly force kernels read: the law's coefficients, then (from byte 128) the type-lane
+ * table, 12 entries of 6 numbers: for two listed pairs of types t0, t1 (entry 3·t0 + t1) the lane
+ * pairs (k[6 + t0], k[6 + t1]), (k[9 + t0], k[9 + t1]), (k[12 + t0], k[12 + t1]); for a row's lone
+ * last pair of type t0 (entry 9 + t0) the same with t1 = t0 except cutoff² 0 in lane 1, which
+ * switches that lane off.
+ */
+function kernelBlock(k: Float64Array): Float64Array {
+  const block = new Float64Array(KERNEL_COEFFICIENTS + 12 * 6 + 16);
+  const sp = [k[0], 6 * k[2], k[2], 4 * k[3], 2 * k[4], k[3], k[4], k[5]];
+  for (let a = 0; a < 8; a++) { block[88 + 2 * a] = sp[a]; block[89 + 2 * a] = sp[a]; }
+  block.set(k);
+  for (let entry = 0; entry < 12; entry++) {
+    const t0 = entry < 9 ? Math.floor(entry / 3) : entry - 9, t1 = entry < 9 ? entry % 3 : t0;
+    const e = KERNEL_COEFFICIENTS + 6 * entry;
+    for (let slot = 0; slot < 3; slot++) {
+      block[e + 2 * slot] = k[6 + 3 * slot + t0];
+      block[e + 2 * slot + 1] = k[6 + 3 * slot + t1];
+    }
+    if (entry >= 9) block[e + 5] = 0;
+  }
+  return block;
+}
+
+/**
  * Forces into sys.forces; with withEnergy (the default) also sys.energy and sys.virial, which
  * dynamics and CG skip on most steps (they only need forces). Returns the energy (NaN when skipped).
  * Runs the WebAssembly kernel of the law's family when that kernel set is in use and the system's
@@ -230,7 +254,7 @@ export function computeForces(sys: System, withEnergy = true): number {
     const { cell: c, result: r } = wasmScratch;
     c[0] = box.lx; c[1] = box.ly; c[2] = box.lz; c[3] = box.xy; c[4] = box.xz; c[5] = box.yz;
     let k = wasmCoefficients.get(model);
-    if (!k) { k = kernelCopy(Float64Array, model.kernel.coefficients); wasmCoefficients.set(model, k); }
+    if (!k) { k = kernelCopy(Float64Array, kernelBlock(model.kernel.coefficients)); wasmCoefficients.set(model, k); }
     const kernel = family === 'inverse-power' ? 'pairForcesInversePower' : 'pairForcesSoftSphere';
     if (threadCount() > 1) return finish(sys, withEnergy, threadedForces(kernel, sys, c, k, withEnergy));
     // the kernel zeroes the forces itself

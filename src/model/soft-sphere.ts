@@ -27,8 +27,8 @@ export function softSpheres(name: string, alpha: number, epsilon = 1): PairLaw {
   if (!(alpha > 1) || !Number.isFinite(alpha)) throw new RangeError(`soft-sphere exponent α must be a finite number > 1; got ${alpha}`);
   const cut = cutoffArrays(PAIR_SIGMA);
   const coefficients = new Float64Array(KERNEL_COEFFICIENTS);
-  coefficients.set([alpha, epsilon, ...PAIR_SIGMA, ...PAIR_SIGMA.map((s) => 1 / s)]);
-  coefficients.set(cut.cutoff2, 12);
+  coefficients.set([alpha, epsilon]);
+  coefficients.set([...PAIR_SIGMA, ...PAIR_SIGMA.map((s) => 1 / s), ...cut.cutoff2], 6);
   const derivatives = (t: number, r2: number, out: Float64Array): void => {
     if (r2 >= cut.cutoff2[t]) {
       out[0] = out[1] = out[2] = out[3] = 0;

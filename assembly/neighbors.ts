@@ -94,8 +94,9 @@ export function movedBeyond(n: i32, pos: usize, reference: usize, limit2: f64): 
  * column, then by height, then by column), the order of the reference's search.
  * Each pair found is counted in its row and marked if it is an image pair (countPair); the counts
  * go to `front` and `back` (n each, zeroed here), which the row sort's phases then read.
- * `scratch` holds `scratchSize` candidates (42 bytes each: x, y, z f64, image counts less the
- * shift 3 i32, particle i32, shift and species u8), then 2·cz + 8 range bounds (i32).
+ * `scratch` holds `scratchSize` candidates (57 bytes each: x, y, z f64, list cut² with a small and
+ * with a large particle f64, image counts less the shift 3 i32, particle i32, shift u8), then
+ * 2·cz + 8 range bounds (i32).
  */
 export function neighborPairs(
   cellBegin: i32, cellEnd: i32, ncell: i32, cy: i32, cz: i32, cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize,
@@ -108,8 +109,9 @@ export function neighborPairs(
   if (columnCount == 0) return pairsByMinimumImage(cellStart, cellAtoms, wx, wy, wz, spc, cut2, cell, first, second, shift, capacity, image, front, back);
   const size = <usize>scratchSize;
   candX = scratch; candY = scratch + (size << 3); candZ = scratch + (size << 4);
-  candImage = scratch + size * 24; candAtom = scratch + size * 36; candCode = scratch + size * 40; candSpc = scratch + size * 41;
-  const ownStart = (scratch + size * 42 + 3) & ~(<usize>3), slabStart = ownStart + (<usize>(cz + 3) << 2);
+  candCutS = scratch + size * 24; candCutL = scratch + size * 32;
+  candImage = scratch + size * 40; candAtom = scratch + size * 52; candCode = scratch + size * 56;
+  const ownStart = (scratch + size * 57 + 3) & ~(<usize>3), slabStart = ownStart + (<usize>(cz + 3) << 2);
   const cx = ncell / (cy * cz);
   let m = 0;
   for (let col = cellBegin / cz; col * cz < cellEnd; col++) {
@@ -118,7 +120,7 @@ export function neighborPairs(
     let nc = 0;
     for (let z = 0; z < cz + 2; z++) {
       store<i32>(ownStart + (<usize>z << 2), nc);
-      nc = appendCell(nc, col * cz, z, cz, 0, 0, cellStart, cellAtoms, wx, wy, wz, spc, cell, image);
+      nc = appendCell(nc, col * cz, z, cz, 0, 0, cellStart, cellAtoms, wx, wy, wz, spc, cut2, cell, image);
     }
     store<i32>(ownStart + (<usize>(cz + 2) << 2), nc);
     // the other columns, z-major, heights −2 .. cz + 1
@@ -128,7 +130,7 @@ export function neighborPairs(
         const ox = gx + i32At(columns, 2 * r), oy = gy + i32At(columns, 2 * r + 1);
         const px = ox < 0 ? -1 : ox >= cx ? 1 : 0;
         const py = oy < 0 ? -1 : oy >= cy ? 1 : 0;
-        nc = appendCell(nc, ((ox - px * cx) * cy + (oy - py * cy)) * cz, z, cz, px, py, cellStart, cellAtoms, wx, wy, wz, spc, cell, image);
+        nc = appendCell(nc, ((ox - px * cx) * cy + (oy - py * cy)) * cz, z, cz, px, py, cellStart, cellAtoms, wx, wy, wz, spc, cut2, cell, image);
       }
     }
     store<i32>(slabStart + (<usize>(cz + 4) << 2), nc);
@@ -138,19 +140,21 @@ export function neighborPairs(
       const ownFirst = i32At(ownStart, z) - aBegin + 1, ownEnd = i32At(ownStart, z + 3);
       const slabFrom = i32At(slabStart, z), slabEnd = i32At(slabStart, z + 5);
       for (let a = aBegin; a < aEnd; a++) {
-        const cutRow = cut2 + (<usize>load<u8>(spc + <usize>a) << 3);
+        const cuts = load<u8>(spc + <usize>a) ? candCutL : candCutS;
         const i = i32At(cellAtoms, a);
         rowImage = image + <usize>i * 12;
-        m = testCandidates(m, i, f64At(wx, a), f64At(wy, a), f64At(wz, a), cutRow, ownFirst + a, ownEnd, first, second, shift, capacity, front, back);
-        m = testCandidates(m, i, f64At(wx, a), f64At(wy, a), f64At(wz, a), cutRow, slabFrom, slabEnd, first, second, shift, capacity, front, back);
+        m = testCandidates(m, i, f64At(wx, a), f64At(wy, a), f64At(wz, a), cuts, ownFirst + a, ownEnd, first, second, shift, capacity, front, back);
+        m = testCandidates(m, i, f64At(wx, a), f64At(wy, a), f64At(wz, a), cuts, slabFrom, slabEnd, first, second, shift, capacity, front, back);
       }
     }
   }
   return m;
 }
 
-// The candidate arrays of the current search (set by neighborPairs), and the searched particle's image counts.
-let candX: usize = 0, candY: usize = 0, candZ: usize = 0, candImage: usize = 0, candAtom: usize = 0, candCode: usize = 0, candSpc: usize = 0;
+// The candidate arrays of the current search (set by neighborPairs), and the searched particle's image
+// counts. candCutS and candCutL hold each candidate's list cut² with a small and with a large particle.
+let candX: usize = 0, candY: usize = 0, candZ: usize = 0, candCutS: usize = 0, candCutL: usize = 0;
+let candImage: usize = 0, candAtom: usize = 0, candCode: usize = 0;
 let rowImage: usize = 0;
 
 /**
@@ -158,8 +162,8 @@ let rowImage: usize = 0;
  * starting at cell `column`, itself shifted by (px, py) box vectors; returns the new count.
  */
 @inline function appendCell(
-  nc: i32, column: i32, z: i32, cz: i32, px: i32, py: i32, cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize, spc: usize, cell: usize,
-  image: usize,
+  nc: i32, column: i32, z: i32, cz: i32, px: i32, py: i32, cellStart: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize, spc: usize, cut2: usize,
+  cell: usize, image: usize,
 ): i32 {
   const pz = z < 0 ? -1 : z >= cz ? 1 : 0;
   const shiftX = <f64>px * load<f64>(cell) + <f64>py * load<f64>(cell, 24) + <f64>pz * load<f64>(cell, 32);
@@ -179,18 +183,20 @@ let rowImage: usize = 0;
     store<i32>(at, load<i32>(im, 4) - py, 4);
     store<i32>(at, load<i32>(im, 8) - pz, 8);
     store<u8>(candCode + <usize>nc, code);
-    store<u8>(candSpc + <usize>nc, load<u8>(spc + <usize>b));
+    const cut = cut2 + (<usize>load<u8>(spc + <usize>b) << 3); // pair type = the sum of the species
+    store<f64>(candCutS + (<usize>nc << 3), load<f64>(cut));
+    store<f64>(candCutL + (<usize>nc << 3), load<f64>(cut, 8));
     nc++;
   }
   return nc;
 }
 
 /**
- * The pairs of particle i at (xa, ya, za) with candidates from .. to within the list radius (cutRow:
- * its row of cut²), stored from slot m and counted (countPair); returns the new count.
+ * The pairs of particle i at (xa, ya, za) with candidates from .. to within the list radius (cuts: the
+ * candidates' cut² with i's species), stored from slot m and counted (countPair); returns the new count.
  */
 @inline function testCandidates(
-  m: i32, i: i32, xa: f64, ya: f64, za: f64, cutRow: usize, from: i32, to: i32, first: usize, second: usize, shift: usize, capacity: i32,
+  m: i32, i: i32, xa: f64, ya: f64, za: f64, cuts: usize, from: i32, to: i32, first: usize, second: usize, shift: usize, capacity: i32,
   front: usize, back: usize,
 ): i32 {
   const xa2 = f64x2.splat(xa), ya2 = f64x2.splat(ya), za2 = f64x2.splat(za);
@@ -202,15 +208,11 @@ let rowImage: usize = 0;
       const o = <usize>q << 3;
       const dx = f64x2.sub(v128.load(candX + o), xa2), dy = f64x2.sub(v128.load(candY + o), ya2), dz = f64x2.sub(v128.load(candZ + o), za2);
       const r2 = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
-      const cut = f64x2(
-        load<f64>(cutRow + (<usize>load<u8>(candSpc + <usize>q) << 3)),
-        load<f64>(cutRow + (<usize>load<u8>(candSpc + <usize>q + 1) << 3)),
-      );
-      hits |= <u64>i64x2.bitmask(f64x2.lt(r2, cut)) << <u64>(q - base);
+      hits |= <u64>i64x2.bitmask(f64x2.lt(r2, v128.load(cuts + o))) << <u64>(q - base);
     }
     if (q < chunkEnd) {
       const dx = f64At(candX, q) - xa, dy = f64At(candY, q) - ya, dz = f64At(candZ, q) - za;
-      hits |= <u64>(dx * dx + dy * dy + dz * dz < load<f64>(cutRow + (<usize>load<u8>(candSpc + <usize>q) << 3))) << <u64>(q - base);
+      hits |= <u64>(dx * dx + dy * dy + dz * dz < f64At(cuts, q)) << <u64>(q - base);
       q++;
     }
     for (; hits != 0; hits &= hits - 1) {
@@ -283,7 +285,8 @@ function pairsByMinimumImage(
  * the list stays the one-thread list: in-image pairs fill a row from its front, image pairs from its
  * back, each in pair order. The search has counted each thread's pairs per row, front and back apart
  * (countPair), and marked image pairs in the shift byte's high bit (codes are below 125).
- *
+ */
+
 /**
  * Phase 1 (one thread): row starts, the rows' boundaries between in-image and image pairs, and the
  * counts of the T threads (front and back arrays of thread t at counts + 8·t·n and + 8·t·n + 4·n)

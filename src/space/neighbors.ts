@@ -240,7 +240,7 @@ function binParticles(list: NeighborList, n: number, grid: { cx: number; cy: num
 
 /**
  * The kernels' candidate scratch for T threads (assembly/neighbors.ts neighborPairs), grown when too
- * small: per thread, room for the candidates of any one column (42 bytes each: its own particles
+ * small: per thread, room for the candidates of any one column (57 bytes each: its own particles
  * and two cells more, the other columns' with four cells more each) and 2·cz + 8 range bounds.
  * Returns the candidates per thread and the bytes per thread.
  */
@@ -251,7 +251,7 @@ function candidateScratch(w: BuildWorkspace, ncell: number, cz: number, columnCo
     for (let c = c0; c < c0 + cz; c++) cellMost = Math.max(cellMost, w.cellStart[c + 1] - w.cellStart[c]);
   }
   const size = (columnCount + 1) * (column + 4 * cellMost);
-  const bytes = 8 * Math.ceil((42 * size + 4 * (2 * cz + 8) + 4) / 8);
+  const bytes = 8 * Math.ceil((57 * size + 4 * (2 * cz + 8) + 4) / 8);
   if (w.candidates.length < (T * bytes) / 8) {
     releaseArray(w.candidates);
     w.candidates = kernelArray(Float64Array, (T * bytes) / 8);

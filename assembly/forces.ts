@@ -138,6 +138,10 @@ let gx = f64x2.splat(0), gy = f64x2.splat(0), gz = f64x2.splat(0);
   gx = f64x2(dx0, dx1); gy = f64x2(dy0, dy1); gz = f64x2(dz0, dz1);
 }
 
+@inline function squaredLength(dx: v128, dy: v128, dz: v128): v128 {
+  return f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
+}
+
 // The energy of the last inversePowerFactor's lanes.
 let pairEnergy = f64x2.splat(0);
 
@@ -315,8 +319,8 @@ function softSpherePowEnergy(): void { pairLoop(SOFT_SPHERE, ALPHA_POW, true); }
         const bx = f64x2.sub(v128.load64_lane(pb1, v128.load64_zero(pb), 1), xi2);
         const by = f64x2.sub(v128.load64_lane(pb1, v128.load64_zero(pb, 8), 1, 8), yi2);
         const bz = f64x2.sub(v128.load64_lane(pb1, v128.load64_zero(pb, 16), 1, 16), zi2);
-        const ar2 = f64x2.add(f64x2.add(f64x2.mul(ax, ax), f64x2.mul(ay, ay)), f64x2.mul(az, az));
-        const br2 = f64x2.add(f64x2.add(f64x2.mul(bx, bx), f64x2.mul(by, by)), f64x2.mul(bz, bz));
+        const ar2 = squaredLength(ax, ay, az);
+        const br2 = squaredLength(bx, by, bz);
         const afr = inversePowerFactor(ar2, typeLanes(coef, pairType, k, false), power, halfQ, exponent, withEnergy, vQ, vSixB, vFourC4, vTwoC2, vB, vC4, vC2, vC0);
         if (withEnergy) { energy = f64x2.add(energy, pairEnergy); virial = f64x2.add(virial, f64x2.mul(afr, ar2)); }
         const bfr = inversePowerFactor(br2, typeLanes(coef, pairType, k + 2, false), power, halfQ, exponent, withEnergy, vQ, vSixB, vFourC4, vTwoC2, vB, vC4, vC2, vC0);
@@ -338,7 +342,7 @@ function softSpherePowEnergy(): void { pairLoop(SOFT_SPHERE, ALPHA_POW, true); }
       let dy = f64x2.sub(v128.load64_lane(p1, v128.load64_zero(p0, 8), 1, 8), yi2);
       let dz = f64x2.sub(v128.load64_lane(p1, v128.load64_zero(p0, 16), 1, 16), zi2);
       if (k + 1 >= crossing) { gatherImages(k, single, crossing, pairs, pos, cell, xi, yi, zi); dx = gx; dy = gy; dz = gz; }
-      const r2 = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
+      const r2 = squaredLength(dx, dy, dz);
       const typed = typeLanes(coef, pairType, k, single);
       let fr: v128;
       if (family == INVERSE_POWER) {

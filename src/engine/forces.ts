@@ -221,9 +221,7 @@ const wasmCoefficients = new WeakMap<PairLaw, Float64Array>();
  * switches that lane off.
  */
 function kernelBlock(k: Float64Array): Float64Array {
-  const block = new Float64Array(KERNEL_COEFFICIENTS + 12 * 6 + 16);
-  const sp = [k[0], 6 * k[2], k[2], 4 * k[3], 2 * k[4], k[3], k[4], k[5]];
-  for (let a = 0; a < 8; a++) { block[88 + 2 * a] = sp[a]; block[89 + 2 * a] = sp[a]; }
+  const block = new Float64Array(KERNEL_COEFFICIENTS + 12 * 6);
   block.set(k);
   for (let entry = 0; entry < 12; entry++) {
     const t0 = entry < 9 ? Math.floor(entry / 3) : entry - 9, t1 = entry < 9 ? entry % 3 : t0;

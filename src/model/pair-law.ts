@@ -22,10 +22,10 @@ export const PAIR_TYPES = 3;
  *   [4] c2, [5] c0, [6..8] λ_t², [9..11] 1/λ_t², [12..14] cutoff_t².
  * - `soft-sphere`: φ = (ε/α)·(1 − r/σ_t)^α for r < σ_t, φ′ = −(ε/σ_t)·(1 − r/σ_t)^(α−1);
  *   [0] α, [1] ε, [6..8] σ_t, [9..11] 1/σ_t, [12..14] cutoff_t² = σ_t².
- * Slots 6..14 of every family hold its three per-pair-type numbers (cutoff² last), which the
- * WebAssembly kernels read as lane pairs (src/engine/forces.ts lays them out).
  * - `generic`: no fast kernel; the reference loop calls the law's `derivatives` per pair, so a law of
  *   any other form works unchanged (slower) until it is given a kernel.
+ * Slots 6..14 of every fast family hold its three per-pair-type numbers (cutoff² last), which the
+ * WebAssembly kernels read as lane pairs (src/engine/forces.ts lays them out).
  */
 export type KernelFamily = 'inverse-power' | 'soft-sphere' | 'generic';
 export const KERNEL_COEFFICIENTS = 16;

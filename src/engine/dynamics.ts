@@ -121,19 +121,24 @@ export function runNve(sys: System, velocities: Float64Array, opts: NveOptions):
     const e0 = sys.energy + kineticEnergy(v);
     let drift = 0;
     let lastSortBuild = sys.neighbors.builds;
+    // the closing kick of a step is left pending, and done in the next step's sweep, except where
+    // the velocities are read (energy samples, the end)
+    let kickPending = false;
     for (let step = 1; step <= steps; step++) {
-      const vmax = sweeps.kickDrift();
-      // a particle crossing the neighbor skin in one step means the integration has blown up
-      if (!(dt * vmax < sys.neighbors.skin)) {
+      const moved2 = sweeps.kickDrift(kickPending);
+      // every particle was within skin/2 of the list's reference before this step (or the list was
+      // rebuilt): one now beyond the skin moved more than skin/2 in one step, the integration has blown up
+      if (!(moved2 <= sys.neighbors.skin ** 2)) {
         throw new Error(
-          `NVE dynamics diverged at step ${step} (a particle moved ${(dt * vmax).toExponential(2)} λ in one step): ` +
+          `NVE dynamics diverged at step ${step} (a particle moved more than half the neighbor skin, ${(0.5 * sys.neighbors.skin).toPrecision(3)} λ, in one step): ` +
           `the time step dt = ${dt} is too large for this Q and temperature`,
         );
       }
       const sample = step % sampleEvery === 0 || step === steps;
-      computeForces(sys, sample);
-      sweeps.kick();
+      computeForces(sys, sample, moved2);
+      kickPending = !sample;
       if (sample) {
+        sweeps.kick();
         const e = sys.energy + kineticEnergy(v);
         if (!Number.isFinite(e) || Math.abs(e - e0) > 10 * n * Math.max(1, Math.abs(e0) / n)) {
           throw new Error(
@@ -142,6 +147,7 @@ export function runNve(sys: System, velocities: Float64Array, opts: NveOptions):
         }
         drift = Math.max(drift, Math.abs(e - e0) / n);
       }
+      // sorting permutes velocities and forces alike, so a pending kick stays valid
       if (sortEvery > 0 && sys.neighbors.builds - lastSortBuild >= sortEvery) {
         sortSpatially(sys, [v]);
         lastSortBuild = sys.neighbors.builds;
@@ -161,23 +167,34 @@ export function runNve(sys: System, velocities: Float64Array, opts: NveOptions):
   }
 }
 
-/** The two sweeps of a velocity-Verlet step: kick and drift (returning the largest |v|), then kick. */
+/**
+ * The sweeps of a velocity-Verlet step: kick and drift (after the previous step's closing kick if it
+ * was left pending), returning the largest squared displacement from the neighbor list's reference
+ * positions; and the closing kick.
+ */
 interface VerletSweeps {
-  kickDrift(): number;
+  kickDrift(closingKick: boolean): number;
   kick(): void;
 }
 
 function typedArraySweeps(sys: System, v: Float64Array, half: number, dt: number): VerletSweeps {
   const pos = sys.positions, f = sys.forces;
   return {
-    kickDrift() {
-      let vmax = 0;
-      for (let k = 0; k < v.length; k++) {
-        v[k] += half * f[k];
-        pos[k] += dt * v[k];
-        vmax = Math.max(vmax, Math.abs(v[k]));
+    kickDrift(closingKick) {
+      const ref = sys.neighbors.reference;
+      let worst = 0;
+      for (let k = 0; k < v.length; k += 3) {
+        let moved = 0;
+        for (let c = k; c < k + 3; c++) {
+          v[c] += half * f[c];
+          if (closingKick) v[c] += half * f[c];
+          pos[c] += dt * v[c];
+          const d = pos[c] - ref[c];
+          moved += d * d;
+        }
+        if (moved > worst || Number.isNaN(moved)) worst = moved;
       }
-      return vmax;
+      return worst;
     },
     kick() {
       for (let k = 0; k < v.length; k++) v[k] += half * f[k];
@@ -189,15 +206,19 @@ function typedArraySweeps(sys: System, v: Float64Array, half: number, dt: number
 function kernelSweeps(sys: System, v: Float64Array, half: number, dt: number): VerletSweeps {
   const x = sys.positions.byteOffset, f = sys.forces.byteOffset, vp = v.byteOffset;
   const n = v.length / 3;
-  const from = (t: number) => 3 * Math.floor((n * t) / threadCount());
-  const kickDriftArgs = (t: number, a: Float64Array) => { a[0] = from(t); a[1] = from(t + 1); a[2] = vp; a[3] = x; a[4] = f; a[5] = half; a[6] = dt; };
+  const from = (t: number) => Math.floor((n * t) / threadCount());
+  let closing = false;
+  const kickDriftArgs = (t: number, a: Float64Array) => {
+    a[0] = from(t); a[1] = from(t + 1); a[2] = vp; a[3] = x; a[4] = f; a[5] = sys.neighbors.reference.byteOffset; a[6] = half; a[7] = dt; a[8] = closing ? 1 : 0;
+  };
   const kickArgs = (t: number, a: Float64Array) => { a[0] = from(t); a[1] = from(t + 1); a[2] = vp; a[3] = f; a[4] = half; };
   return {
-    kickDrift() {
-      const vmax = runOnThreads('verletKickDrift', kickDriftArgs);
-      let largest = 0;
-      for (let t = 0; t < threadCount(); t++) largest = Math.max(largest, vmax[t]);
-      return largest;
+    kickDrift(closingKick) {
+      closing = closingKick;
+      const moved = runOnThreads('verletKickDrift', kickDriftArgs);
+      let worst = 0;
+      for (let t = 0; t < threadCount(); t++) worst = Math.max(worst, moved[t]);
+      return worst;
     },
     kick() {
       runOnThreads('verletKick', kickArgs);

@@ -238,11 +238,13 @@ function kernelBlock(k: Float64Array): Float64Array {
 /**
  * Forces into sys.forces; with withEnergy (the default) also sys.energy and sys.virial, which
  * dynamics and CG skip on most steps (they only need forces). Returns the energy (NaN when skipped).
+ * largestMove2: the largest squared displacement since the last neighbor build, when the caller
+ * knows it (see needsRebuild).
  * Runs the WebAssembly kernel of the law's family when that kernel set is in use and the system's
  * arrays live in the kernel memory (as createSystem allocates them), the TypeScript loop otherwise.
  */
-export function computeForces(sys: System, withEnergy = true): number {
-  refreshNeighbors(sys);
+export function computeForces(sys: System, withEnergy = true, largestMove2?: number): number {
+  refreshNeighbors(sys, largestMove2);
   const { box, positions, forces, neighbors, model } = sys;
   const n = sys.species.length;
   const { start, boundaryStart, pairs, pairType } = neighbors;

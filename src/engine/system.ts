@@ -48,9 +48,9 @@ export function virialPressure(sys: System): number {
   return -sys.virial / (3 * boxVolume(sys.box));
 }
 
-/** Rebuild the neighbor list if the skin criterion or a box change demands it. */
-export function refreshNeighbors(sys: System): boolean {
-  if (!needsRebuild(sys.neighbors, sys.box, sys.positions)) return false;
+/** Rebuild the neighbor list if the skin criterion or a box change demands it (largestMove2: see needsRebuild). */
+export function refreshNeighbors(sys: System, largestMove2?: number): boolean {
+  if (!needsRebuild(sys.neighbors, sys.box, sys.positions, largestMove2)) return false;
   buildNeighborList(sys.neighbors, sys.box, sys.positions, sys.species);
   return true;
 }

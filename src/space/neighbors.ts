@@ -113,9 +113,16 @@ export function checkBoxFitsCutoff(box: Box, maxCutoff: number): void {
   }
 }
 
-export function needsRebuild(list: NeighborList, box: Box, pos: Float64Array): boolean {
+/**
+ * Whether the list must be rebuilt for positions pos in box: any particle more than skin/2 from its
+ * position at the last build, or another box. `largestMove2`, when given, is that largest squared
+ * distance as the caller has just measured it (dynamics does, in its drift sweep), so the positions
+ * need not be read again.
+ */
+export function needsRebuild(list: NeighborList, box: Box, pos: Float64Array, largestMove2?: number): boolean {
   if (list.box === null || list.box !== box) return true;
   const limit = 0.25 * list.skin * list.skin;
+  if (largestMove2 !== undefined) return !(largestMove2 <= limit);
   const ref = list.reference;
   if (kernelSet() === 'wasm' && inKernelMemory(pos) && inKernelMemory(ref)) return wasmKernels().movedBeyond(pos.length / 3, pos.byteOffset, ref.byteOffset, limit) !== 0;
   for (let k = 0; k < pos.length; k += 3) {

@@ -56,7 +56,7 @@ export interface WasmKernels {
     spc: number, runs: number, runCount: number, cut2: number, cell: number,
     first: number, second: number, shift: number, capacity: number, scratch: number, scratchSize: number, image: number, front: number, back: number,
   ): number;
-  verletKickDrift(from: number, to: number, v: number, x: number, f: number, half: number, dt: number): number;
+  verletKickDrift(from: number, to: number, v: number, x: number, f: number, ref: number, half: number, dt: number, closingKick: boolean): number;
   verletKick(from: number, to: number, v: number, f: number, half: number): void;
   neighborRowOffsets(n: number, threads: number, counts: number, start: number, boundaryStart: number): void;
   neighborRowScatter(

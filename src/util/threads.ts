@@ -3,7 +3,9 @@
  * (src/util/kernel-worker.mjs) that instantiate the kernels module on the same shared memory; a
  * parallel kernel call then gives every thread (this one is thread 0) its own argument row, runs
  * the kernel on all of them and returns when all are done. Synchronisation is by Atomics.wait and
- * Atomics.notify on a shared Int32Array: no message per call.
+ * Atomics.notify on a shared Int32Array: no message per call. Waking a sleeping thread takes about
+ * 30 µs here, as long as a small kernel call, so while there are no more threads than cores each
+ * side first polls for SPIN_MS before it sleeps.
  *
  * The callers decide what each thread computes and how the parts are combined: the pair forces
  * (src/engine/forces.ts) and H·z (src/linalg/hessian.ts) give each thread a range of rows and its
@@ -26,9 +28,13 @@ export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 const ROW = 24;
 // Words of the control array; kernel-worker.mjs uses the same layout.
 const GEN = 0, DONE = 1, READY = 2, FAILED = 3, STOP = 4, KERNEL = 5, WORDS = 8;
+/** How long a thread polls for the next call (a worker) or for the workers to finish (this one) before it sleeps. */
+const SPIN_MS = 0.5;
 
 interface Pool {
   workers: Worker[];
+  /** Poll before sleeping (no more threads than cores). */
+  spin: boolean;
   control: Int32Array;
   rows: Float64Array[];
   results: Float64Array;
@@ -78,9 +84,13 @@ function startPool(t: number): Pool {
   const args = new Float64Array(new SharedArrayBuffer(8 * ROW * t));
   const results = new Float64Array(new SharedArrayBuffer(8 * t));
   const workers: Worker[] = [];
+  const spin = t <= availableParallelism();
   for (let k = 1; k < t; k++) {
     const w = new Worker(new URL('./kernel-worker.mjs', import.meta.url), {
-      workerData: { module, memory, control: control.buffer, args: args.buffer, results: results.buffer, index: k, row: ROW, names: PARALLEL_KERNELS },
+      workerData: {
+        module, memory, control: control.buffer, args: args.buffer, results: results.buffer, index: k, row: ROW, names: PARALLEL_KERNELS,
+        spinMs: spin ? SPIN_MS : 0,
+      },
     });
     w.unref(); // idle workers must not keep the process alive
     workers.push(w);
@@ -97,7 +107,7 @@ function startPool(t: number): Pool {
     throw new Error(`worker threads did not start (${started} of ${t - 1} ready${Atomics.load(control, FAILED) ? ', one failed to load the kernels' : ''})`);
   }
   const rows = Array.from({ length: t }, (_, k) => args.subarray(k * ROW, (k + 1) * ROW));
-  return { workers, control, rows, results };
+  return { workers, spin, control, rows, results };
 }
 
 function stopPool(): void {
@@ -128,6 +138,11 @@ export function runParallel(kernel: ParallelKernel): Float64Array {
   Atomics.notify(c, GEN);
   const fn = wasmKernels()[kernel] as (...a: number[]) => number | undefined;
   p.results[0] = fn(...p.rows[0]) ?? 0;
+  if (p.spin) {
+    // poll for SPIN_MS, as kernel-worker.mjs does for the next call
+    const deadline = performance.now() + SPIN_MS;
+    for (let k = 0; Atomics.load(c, DONE) < threads - 1; k++) if ((k & 255) === 255 && performance.now() > deadline) break;
+  }
   for (let done = Atomics.load(c, DONE); done < threads - 1; done = Atomics.load(c, DONE)) Atomics.wait(c, DONE, done);
   const failed = Atomics.load(c, FAILED);
   if (failed !== 0) {

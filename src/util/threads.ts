@@ -21,7 +21,7 @@ import { UserError } from './errors.ts';
 import { kernelArray, kernelSet, releaseArray, wasmKernels, wasmModuleAndMemory } from './kernels.ts';
 
 /** The kernels a parallel call can run (the worker resolves them by index in this list). */
-const PARALLEL_KERNELS = ['pairForcesInversePower', 'pairForcesSoftSphere', 'hessianMultiply', 'neighborPairs', 'neighborRowScatter', 'verletKickDrift', 'verletKick'] as const;
+const PARALLEL_KERNELS = ['pairForcesInversePower', 'pairForcesSoftSphere', 'hessianMultiply', 'neighborPairs', 'neighborRowScatter', 'verletKickDrift', 'verletKick', 'addInto'] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 /** Numbers per thread's argument row (the longest kernel signature has 21). */
@@ -136,8 +136,7 @@ export function runParallel(kernel: ParallelKernel): Float64Array {
   Atomics.store(c, DONE, 0);
   Atomics.add(c, GEN, 1);
   Atomics.notify(c, GEN);
-  const fn = wasmKernels()[kernel] as (...a: number[]) => number | undefined;
-  p.results[0] = fn(...p.rows[0]) ?? 0;
+  p.results[0] = callKernel(kernel, p.rows[0]);
   if (p.spin) {
     // poll for SPIN_MS, as kernel-worker.mjs does for the next call
     const deadline = performance.now() + SPIN_MS;
@@ -152,6 +151,15 @@ export function runParallel(kernel: ParallelKernel): Float64Array {
   return p.results;
 }
 
+/** `kernel` on this thread with the arguments of row a; its return value (0 if none). */
+function callKernel(kernel: ParallelKernel, a: Float64Array): number {
+  // the arguments one by one: a spread goes through the typed array's iterator on every call
+  return (wasmKernels()[kernel] as (...a: number[]) => number | undefined)(
+    a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20],
+    a[21], a[22], a[23],
+  ) ?? 0;
+}
+
 const soloArgs = new Float64Array(ROW);
 const soloResult = new Float64Array(1);
 
@@ -161,13 +169,8 @@ const soloResult = new Float64Array(1);
  */
 export function runOnThreads(kernel: ParallelKernel, fill: (t: number, args: Float64Array) => void): Float64Array {
   if (threads === 1) {
-    const a = soloArgs;
-    fill(0, a);
-    // the arguments one by one: a spread goes through the typed array's iterator on every call
-    soloResult[0] = (wasmKernels()[kernel] as (...a: number[]) => number | undefined)(
-      a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20],
-      a[21], a[22], a[23],
-    ) ?? 0;
+    fill(0, soloArgs);
+    soloResult[0] = callKernel(kernel, soloArgs);
     return soloResult;
   }
   for (let t = 0; t < threads; t++) fill(t, pool!.rows[t]);
@@ -210,11 +213,19 @@ const buffers = new Map<string, Float64Array>();
 
 /**
  * Add threads 1 … T−1's vectors of one use (3 numbers per row) into dst, in thread order: thread t
- * wrote only rows from rows[t] on (a row's partners come later), so the sum starts there.
+ * wrote only rows from rows[t] on (a row's partners come later), so the sum starts there. Each
+ * addition is split over the threads in equal ranges; every number gets the same additions in the
+ * same order as on one thread.
  */
 export function addThreadVectors(use: string, dst: Float64Array, rows: Int32Array, n: number): void {
-  const w = wasmKernels();
-  for (let t = 1; t < threads; t++) w.addInto(dst.byteOffset, threadBuffer(use, t, 3 * n).byteOffset, 3 * rows[t], 3 * n);
+  for (let t = 1; t < threads; t++) {
+    const src = threadBuffer(use, t, 3 * n).byteOffset, begin = 3 * rows[t], length = 3 * n - begin;
+    for (let k = 0; k < threads; k++) {
+      const a = pool!.rows[k];
+      a[0] = dst.byteOffset; a[1] = src; a[2] = begin + Math.floor((length * k) / threads); a[3] = begin + Math.floor((length * (k + 1)) / threads);
+    }
+    runParallel('addInto');
+  }
 }
 
 /** Bounds array for splitRows, one per use, kept between calls. */

@@ -12,21 +12,20 @@
 @inline function f64At(base: usize, k: i32): f64 { return load<f64>(base + (<usize>k << 3)); }
 
 /**
- * The binning of a build: each particle's image counts (i32, 3 per particle) and cell, the counting
- * sort by cell (cellStart: first particle of each cell in cell order, ncell + 1 entries; cellAtoms:
- * the particles in cell order), then the wrapped coordinates and species in cell order. Returns −1,
- * or the index of the first particle with |x| + |y| + |z| not below `far` (the caller reports it).
- * cellOf and fill are scratch (n and ncell entries).
+ * The binning of a build, in three phases (worker threads take one range each in the first and the
+ * last): each particle's image counts (i32, 3 per particle) and cell; the counting sort by cell
+ * (cellStart: first particle of each cell in cell order, ncell + 1 entries; cellAtoms: the particles
+ * in cell order); the wrapped coordinates and species in cell order.
  */
-export function binParticles(
-  n: i32, cx: i32, cy: i32, cz: i32, pos: usize, species: usize, cell: usize, far: f64,
-  image: usize, cellOf: usize, cellStart: usize, fill: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize, spc: usize,
-): i32 {
+
+/**
+ * Phase 1, particles from .. to: image counts and cell (into cellOf). Returns −1, or the first
+ * particle of the range with |x| + |y| + |z| not below `far` (the caller reports it).
+ */
+export function binCells(from: i32, to: i32, cx: i32, cy: i32, cz: i32, pos: usize, cell: usize, far: f64, image: usize, cellOf: usize): i32 {
   const lx = load<f64>(cell), ly = load<f64>(cell, 8), lz = load<f64>(cell, 16);
   const xy = load<f64>(cell, 24), xz = load<f64>(cell, 32), yz = load<f64>(cell, 40);
-  const ncell = cx * cy * cz;
-  memory.fill(cellStart, 0, <usize>(ncell + 1) << 2);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const p = pos + <usize>i * 24;
     const x = load<f64>(p), y = load<f64>(p, 8), z = load<f64>(p, 16);
     if (!(abs(x) + abs(y) + abs(z) < far)) return i;
@@ -39,7 +38,15 @@ export function binParticles(
     store<i32>(im, <i32>kx); store<i32>(im, <i32>ky, 4); store<i32>(im, <i32>kz, 8);
     const c = (min(cx - 1, <i32>(sx * <f64>cx)) * cy + min(cy - 1, <i32>(sy * <f64>cy))) * cz + min(cz - 1, <i32>(sz * <f64>cz));
     store<i32>(cellOf + (<usize>i << 2), c);
-    const count = cellStart + (<usize>(c + 1) << 2);
+  }
+  return -1;
+}
+
+/** Phase 2, one thread: the counting sort of the n particles by cell (index order within a cell); fill is scratch (ncell entries). */
+export function binSort(n: i32, ncell: i32, cellOf: usize, cellStart: usize, fill: usize, cellAtoms: usize): void {
+  memory.fill(cellStart, 0, <usize>(ncell + 1) << 2);
+  for (let i = 0; i < n; i++) {
+    const count = cellStart + (<usize>(i32At(cellOf, i) + 1) << 2);
     store<i32>(count, load<i32>(count) + 1);
   }
   for (let c = 0; c < ncell; c++) {
@@ -53,7 +60,13 @@ export function binParticles(
     store<i32>(slot, a + 1);
     store<i32>(cellAtoms + (<usize>a << 2), i);
   }
-  for (let a = 0; a < n; a++) {
+}
+
+/** Phase 3, places from .. to in cell order: wrapped coordinates and species. */
+export function binGather(from: i32, to: i32, pos: usize, species: usize, cell: usize, image: usize, cellAtoms: usize, wx: usize, wy: usize, wz: usize, spc: usize): void {
+  const lx = load<f64>(cell), ly = load<f64>(cell, 8), lz = load<f64>(cell, 16);
+  const xy = load<f64>(cell, 24), xz = load<f64>(cell, 32), yz = load<f64>(cell, 40);
+  for (let a = from; a < to; a++) {
     const i = i32At(cellAtoms, a);
     const im = image + <usize>i * 12, p = pos + <usize>i * 24;
     const kx = <f64>load<i32>(im), ky = <f64>load<i32>(im, 4), kz = <f64>load<i32>(im, 8);
@@ -62,7 +75,6 @@ export function binParticles(
     store<f64>(wz + (<usize>a << 3), load<f64>(p, 16) - kz * lz);
     store<u8>(spc + <usize>a, load<u8>(species + <usize>i));
   }
-  return -1;
 }
 
 /** Whether any of the n particles lies farther than √limit2 from its reference position (3 numbers each). */

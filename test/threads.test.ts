@@ -1,7 +1,7 @@
 /**
  * Worker threads for one sample (src/util/threads.ts): T = 2 against T = 1 for forces, energy and
  * virial, the neighbor list, H·z, NVE trajectories and the elastic moduli; T = 2 against itself run
- * to run; and the --threads option's errors.
+ * to run; a diverged particle found by either thread; and the --threads option's errors.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { createSystem, systemToConfiguration, type System } from '../src/engine/
 import { computeForces } from '../src/engine/forces.ts';
 import { maxwellBoltzmannVelocities, runNve, timeStepFor } from '../src/engine/dynamics.ts';
 import { hessianMultiply } from '../src/linalg/hessian.ts';
+import { buildNeighborList } from '../src/space/neighbors.ts';
 import { assembleHessian } from '../src/measure/hessian.ts';
 import { measureElastic } from '../src/measure/elastic.ts';
 import { writeExtendedXyz } from '../src/io/xyz.ts';
@@ -75,6 +76,18 @@ for (const Q of [10, 240]) {
     }
   });
 }
+
+test('with 2 threads, a particle far outside the box stops the build naming the first such particle, in either thread\'s half', { skip }, () => {
+  const sys = jiggled(10, 2048, 0.55, 5, false);
+  setThreads(2);
+  for (const far of [[1900], [1900, 300]]) {
+    const pos = kernelArray(Float64Array, sys.positions.length);
+    pos.set(sys.positions);
+    for (const i of far) pos[3 * i + 2] = 1e9 * sys.box.lz;
+    const first = Math.min(...far);
+    assert.throws(() => buildNeighborList(sys.neighbors, sys.box, pos, sys.species), new RegExp(`particle ${first} is at .* far outside the box`));
+  }
+});
 
 test('200 NVE steps: 2 threads follow 1 thread to 1e-8 in positions, and repeat themselves bit for bit', { skip }, () => {
   const start = jiggled(10, 2048, 0.55, 8, true);

@@ -163,10 +163,7 @@ export function binIntoCells(list: NeighborList, box: Box, pos: Float64Array, sp
   w.species.set(species);
   const far = 1e6 * (lx + ly + lz);
   const outside = kernelSet() === 'wasm' && inKernelMemory(w.wx) && inKernelMemory(pos)
-    ? wasmKernels().binParticles(
-      n, cx, cy, cz, pos.byteOffset, w.species.byteOffset, cell.byteOffset, far, w.image.byteOffset, w.cellOf.byteOffset,
-      w.cellStart.byteOffset, w.fill.byteOffset, list.cellOrder.byteOffset, w.wx.byteOffset, w.wy.byteOffset, w.wz.byteOffset, w.spc.byteOffset,
-    )
+    ? binWasm(list, n, { cx, cy, cz }, pos, far)
     : binParticles(list, n, { cx, cy, cz }, box, pos, far);
   if (outside >= 0) {
     const [x, y, z] = pos.subarray(3 * outside, 3 * outside + 3);
@@ -207,7 +204,7 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
 }
 
 /**
- * The binning (reference of the kernels' binParticles): image counts and cell of each particle, the
+ * The binning (reference of the kernels' binCells, binSort and binGather): image counts and cell of each particle, the
  * counting sort by cell into list.cellOrder, the wrapped coordinates and species in cell order.
  * Returns −1, or the first particle with |x| + |y| + |z| not below `far`.
  */
@@ -242,6 +239,29 @@ function binParticles(list: NeighborList, n: number, grid: { cx: number; cy: num
     wz[a] = pos[3 * i + 2] - kz * lz;
     spc[a] = species[i];
   }
+  return -1;
+}
+
+/**
+ * The binning in the kernels (assembly/neighbors.ts): image counts and cells, and then the wrapped
+ * coordinates in cell order, on threadCount() threads in equal ranges of particles; the counting
+ * sort between them on one. Returns what binParticles returns.
+ */
+function binWasm(list: NeighborList, n: number, grid: { cx: number; cy: number; cz: number }, pos: Float64Array, far: number): number {
+  const { cx, cy, cz } = grid;
+  const w = list.work;
+  const T = threadCount();
+  const from = (t: number) => Math.floor((n * t) / T);
+  const outside = runOnThreads('binCells', (t, a) => {
+    a[0] = from(t); a[1] = from(t + 1); a[2] = cx; a[3] = cy; a[4] = cz;
+    a[5] = pos.byteOffset; a[6] = w.cell.byteOffset; a[7] = far; a[8] = w.image.byteOffset; a[9] = w.cellOf.byteOffset;
+  });
+  for (let t = 0; t < T; t++) if (outside[t] >= 0) return outside[t];
+  wasmKernels().binSort(n, cx * cy * cz, w.cellOf.byteOffset, w.cellStart.byteOffset, w.fill.byteOffset, list.cellOrder.byteOffset);
+  runOnThreads('binGather', (t, a) => {
+    a[0] = from(t); a[1] = from(t + 1); a[2] = pos.byteOffset; a[3] = w.species.byteOffset; a[4] = w.cell.byteOffset; a[5] = w.image.byteOffset;
+    a[6] = list.cellOrder.byteOffset; a[7] = w.wx.byteOffset; a[8] = w.wy.byteOffset; a[9] = w.wz.byteOffset; a[10] = w.spc.byteOffset;
+  });
   return -1;
 }
 

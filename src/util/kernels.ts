@@ -46,10 +46,11 @@ export interface WasmKernels {
     rowStart: number, colIndex: number, values: number, fill: number,
   ): void;
   addInto(dst: number, src: number, from: number, to: number): void;
-  binParticles(
-    n: number, cx: number, cy: number, cz: number, pos: number, species: number, cell: number, far: number,
-    image: number, cellOf: number, cellStart: number, fill: number, cellAtoms: number, wx: number, wy: number, wz: number, spc: number,
-  ): number;
+  binCells(from: number, to: number, cx: number, cy: number, cz: number, pos: number, cell: number, far: number, image: number, cellOf: number): number;
+  binSort(n: number, ncell: number, cellOf: number, cellStart: number, fill: number, cellAtoms: number): void;
+  binGather(
+    from: number, to: number, pos: number, species: number, cell: number, image: number, cellAtoms: number, wx: number, wy: number, wz: number, spc: number,
+  ): void;
   movedBeyond(n: number, pos: number, reference: number, limit2: number): number;
   neighborPairs(
     cellBegin: number, cellEnd: number, ncell: number, cy: number, cz: number, cellStart: number, cellAtoms: number, wx: number, wy: number, wz: number,

@@ -23,8 +23,10 @@ Atomics.notify(c, READY);
 
 for (;;) {
   // poll for the next call for spinMs before sleeping (threads.ts: waking takes as long as a short call)
-  const deadline = performance.now() + spinMs;
-  for (let k = 0; Atomics.load(c, GEN) === seen; k++) if ((k & 255) === 255 && performance.now() > deadline) break;
+  if (spinMs > 0) {
+    const deadline = performance.now() + spinMs;
+    for (let k = 0; Atomics.load(c, GEN) === seen; k++) if ((k & 255) === 255 && performance.now() > deadline) break;
+  }
   Atomics.wait(c, GEN, seen);
   seen = Atomics.load(c, GEN);
   if (Atomics.load(c, STOP)) break;

@@ -221,7 +221,7 @@ export function addThreadVectors(use: string, dst: Float64Array, rows: Int32Arra
   for (let t = 1; t < threads; t++) {
     const src = threadBuffer(use, t, 3 * n).byteOffset, begin = 3 * rows[t], length = 3 * n - begin;
     for (let k = 0; k < threads; k++) {
-      const a = pool!.rows[k];
+      const a = threadArgs(k);
       a[0] = dst.byteOffset; a[1] = src; a[2] = begin + Math.floor((length * k) / threads); a[3] = begin + Math.floor((length * (k + 1)) / threads);
     }
     runParallel('addInto');

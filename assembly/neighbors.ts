@@ -260,10 +260,8 @@ function pairsByMinimumImage(
     const cutRow = cut2 + (<usize>load<u8>(spc + <usize>a) << 3);
     const i = i32At(cellAtoms, a), ia = image + <usize>i * 12;
     for (let b = a + 1; b < n; b++) {
-      let dx = f64At(wx, b) - xa, dy = f64At(wy, b) - ya, dz = f64At(wz, b) - za;
-      const rz = Math.round(dz / lz); dz -= rz * lz; dy -= rz * yz; dx -= rz * xz;
-      const ry = Math.round(dy / ly); dy -= ry * ly; dx -= ry * xy;
-      const rx = Math.round(dx / lx); dx -= rx * lx;
+      nearestImage(f64At(wx, b) - xa, f64At(wy, b) - ya, f64At(wz, b) - za, lx, ly, lz, xy, xz, yz);
+      const dx = nx, dy = ny, dz = nz;
       const j = i32At(cellAtoms, b), ib = image + <usize>j * 12;
       const slot = <usize>min(m, capacity);
       const crosses = load<i32>(ib) - load<i32>(ia) != -<i32>rx || load<i32>(ib, 4) - load<i32>(ia, 4) != -<i32>ry ||
@@ -278,6 +276,17 @@ function pairsByMinimumImage(
     }
   }
   return m;
+}
+
+// The last nearestImage: the pair vector, and the box vectors subtracted from it along z, y, x.
+let nx: f64 = 0, ny: f64 = 0, nz: f64 = 0, rx: f64 = 0, ry: f64 = 0, rz: f64 = 0;
+
+/** The minimum image of a pair vector by rounding, as src/space/box.ts minimumImage computes it: z, then y, then x. */
+@inline function nearestImage(dx: f64, dy: f64, dz: f64, lx: f64, ly: f64, lz: f64, xy: f64, xz: f64, yz: f64): void {
+  rz = Math.round(dz / lz); dz -= rz * lz; dy -= rz * yz; dx -= rz * xz;
+  ry = Math.round(dy / ly); dy -= ry * ly; dx -= ry * xy;
+  rx = Math.round(dx / lx); dx -= rx * lx;
+  nx = dx; ny = dy; nz = dz;
 }
 
 /**
@@ -350,4 +359,48 @@ export function neighborRowScatter(from: i32, to: i32, n: i32, first: usize, sec
     store<i32>(pairs + (<usize>q << 2), j);
     store<u8>(pairType + <usize>q, load<u8>(species + <usize>i) + load<u8>(species + <usize>j));
   }
+}
+
+/**
+ * A list's rows from its outer list's (src/space/neighbors.ts filterPairs, the reference, in the same
+ * arithmetic and order): of each outer row, the in-image pairs (outerStart[i] .. outerBoundary[i])
+ * and then the image pairs (minimum image), those with r² below the list's cut² of their pair type,
+ * in the outer order. Writes start (n + 1), boundary, pairs, pairType; returns the pair count.
+ * Every candidate is written at the next free slot, which advances only for a pair kept (no branch).
+ */
+export function neighborFilter(
+  n: i32, outerStart: usize, outerBoundary: usize, outerPairs: usize, outerType: usize, pos: usize, cell: usize, cut2: usize,
+  start: usize, boundary: usize, pairs: usize, pairType: usize,
+): i32 {
+  const lx = load<f64>(cell), ly = load<f64>(cell, 8), lz = load<f64>(cell, 16);
+  const xy = load<f64>(cell, 24), xz = load<f64>(cell, 32), yz = load<f64>(cell, 40);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    store<i32>(start + (<usize>i << 2), m);
+    const pi = pos + <usize>i * 24;
+    const xi = load<f64>(pi), yi = load<f64>(pi, 8), zi = load<f64>(pi, 16);
+    const crossing = load<i32>(outerBoundary + (<usize>i << 2)), end = load<i32>(outerStart + (<usize>(i + 1) << 2));
+    let k = load<i32>(outerStart + (<usize>i << 2));
+    for (; k < crossing; k++) {
+      const j = load<i32>(outerPairs + (<usize>k << 2));
+      const t = load<u8>(outerType + <usize>k);
+      const pj = pos + <usize>j * 24;
+      const dx = load<f64>(pj) - xi, dy = load<f64>(pj, 8) - yi, dz = load<f64>(pj, 16) - zi;
+      store<i32>(pairs + (<usize>m << 2), j);
+      store<u8>(pairType + <usize>m, t);
+      m += i32(dx * dx + dy * dy + dz * dz < load<f64>(cut2 + (<usize>t << 3)));
+    }
+    store<i32>(boundary + (<usize>i << 2), m);
+    for (; k < end; k++) {
+      const j = load<i32>(outerPairs + (<usize>k << 2));
+      const t = load<u8>(outerType + <usize>k);
+      const pj = pos + <usize>j * 24;
+      nearestImage(load<f64>(pj) - xi, load<f64>(pj, 8) - yi, load<f64>(pj, 16) - zi, lx, ly, lz, xy, xz, yz);
+      store<i32>(pairs + (<usize>m << 2), j);
+      store<u8>(pairType + <usize>m, t);
+      m += i32(nx * nx + ny * ny + nz * nz < load<f64>(cut2 + (<usize>t << 3)));
+    }
+  }
+  store<i32>(start + (<usize>n << 2), m);
+  return m;
 }

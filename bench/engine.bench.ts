@@ -116,7 +116,7 @@ export async function run(): Promise<object> {
     // other processes stretches wall time
     type Run = {
       seconds: number; atomStepsPerSecond: number; cpuSeconds: number; atomStepsPerCpuSecond: number;
-      neighborBuilds: number; energyDrift: number; finalTemperature: number;
+      neighborBuilds: number; cellSearches: number; energyDrift: number; finalTemperature: number;
     };
     const runs: Record<KernelSet, Run[]> = { wasm: [], js: [] };
     const lammpsRuns: number[] = [];
@@ -135,7 +135,7 @@ export async function run(): Promise<object> {
         const cpuSeconds = (used.user + used.system) / 1e6;
         runs[set].push({
           seconds, atomStepsPerSecond: (N * steps) / seconds, cpuSeconds, atomStepsPerCpuSecond: (N * steps) / cpuSeconds,
-          neighborBuilds: sys.neighbors.builds, energyDrift: nve.energyDrift, finalTemperature: nve.finalTemperature,
+          neighborBuilds: sys.neighbors.builds, cellSearches: sys.neighbors.searches, energyDrift: nve.energyDrift, finalTemperature: nve.finalTemperature,
         });
       }
       useKernels('wasm');

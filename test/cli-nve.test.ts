@@ -25,12 +25,12 @@ test('nve --json reports the run (fields, dt from the prepare rule, the kernel s
   const a = qglass([...args, '--out', out]);
   assert.equal(a.code, 0, a.stderr);
   const r = JSON.parse(a.stdout.trim());
-  for (const key of ['N', 'steps', 'dt', 'atomStepsPerSecond', 'energyDrift', 'finalTemperature', 'neighborBuilds', 'kernels']) assert.ok(key in r, `missing ${key}`);
+  for (const key of ['N', 'steps', 'dt', 'atomStepsPerSecond', 'energyDrift', 'finalTemperature', 'neighborBuilds', 'cellSearches', 'kernels']) assert.ok(key in r, `missing ${key}`);
   assert.equal(r.N, 256);
   assert.equal(r.steps, 300);
   assert.equal(r.dt, timeStepFor(10, 0.8));
   assert.equal(r.kernels, process.env.QGLASS_KERNELS === 'js' ? 'js' : 'wasm', 'the kernel set that ran (npm test builds the WebAssembly kernels first)');
-  assert.ok(r.atomStepsPerSecond > 0 && r.neighborBuilds >= 1);
+  assert.ok(r.atomStepsPerSecond > 0 && r.neighborBuilds >= 1 && r.cellSearches >= 1 && r.cellSearches <= r.neighborBuilds);
   assert.ok(r.energyDrift < 2e-3 * 0.8, `drift ${r.energyDrift}`);
   // a glass heated to T = 0.8 shares its kinetic energy with the potential: T falls, but stays of that order
   assert.ok(r.finalTemperature > 0.2 && r.finalTemperature < 0.8, `final T ${r.finalTemperature}`);

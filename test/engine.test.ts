@@ -4,7 +4,7 @@ import type { PairLaw } from '../src/model/pair-law.ts';
 import { qModel, repulsiveQ } from '../src/model/q-model.ts';
 import { harmonicSpheres, hertzianSpheres, softSpheres } from '../src/model/soft-sphere.ts';
 import { type Box, boxVolume, cubicBox, deform, dilate, minimumImage } from '../src/space/box.ts';
-import { needsRebuild } from '../src/space/neighbors.ts';
+import { needsRebuild, setOuterSkin } from '../src/space/neighbors.ts';
 import { fccCellsFor, fccPositions } from '../src/space/lattice.ts';
 import { createSystem, sortSpatially, virialPressure, type System } from '../src/engine/system.ts';
 import { computeForces, maxForceComponent } from '../src/engine/forces.ts';
@@ -75,43 +75,83 @@ test('neighbor-list forces, energy and virial equal an O(N²) all-pairs evaluati
   }
 });
 
-test('the neighbor list holds exactly the pairs within cutoff + skin, once each, in the row of the lower index', () => {
-  // N = 256 is one cell (all pairs); 500 and 864 use 3 cells per side, where the half stencil wraps
+/** The list of s holds exactly the pairs within cutoff + skin, once each, in the row of the lower index, image pairs flagged. */
+function assertExactList(s: System, label: string): void {
+  const n = s.species.length, box = s.box;
+  const { start, boundaryStart, pairs, listCutoff2 } = s.neighbors;
+  const listed = new Set<number>();
+  const d = new Float64Array(3);
+  for (let i = 0; i < n; i++) {
+    assert.ok(start[i] <= boundaryStart[i] && boundaryStart[i] <= start[i + 1]);
+    for (let k = start[i]; k < start[i + 1]; k++) {
+      const j = pairs[k];
+      assert.ok(j > i, `${label}: pair (${i}, ${j}) stored in the row of its higher index`);
+      assert.ok(!listed.has(i * n + j), `${label}: pair (${i}, ${j}) listed twice`);
+      listed.add(i * n + j);
+      for (let a = 0; a < 3; a++) d[a] = s.positions[3 * j + a] - s.positions[3 * i + a];
+      const raw = d.slice();
+      minimumImage(box, d, 0);
+      const same = raw.every((x, a) => x === d[a]);
+      assert.equal(same, k < boundaryStart[i], `${label}: pair (${i}, ${j}): image flag`);
+    }
+  }
+  let expected = 0;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
+    for (let a = 0; a < 3; a++) d[a] = s.positions[3 * j + a] - s.positions[3 * i + a];
+    minimumImage(box, d, 0);
+    if (d[0] ** 2 + d[1] ** 2 + d[2] ** 2 < listCutoff2[s.species[i] + s.species[j]]) {
+      expected++;
+      assert.ok(listed.has(i * n + j), `${label}: pair (${i}, ${j}) missing`);
+    }
+  }
+  assert.equal(listed.size, expected, `${label}: listed pairs beyond cutoff + skin`);
+}
+
+/** The test configurations of the list: N = 256 (one cell), 500 and 864 (3 cells per side, the half stencil wraps), cubic and sheared, some particles images away. */
+function listCases(skin: number): Array<{ s: System; label: string }> {
+  const cases: Array<{ s: System; label: string }> = [];
   for (const n of [256, 500, 864]) {
     const sys = disordered(40, n, 0.6, 7);
     const sheared = deform(sys.box, sys.positions, [0, 0.06, -0.03, 0, 0, 0.04, 0, 0, 0]);
-    for (const [box, pos] of [[sys.box, sys.positions], [sheared.box, sheared.pos]] as const) {
-      const s = createSystem(sys.model, box, pos.slice(), sys.species, 0.25);
+    for (const [box, pos, shape] of [[sys.box, sys.positions, 'cubic'], [sheared.box, sheared.pos, 'sheared']] as const) {
+      const s = createSystem(sys.model, box, pos.slice(), sys.species, skin);
       for (let k = 0; k < 60; k += 3) { s.positions[k] -= 3 * box.lx; s.positions[k + 4] += box.ly; }
-      computeForces(s);
-      const { start, boundaryStart, pairs, listCutoff2 } = s.neighbors;
-      const listed = new Set<number>();
-      const d = new Float64Array(3);
-      for (let i = 0; i < n; i++) {
-        assert.ok(start[i] <= boundaryStart[i] && boundaryStart[i] <= start[i + 1]);
-        for (let k = start[i]; k < start[i + 1]; k++) {
-          const j = pairs[k];
-          assert.ok(j > i, `pair (${i}, ${j}) stored in the row of its higher index`);
-          assert.ok(!listed.has(i * n + j), `pair (${i}, ${j}) listed twice`);
-          listed.add(i * n + j);
-          for (let a = 0; a < 3; a++) d[a] = s.positions[3 * j + a] - s.positions[3 * i + a];
-          const raw = d.slice();
-          minimumImage(box, d, 0);
-          const same = raw.every((x, a) => x === d[a]);
-          assert.equal(same, k < boundaryStart[i], `pair (${i}, ${j}): image flag`);
-        }
-      }
-      let expected = 0;
-      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-        for (let a = 0; a < 3; a++) d[a] = s.positions[3 * j + a] - s.positions[3 * i + a];
-        minimumImage(box, d, 0);
-        if (d[0] ** 2 + d[1] ** 2 + d[2] ** 2 < listCutoff2[s.species[i] + s.species[j]]) {
-          expected++;
-          assert.ok(listed.has(i * n + j), `N=${n}: pair (${i}, ${j}) missing`);
-        }
-      }
-      assert.equal(listed.size, expected, `N=${n}: listed pairs beyond cutoff + skin`);
+      cases.push({ s, label: `N=${n} ${shape}` });
     }
+  }
+  return cases;
+}
+
+test('the neighbor list holds exactly the pairs within cutoff + skin, once each, in the row of the lower index', () => {
+  for (const { s, label } of listCases(0.25)) {
+    computeForces(s);
+    assertExactList(s, label);
+  }
+});
+
+test('a list filtered from an outer list holds exactly the pairs within cutoff + skin; the outer list is searched again only when too old', () => {
+  // skin 0.25, outer 0.65: the list is rebuilt after moves > 0.125, the outer after moves > 0.2 since its own build
+  for (const { s, label } of listCases(0.25)) {
+    setOuterSkin(s.neighbors, 0.65);
+    const outer = s.neighbors.outer!;
+    computeForces(s);
+    assert.equal(outer.builds, 1);
+    assertExactList(s, `${label}, first build`);
+    const rng = createRandom(3);
+    for (let k = 0; k < s.positions.length; k++) s.positions[k] += 0.086 * (2 * rng.uniform() - 1); // |move| < 0.15
+    s.positions[5] = s.neighbors.reference[5] + 0.14;
+    computeForces(s);
+    assert.equal(s.neighbors.builds, 2, `${label}: the list is rebuilt`);
+    assert.equal(outer.builds, 1, `${label}: from the outer list`);
+    assertExactList(s, `${label}, filtered`);
+    s.positions[3] = outer.reference[3] + 0.25; // ≥ 0.164 from the list's reference too
+    computeForces(s);
+    assert.equal(outer.builds, 2, `${label}: a move of 0.25 > 0.2 since the outer build searches the cells again`);
+    assertExactList(s, `${label}, after the outer list's rebuild`);
+    // renumbering invalidates the outer list too
+    sortSpatially(s);
+    assert.equal(outer.builds, 3, `${label}: the spatial sort searches again`);
+    assertExactList(s, `${label}, sorted`);
   }
 });
 

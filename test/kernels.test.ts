@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cubicBox, deform } from '../src/space/box.ts';
-import { buildNeighborList, needsRebuild } from '../src/space/neighbors.ts';
+import { buildNeighborList, needsRebuild, setOuterSkin, setSkin } from '../src/space/neighbors.ts';
 import { createSystem, type System } from '../src/engine/system.ts';
 import { computeForces } from '../src/engine/forces.ts';
 import { maxwellBoltzmannVelocities, runNve, timeStepFor } from '../src/engine/dynamics.ts';
@@ -113,6 +113,31 @@ test('wasm and js neighbor lists are identical (one cell and half-width cells, c
           start: l.start.slice(), boundaryStart: l.boundaryStart.slice(), pairs: l.pairs.slice(0, l.start[n]), pairType: l.pairType.slice(0, l.start[n]),
           cellOrder: l.cellOrder.slice(), image: w.image.slice(0, 3 * n), wrapped: [w.wx, w.wy, w.wz].map((c) => Array.from(c.subarray(0, n))),
         };
+      });
+      useKernels('wasm');
+      assert.ok(lists[0].start[n] > 10 * n, `N=${n}: list too short`);
+      assert.deepEqual(lists[1], lists[0], `N=${n}`);
+    }
+  }
+});
+
+test('wasm and js filter the same list from an outer list (one cell and half-width cells, cubic and sheared)', { skip }, () => {
+  for (const [n, rho] of [[256, 0.68], [864, 0.68], [2048, 0.9]]) {
+    const base = liquid(qModel(240), n, rho, 2);
+    for (let k = 0; k < 60; k += 3) base.positions[k] += (k % 2 ? -3 : 5) * base.box.lx;
+    for (const start of [base, sheared(base)]) {
+      const lists = (['js', 'wasm'] as const).map((set) => {
+        const sys = copyOf(start);
+        setSkin(sys.neighbors, 0.1);
+        setOuterSkin(sys.neighbors, 0.5);
+        useKernels(set);
+        buildNeighborList(sys.neighbors, sys.box, sys.positions, sys.species);
+        const rng = createRandom(4);
+        for (let k = 0; k < sys.positions.length; k++) sys.positions[k] += 0.1 * (2 * rng.uniform() - 1);
+        buildNeighborList(sys.neighbors, sys.box, sys.positions, sys.species);
+        const l = sys.neighbors;
+        assert.equal(l.outer!.builds, 1, 'the second build filters');
+        return { start: l.start.slice(), boundaryStart: l.boundaryStart.slice(), pairs: l.pairs.slice(0, l.start[n]), pairType: l.pairType.slice(0, l.start[n]) };
       });
       useKernels('wasm');
       assert.ok(lists[0].start[n] > 10 * n, `N=${n}: list too short`);

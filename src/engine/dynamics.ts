@@ -12,7 +12,8 @@
 import type { Random } from '../util/random.ts';
 import { computeForces } from './forces.ts';
 import { type System, particleCount, sortSpatially } from './system.ts';
-import { setSkin } from '../space/neighbors.ts';
+import { setOuterSkin, setSkin } from '../space/neighbors.ts';
+import { perpendicularWidths } from '../space/box.ts';
 import { inKernelMemory, kernelCopy, kernelSet, releaseArray } from '../util/kernels.ts';
 import { runOnThreads, threadCount } from '../util/threads.ts';
 
@@ -74,11 +75,26 @@ export function dynamicsSkin(dt: number, temperature: number): number {
   return Math.min(0.3, Math.max(0.1, 5 * Math.sqrt(dt * Math.sqrt(Math.max(temperature, 0)))));
 }
 
+/**
+ * Skin of the outer neighbor list during dynamics (filtered into the list of skin `skin` at each
+ * rebuild; src/space/neighbors.ts): the cells are searched again only once a particle has moved
+ * (outer − skin)/2. The rule comes from timing N = 10976 at Q = 10 and 240 (docs/performance.md).
+ */
+export function dynamicsOuterSkin(skin: number): number {
+  return 2 * skin + 0.3;
+}
+
 export interface NveOptions {
   dt: number;
   steps: number;
   /** Neighbor skin during the run (default dynamicsSkin(dt, T) from the initial velocities); the system's skin is restored afterwards. */
   skin?: number;
+  /**
+   * Skin of the outer list the neighbor list is filtered from during the run (default
+   * dynamicsOuterSkin(skin); 0: none, every rebuild searches the cells). None either where the box
+   * is too narrow for its radius.
+   */
+  outerSkin?: number;
   /** Spatially re-sort particles every this many neighbor-list builds (0: never). */
   sortEveryBuilds?: number;
   /** Called every progressEvery steps with the number of steps done. */
@@ -115,7 +131,11 @@ export function runNve(sys: System, velocities: Float64Array, opts: NveOptions):
   // the kernels sweep arrays in their own memory: the velocities move there for the run
   const v = inKernels && !inKernelMemory(velocities) ? kernelCopy(Float64Array, velocities) : velocities;
   const sweeps = inKernels ? kernelSweeps(sys, v, half, dt) : typedArraySweeps(sys, v, half, dt);
-  setSkin(sys.neighbors, opts.skin ?? dynamicsSkin(dt, kineticTemperature(v)));
+  const skin = opts.skin ?? dynamicsSkin(dt, kineticTemperature(v));
+  setSkin(sys.neighbors, skin);
+  const outerSkin = opts.outerSkin ?? dynamicsOuterSkin(skin);
+  const outerFits = Math.max(...sys.model.cutoff) + outerSkin < 0.5 * Math.min(...perpendicularWidths(sys.box));
+  if (outerSkin > 0 && outerFits) setOuterSkin(sys.neighbors, outerSkin);
   try {
     computeForces(sys);
     const e0 = sys.energy + kineticEnergy(v);
@@ -159,6 +179,7 @@ export function runNve(sys: System, velocities: Float64Array, opts: NveOptions):
       finalTemperature: kineticTemperature(v),
     };
   } finally {
+    setOuterSkin(sys.neighbors, 0);
     setSkin(sys.neighbors, systemSkin);
     if (v !== velocities) {
       velocities.set(v);

@@ -6,7 +6,7 @@ import type { PairLaw } from '../model/pair-law.ts';
 import { type Box, boxVolume, wrapPositions } from '../space/box.ts';
 import type { Configuration } from '../model/configuration.ts';
 import { type KernelArray, type KernelArrayType, inKernelMemory, kernelArray, kernelCopy, kernelMemoryActive } from '../util/kernels.ts';
-import { type NeighborList, binIntoCells, buildNeighborList, createNeighborList, needsRebuild } from '../space/neighbors.ts';
+import { type NeighborList, binIntoCells, buildNeighborList, createNeighborList, invalidateNeighbors, needsRebuild } from '../space/neighbors.ts';
 
 export interface System {
   /** The pair law. */
@@ -80,6 +80,7 @@ export function sortSpatially(sys: System, extra: Float64Array[] = []): Int32Arr
   const sp = new Uint8Array(n);
   for (let k = 0; k < n; k++) sp[k] = sys.species[perm[k]];
   sys.species.set(sp);
+  invalidateNeighbors(sys.neighbors);
   buildNeighborList(sys.neighbors, sys.box, sys.positions, sys.species);
   return perm;
 }

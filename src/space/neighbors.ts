@@ -3,8 +3,10 @@
  * of its lower index)
  * in compressed-row form. Per pair type the list keeps pairs within cutoff_t + skin, and it must be
  * rebuilt once any particle has moved more than skin/2 since the last build (needsRebuild).
+ * A list may have an outer list with a larger skin (dynamics gives it one): it is then rebuilt by
+ * filtering the outer list's pairs, and the cells are searched only when the outer list is too old.
  */
-import { type Box, perpendicularWidths } from './box.ts';
+import { type Box, minimumImage, perpendicularWidths } from './box.ts';
 import { inKernelMemory, kernelArray, kernelCopy, kernelSet, releaseArray, wasmKernels } from '../util/kernels.ts';
 import { runOnThreads, splitRows, threadBounds, threadCount } from '../util/threads.ts';
 
@@ -44,11 +46,19 @@ export interface NeighborList {
   reference: Float64Array;
   /** Box at the last build: a box change forces a rebuild. */
   box: Box | null;
+  /** Lists made (searched or filtered), and cell searches made for this list or its outer list. */
   builds: number;
+  searches: number;
   /** Particles in cell order at the last build (by cell, then index): the spatial sort's order. */
   cellOrder: Int32Array;
   /** Build workspace, kept and reused between builds (grown when too small). */
   work: BuildWorkspace;
+  /**
+   * A list of the same pairs with a larger skin, or null. When set, a build takes this list's
+   * pairs from it (filterPairs) and searches the cells only to rebuild it, once a particle has moved
+   * more than (its skin − this skin)/2 since its own build.
+   */
+  outer: NeighborList | null;
 }
 
 interface BuildWorkspace {
@@ -78,7 +88,7 @@ export function createNeighborList(n: number, pairCutoffs: ArrayLike<number>, sk
     skin: NaN, pairCutoffs: Float64Array.from(pairCutoffs), listCutoff2: kernelArray(Float64Array, pairCutoffs.length),
     start: kernelArray(Int32Array, n + 1), boundaryStart: kernelArray(Int32Array, n),
     pairs: kernelArray(Int32Array, capacity), pairType: kernelArray(Uint8Array, capacity),
-    reference: kernelArray(Float64Array, 3 * n), box: null, builds: 0, cellOrder: kernelArray(Int32Array, n),
+    reference: kernelArray(Float64Array, 3 * n), box: null, builds: 0, searches: 0, cellOrder: kernelArray(Int32Array, n),
     work: {
       cellOf: kernelArray(Int32Array, n), image: kernelArray(Int32Array, 3 * n),
       wx: kernelArray(Float64Array, n), wy: kernelArray(Float64Array, n), wz: kernelArray(Float64Array, n),
@@ -88,6 +98,7 @@ export function createNeighborList(n: number, pairCutoffs: ArrayLike<number>, sk
       parts: new Int32Array(2), candidates: kernelArray(Float64Array, 0), rowCounts: kernelArray(Int32Array, 0),
       cell: kernelArray(Float64Array, 6), stencils: STENCILS.map((s) => kernelCopy(Int32Array, s)),
     },
+    outer: null,
   };
   setSkin(list, skin);
   return list;
@@ -100,6 +111,26 @@ export function setSkin(list: NeighborList, skin: number): void {
   list.skin = skin;
   for (let t = 0; t < list.pairCutoffs.length; t++) list.listCutoff2[t] = (list.pairCutoffs[t] + skin) ** 2;
   list.box = null;
+}
+
+/**
+ * Give the list an outer list of skin `outerSkin` (larger than its own), from which its builds then
+ * filter, or take it away (outerSkin = 0). The next force evaluation rebuilds the list.
+ */
+export function setOuterSkin(list: NeighborList, outerSkin: number): void {
+  list.box = null;
+  if (outerSkin === 0) { list.outer = null; return; }
+  if (!(outerSkin > list.skin) || !Number.isFinite(outerSkin)) {
+    throw new RangeError(`outer neighbor skin must be finite and larger than the skin ${list.skin}; got ${outerSkin}`);
+  }
+  if (list.outer === null) list.outer = createNeighborList(list.start.length - 1, list.pairCutoffs, outerSkin);
+  else setSkin(list.outer, outerSkin);
+}
+
+/** The particles were renumbered or moved at will: no list holds, the outer one included. */
+export function invalidateNeighbors(list: NeighborList): void {
+  list.box = null;
+  if (list.outer !== null) list.outer.box = null;
 }
 
 /** The largest list radius must be below half the box's smallest width for minimum image to hold. */
@@ -123,11 +154,15 @@ export function needsRebuild(list: NeighborList, box: Box, pos: Float64Array, la
   if (list.box === null || list.box !== box) return true;
   const limit = 0.25 * list.skin * list.skin;
   if (largestMove2 !== undefined) return !(largestMove2 <= limit);
-  const ref = list.reference;
-  if (kernelSet() === 'wasm' && inKernelMemory(pos) && inKernelMemory(ref)) return wasmKernels().movedBeyond(pos.length / 3, pos.byteOffset, ref.byteOffset, limit) !== 0;
+  return movedBeyond(pos, list.reference, limit);
+}
+
+/** Whether any particle lies farther than √limit2 from its reference position. */
+function movedBeyond(pos: Float64Array, ref: Float64Array, limit2: number): boolean {
+  if (kernelSet() === 'wasm' && inKernelMemory(pos) && inKernelMemory(ref)) return wasmKernels().movedBeyond(pos.length / 3, pos.byteOffset, ref.byteOffset, limit2) !== 0;
   for (let k = 0; k < pos.length; k += 3) {
     const dx = pos[k] - ref[k], dy = pos[k + 1] - ref[k + 1], dz = pos[k + 2] - ref[k + 2];
-    if (dx * dx + dy * dy + dz * dz > limit) return true;
+    if (dx * dx + dy * dy + dz * dz > limit2) return true;
   }
   return false;
 }
@@ -173,7 +208,36 @@ export function binIntoCells(list: NeighborList, box: Box, pos: Float64Array, sp
 }
 
 /**
- * Rebuild the list from scratch for positions pos (any image) and species.
+ * Rebuild the list for positions pos (any image) and species: from the cells (searchPairs) or, if
+ * the list has an outer list, by filtering the outer list's pairs (filterPairs), after searching
+ * the cells for the outer list if it is too old (a particle moved more than half the difference of
+ * the skins since its build: a pair it lacks could then be within this list's radius) or another box.
+ */
+export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Array, species: Uint8Array): void {
+  const outer = list.outer;
+  if (outer !== null && outer.skin > list.skin) {
+    const margin = 0.5 * (outer.skin - list.skin);
+    if (outer.box !== box || movedBeyond(pos, outer.reference, margin * margin)) {
+      searchPairs(outer, box, pos, species);
+      builtFor(outer, box, pos);
+      list.searches++;
+    }
+    filterPairs(list, outer, box, pos);
+  } else {
+    searchPairs(list, box, pos, species);
+    list.searches++;
+  }
+  builtFor(list, box, pos);
+}
+
+function builtFor(list: NeighborList, box: Box, pos: Float64Array): void {
+  list.reference.set(pos);
+  list.box = box;
+  list.builds++;
+}
+
+/**
+ * The list's pairs from the cells.
  *
  * Particles are wrapped into the box (with their image counts), binned into cells half the list
  * radius wide (one cell in small boxes) and counting-sorted by cell; pairs are
@@ -182,7 +246,7 @@ export function binIntoCells(list: NeighborList, box: Box, pos: Float64Array, sp
  * i < j order the linear-response code relies on), pairs that are images of each other in the raw
  * positions at the end of their row. The pair search and the row sort run in the kernel set in use.
  */
-export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Array, species: Uint8Array): void {
+function searchPairs(list: NeighborList, box: Box, pos: Float64Array, species: Uint8Array): void {
   const n = species.length;
   const { ncell, cy, cz, stencil: which } = binIntoCells(list, box, pos, species);
   const w = list.work;
@@ -198,10 +262,49 @@ export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Arra
   if (list.pairs.length < m) { list.pairs = kernelArray(Int32Array, w.first.length); list.pairType = kernelArray(Uint8Array, w.first.length); }
   if (useWasm) sortRowsWasm(list, n);
   else sortRows(list, n, m);
-  list.reference.set(pos);
-  list.box = box;
-  list.builds++;
 }
+
+/**
+ * The list's pairs from its outer list's (kernel: assembly/neighbors.ts neighborFilter): of each
+ * outer row, the in-image pairs, then the image pairs (by minimumImage), those within this list's
+ * radius, in the outer order. A pair in image at the outer build is so still: positions are not
+ * wrapped between builds (the spatial sort renumbers the particles, and invalidates the outer list)
+ * and no listed pair moves by half a box.
+ */
+function filterPairs(list: NeighborList, outer: NeighborList, box: Box, pos: Float64Array): void {
+  const n = list.start.length - 1;
+  if (list.pairs.length < outer.start[n]) {
+    list.pairs = kernelArray(Int32Array, outer.pairs.length); list.pairType = kernelArray(Uint8Array, outer.pairs.length);
+  }
+  if (kernelSet() === 'wasm' && inKernelMemory(list.start) && inKernelMemory(outer.start) && inKernelMemory(pos)) {
+    const cell = list.work.cell;
+    cell[0] = box.lx; cell[1] = box.ly; cell[2] = box.lz; cell[3] = box.xy; cell[4] = box.xz; cell[5] = box.yz;
+    wasmKernels().neighborFilter(
+      n, outer.start.byteOffset, outer.boundaryStart.byteOffset, outer.pairs.byteOffset, outer.pairType.byteOffset, pos.byteOffset,
+      cell.byteOffset, list.listCutoff2.byteOffset, list.start.byteOffset, list.boundaryStart.byteOffset, list.pairs.byteOffset,
+      list.pairType.byteOffset,
+    );
+    return;
+  }
+  const { start, boundaryStart, pairs, pairType, listCutoff2 } = list;
+  const d = pairVector;
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    start[i] = m;
+    const crossing = outer.boundaryStart[i];
+    for (let k = outer.start[i], end = outer.start[i + 1]; k < end; k++) {
+      if (k === crossing) boundaryStart[i] = m;
+      const j = outer.pairs[k], t = outer.pairType[k];
+      for (let a = 0; a < 3; a++) d[a] = pos[3 * j + a] - pos[3 * i + a];
+      if (k >= crossing) minimumImage(box, d, 0);
+      if (d[0] * d[0] + d[1] * d[1] + d[2] * d[2] < listCutoff2[t]) { pairs[m] = j; pairType[m] = t; m++; }
+    }
+    if (crossing === outer.start[i + 1]) boundaryStart[i] = m;
+  }
+  start[n] = m;
+}
+
+const pairVector = new Float64Array(3);
 
 /**
  * The binning (reference of the kernels' binCells, binSort and binGather): image counts and cell of each particle, the

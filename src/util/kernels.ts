@@ -52,6 +52,10 @@ export interface WasmKernels {
     from: number, to: number, pos: number, species: number, cell: number, image: number, cellAtoms: number, wx: number, wy: number, wz: number, spc: number,
   ): void;
   movedBeyond(n: number, pos: number, reference: number, limit2: number): number;
+  neighborFilter(
+    n: number, outerStart: number, outerBoundary: number, outerPairs: number, outerType: number, pos: number, cell: number, cut2: number,
+    start: number, boundary: number, pairs: number, pairType: number,
+  ): number;
   neighborPairs(
     cellBegin: number, cellEnd: number, ncell: number, cy: number, cz: number, cellStart: number, cellAtoms: number, wx: number, wy: number, wz: number,
     spc: number, runs: number, runCount: number, cut2: number, cell: number,

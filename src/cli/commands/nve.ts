@@ -59,7 +59,7 @@ export function registerNve(program: Command): void {
       if (!(dt > 0)) throw new UserError(`--dt must be > 0; got ${o.dt}`);
 
       const v = maxwellBoltzmannVelocities(N, temperature, createRandom(seed));
-      const builds0 = system.neighbors.builds;
+      const builds0 = system.neighbors.builds, searches0 = system.neighbors.searches;
       const progress = createProgress();
       progress.phase('nve', steps);
       const t0 = performance.now();
@@ -77,7 +77,7 @@ export function registerNve(program: Command): void {
       const out = {
         ...lawMetadata(model), N, temperature, seed, steps, dt, seconds, atomStepsPerSecond: (N * steps) / seconds,
         energyDrift: result.energyDrift, finalTemperature: result.finalTemperature,
-        neighborBuilds: system.neighbors.builds - builds0, kernels, threads, out: o.out ?? null,
+        neighborBuilds: system.neighbors.builds - builds0, cellSearches: system.neighbors.searches - searches0, kernels, threads, out: o.out ?? null,
       };
       if (o.out !== undefined) {
         writeExtendedXyz(o.out, systemToConfiguration(system, {
@@ -88,7 +88,7 @@ export function registerNve(program: Command): void {
       else {
         process.stdout.write(
           `${file}: ${lawLabel(model)}, N = ${N}, ${steps} steps of dt = ${dt.toExponential(3)} from T = ${temperature} (seed ${seed})\n` +
-          `  ${out.atomStepsPerSecond.toExponential(3)} atom-steps/s (${seconds.toFixed(2)} s, ${out.neighborBuilds} neighbor builds, ${kernels} kernels, ${threads} thread${threads > 1 ? 's' : ''})\n` +
+          `  ${out.atomStepsPerSecond.toExponential(3)} atom-steps/s (${seconds.toFixed(2)} s, ${out.neighborBuilds} neighbor-list builds, ${out.cellSearches} by cell search, ${kernels} kernels, ${threads} thread${threads > 1 ? 's' : ''})\n` +
           `  energy drift ${out.energyDrift.toExponential(2)} ε/particle, final T = ${out.finalTemperature.toFixed(4)}` +
           (o.out !== undefined ? `\n  final configuration written to ${o.out}` : '') + '\n',
         );

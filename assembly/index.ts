@@ -5,7 +5,7 @@ export { assembleHessian } from './stiffness';
 export { verletKickDrift, verletKick } from './dynamics';
 export { dot, axpy, axpyDot, basisDots, basisSubtract, combineRows, cgAdvance, cgDirection, projectOutTranslations, blockDiagonalApply } from './vectors';
 export { modeContractions } from './contractions';
-export { binCells, binGather, binSort, movedBeyond, neighborFilter, neighborPairs, neighborRowOffsets, neighborRowScatter } from './neighbors';
+export { binCells, binGather, binSort, movedBeyond, neighborFilter, neighborPairs, neighborPlace, neighborRowOffsets, neighborRowScatter } from './neighbors';
 
 /** First byte after the module's static data: the TypeScript allocator hands out memory from here. */
 export function heapBase(): usize {

@@ -362,45 +362,67 @@ export function neighborRowScatter(from: i32, to: i32, n: i32, first: usize, sec
 }
 
 /**
- * A list's rows from its outer list's (src/space/neighbors.ts filterPairs, the reference, in the same
- * arithmetic and order): of each outer row, the in-image pairs (outerStart[i] .. outerBoundary[i])
- * and then the image pairs (minimum image), those with r² below the list's cut² of their pair type,
- * in the outer order. Writes start (n + 1), boundary, pairs, pairType; returns the pair count.
- * Every candidate is written at the next free slot, which advances only for a pair kept (no branch).
+ * Rows rowBegin .. rowEnd of a list from its outer list's (src/space/neighbors.ts filterPairs, the
+ * reference, in the same arithmetic and order): of each outer row, the in-image pairs
+ * (outerStart[i] .. outerBoundary[i]) and then the image pairs (nearestImage), those with r² below
+ * the list's cut² of their pair type, in the outer order. They are written from the rows' offset in
+ * the outer list on (so that worker threads, each with a range of rows, write to disjoint places;
+ * neighborPlace then closes the gaps), with start and boundary (rows rowBegin .. rowEnd − 1);
+ * returns the number written. Every candidate is written at the next free slot, which advances only
+ * for a pair kept (no branch).
  */
 export function neighborFilter(
-  n: i32, outerStart: usize, outerBoundary: usize, outerPairs: usize, outerType: usize, pos: usize, cell: usize, cut2: usize,
-  start: usize, boundary: usize, pairs: usize, pairType: usize,
+  rowBegin: i32, rowEnd: i32, outerStart: usize, outerBoundary: usize, outerPairs: usize, outerType: usize, pos: usize, cell: usize,
+  cut2: usize, start: usize, boundary: usize, pairs: usize, pairType: usize,
 ): i32 {
   const lx = load<f64>(cell), ly = load<f64>(cell, 8), lz = load<f64>(cell, 16);
   const xy = load<f64>(cell, 24), xz = load<f64>(cell, 32), yz = load<f64>(cell, 40);
-  let m = 0;
-  for (let i = 0; i < n; i++) {
+  const base = i32At(outerStart, rowBegin);
+  let m = base;
+  for (let i = rowBegin; i < rowEnd; i++) {
     store<i32>(start + (<usize>i << 2), m);
     const pi = pos + <usize>i * 24;
     const xi = load<f64>(pi), yi = load<f64>(pi, 8), zi = load<f64>(pi, 16);
-    const crossing = load<i32>(outerBoundary + (<usize>i << 2)), end = load<i32>(outerStart + (<usize>(i + 1) << 2));
-    let k = load<i32>(outerStart + (<usize>i << 2));
+    const crossing = i32At(outerBoundary, i), end = i32At(outerStart, i + 1);
+    let k = i32At(outerStart, i);
     for (; k < crossing; k++) {
-      const j = load<i32>(outerPairs + (<usize>k << 2));
+      const j = i32At(outerPairs, k);
       const t = load<u8>(outerType + <usize>k);
       const pj = pos + <usize>j * 24;
       const dx = load<f64>(pj) - xi, dy = load<f64>(pj, 8) - yi, dz = load<f64>(pj, 16) - zi;
       store<i32>(pairs + (<usize>m << 2), j);
       store<u8>(pairType + <usize>m, t);
-      m += i32(dx * dx + dy * dy + dz * dz < load<f64>(cut2 + (<usize>t << 3)));
+      m += i32(dx * dx + dy * dy + dz * dz < f64At(cut2, t));
     }
     store<i32>(boundary + (<usize>i << 2), m);
     for (; k < end; k++) {
-      const j = load<i32>(outerPairs + (<usize>k << 2));
+      const j = i32At(outerPairs, k);
       const t = load<u8>(outerType + <usize>k);
       const pj = pos + <usize>j * 24;
       nearestImage(load<f64>(pj) - xi, load<f64>(pj, 8) - yi, load<f64>(pj, 16) - zi, lx, ly, lz, xy, xz, yz);
       store<i32>(pairs + (<usize>m << 2), j);
       store<u8>(pairType + <usize>m, t);
-      m += i32(nx * nx + ny * ny + nz * nz < load<f64>(cut2 + (<usize>t << 3)));
+      m += i32(nx * nx + ny * ny + nz * nz < f64At(cut2, t));
     }
   }
-  store<i32>(start + (<usize>n << 2), m);
-  return m;
+  return m - base;
+}
+
+/**
+ * Moves the `count` pairs neighborFilter wrote for rows rowBegin .. rowEnd (from their outer offset
+ * `from`, in fromPairs/fromType) to offset `to` of pairs/pairType, and their rows' start and
+ * boundary with them.
+ */
+export function neighborPlace(
+  rowBegin: i32, rowEnd: i32, from: i32, to: i32, count: i32, fromPairs: usize, fromType: usize, pairs: usize, pairType: usize,
+  start: usize, boundary: usize,
+): void {
+  memory.copy(pairs + (<usize>to << 2), fromPairs + (<usize>from << 2), <usize>count << 2);
+  memory.copy(pairType + <usize>to, fromType + <usize>from, <usize>count);
+  const shift = from - to;
+  for (let i = rowBegin; i < rowEnd; i++) {
+    const s = start + (<usize>i << 2), b = boundary + (<usize>i << 2);
+    store<i32>(s, load<i32>(s) - shift);
+    store<i32>(b, load<i32>(b) - shift);
+  }
 }

@@ -69,11 +69,12 @@ for (const plane of ['xy', 'yz'] as ShearPlane[]) {
 }
 
 test('Q = 240: the lowest eigenvalue vanishes as (γ_c − γ)^½ before the first plastic event', () => {
-  // seed 3: a first event below γ = 0.004 with either kernel set. Over seeds 1–8 and both sets, 12 of
-  // the 16 glasses have one; 9 of those 12 fit an exponent within 0.05 of ½ and γ_c within 1 % of the
-  // step (the other three: exponent 0.44, or γ_c 1.6–2.1 % of the step off, their approach points not
-  // yet in the square-root regime). Which glasses have an event moves with the kernels' round-off.
-  const sys = cloneSystem(smallGlass(240, 256, 3).system);
+  // seed 2: a first event below γ = 0.004 with either kernel set. Over seeds 1–8 and both sets, 10 of
+  // the 16 glasses have one; 9 of those 10 fit an exponent within 0.05 of ½ and γ_c within 1 % of the
+  // step (the other: exponent 0.43, γ_c 3 % of the step off, its approach points not yet in the
+  // square-root regime). Which glasses have an event moves with round-off in their preparation (the
+  // kernel set, the order of the neighbor list's pairs).
+  const sys = cloneSystem(smallGlass(240, 256, 2).system);
   const r = runAqs(sys, { plane: 'xy', maxStrain: 4e-3, step: 1e-4 });
   assert.ok(r.events.length >= 1, 'no plastic event by γ = 0.004');
   const a = r.firstEvent?.approach;

@@ -13,7 +13,7 @@ import { createSystem, systemToConfiguration, type System } from '../src/engine/
 import { computeForces } from '../src/engine/forces.ts';
 import { maxwellBoltzmannVelocities, runNve, timeStepFor } from '../src/engine/dynamics.ts';
 import { hessianMultiply } from '../src/linalg/hessian.ts';
-import { buildNeighborList } from '../src/space/neighbors.ts';
+import { buildNeighborList, setOuterSkin } from '../src/space/neighbors.ts';
 import { assembleHessian } from '../src/measure/hessian.ts';
 import { measureElastic } from '../src/measure/elastic.ts';
 import { writeExtendedXyz } from '../src/io/xyz.ts';
@@ -76,6 +76,29 @@ for (const Q of [10, 240]) {
     }
   });
 }
+
+test('a list filtered from an outer list on 2 threads is the list of 1 thread, pair for pair', { skip }, () => {
+  for (const shear of [false, true]) {
+    const base = jiggled(240, 2048, 0.62, 5, shear);
+    const n = base.species.length;
+    const [one, two, again] = [1, 2, 2].map((T) => {
+      setThreads(T);
+      const sys = createSystem(base.model, base.box, base.positions.slice(), base.species.slice(), 0.1);
+      setOuterSkin(sys.neighbors, 0.5);
+      computeForces(sys);
+      const rng = createRandom(8);
+      for (let k = 0; k < sys.positions.length; k++) sys.positions[k] += 0.1 * (2 * rng.uniform() - 1);
+      computeForces(sys);
+      assert.deepEqual([sys.neighbors.builds, sys.neighbors.searches], [2, 1], 'the second list is filtered');
+      const { start, pairs, pairType, boundaryStart } = sys.neighbors;
+      return [start.slice(), pairs.slice(0, start[n]), pairType.slice(0, start[n]), boundaryStart.slice()];
+    });
+    const label = shear ? 'sheared' : 'cubic';
+    assert.ok(one[0][n] > 10 * n, `${label}: list too short`);
+    one.forEach((a, k) => assert.deepEqual(two[k], a, `${label}: array ${k}`));
+    two.forEach((a, k) => assert.deepEqual(again[k], a, `${label}: array ${k} run to run`));
+  }
+});
 
 test('with 2 threads, a particle far outside the box stops the build naming the first such particle, in either thread\'s half', { skip }, () => {
   const sys = jiggled(10, 2048, 0.55, 5, false);

@@ -77,11 +77,14 @@ export function dynamicsSkin(dt: number, temperature: number): number {
 
 /**
  * Skin of the outer neighbor list during dynamics (filtered into the list of skin `skin` at each
- * rebuild; src/space/neighbors.ts): the cells are searched again only once a particle has moved
- * (outer − skin)/2. The rule comes from timing N = 10976 at Q = 10 and 240 (docs/performance.md).
+ * rebuild; src/space/neighbors.ts), 0 for none: the cells are searched again only once a particle
+ * has moved (outer − skin)/2. It pays where the list's skin is at the floor of dynamicsSkin (stiff
+ * Q, small dt): at skin 0.1 an outer list of 0.5 lasts four to five rebuilds. At skin 0.3 (Q = 10)
+ * the outer list lasted two and filtering it cost what the searches saved, so there is none.
+ * Timed at N = 10976 (docs/performance.md).
  */
 export function dynamicsOuterSkin(skin: number): number {
-  return 2 * skin + 0.3;
+  return skin <= 0.15 ? 5 * skin : 0;
 }
 
 export interface NveOptions {

@@ -54,10 +54,12 @@ export interface NeighborList {
   /** Build workspace, kept and reused between builds (grown when too small). */
   work: BuildWorkspace;
   /**
-   * A list of the same pairs with a larger skin, or null. When set, a build takes this list's
-   * pairs from it (filterPairs) and searches the cells only to rebuild it, once a particle has moved
-   * more than (its skin − this skin)/2 since its own build.
+   * Skin of the outer list (0: none) and the outer list, kept once made: a list of the same pairs
+   * with a larger skin. With one, a build takes this list's pairs from it (filterPairs) and searches
+   * the cells only to rebuild it, once a particle has moved more than (outerSkin − skin)/2 since its
+   * own build.
    */
+  outerSkin: number;
   outer: NeighborList | null;
 }
 
@@ -98,7 +100,7 @@ export function createNeighborList(n: number, pairCutoffs: ArrayLike<number>, sk
       parts: new Int32Array(2), candidates: kernelArray(Float64Array, 0), rowCounts: kernelArray(Int32Array, 0),
       cell: kernelArray(Float64Array, 6), stencils: STENCILS.map((s) => kernelCopy(Int32Array, s)),
     },
-    outer: null,
+    outerSkin: 0, outer: null,
   };
   setSkin(list, skin);
   return list;
@@ -118,11 +120,12 @@ export function setSkin(list: NeighborList, skin: number): void {
  * filter, or take it away (outerSkin = 0). The next force evaluation rebuilds the list.
  */
 export function setOuterSkin(list: NeighborList, outerSkin: number): void {
-  list.box = null;
-  if (outerSkin === 0) { list.outer = null; return; }
-  if (!(outerSkin > list.skin) || !Number.isFinite(outerSkin)) {
+  if (outerSkin !== 0 && (!(outerSkin > list.skin) || !Number.isFinite(outerSkin))) {
     throw new RangeError(`outer neighbor skin must be finite and larger than the skin ${list.skin}; got ${outerSkin}`);
   }
+  list.box = null;
+  list.outerSkin = outerSkin;
+  if (outerSkin === 0) return;
   if (list.outer === null) list.outer = createNeighborList(list.start.length - 1, list.pairCutoffs, outerSkin);
   else setSkin(list.outer, outerSkin);
 }
@@ -215,7 +218,7 @@ export function binIntoCells(list: NeighborList, box: Box, pos: Float64Array, sp
  */
 export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Array, species: Uint8Array): void {
   const outer = list.outer;
-  if (outer !== null && outer.skin > list.skin) {
+  if (outer !== null && list.outerSkin > list.skin) {
     const margin = 0.5 * (outer.skin - list.skin);
     if (outer.box !== box || movedBeyond(pos, outer.reference, margin * margin)) {
       searchPairs(outer, box, pos, species);
@@ -277,13 +280,7 @@ function filterPairs(list: NeighborList, outer: NeighborList, box: Box, pos: Flo
     list.pairs = kernelArray(Int32Array, outer.pairs.length); list.pairType = kernelArray(Uint8Array, outer.pairs.length);
   }
   if (kernelSet() === 'wasm' && inKernelMemory(list.start) && inKernelMemory(outer.start) && inKernelMemory(pos)) {
-    const cell = list.work.cell;
-    cell[0] = box.lx; cell[1] = box.ly; cell[2] = box.lz; cell[3] = box.xy; cell[4] = box.xz; cell[5] = box.yz;
-    wasmKernels().neighborFilter(
-      n, outer.start.byteOffset, outer.boundaryStart.byteOffset, outer.pairs.byteOffset, outer.pairType.byteOffset, pos.byteOffset,
-      cell.byteOffset, list.listCutoff2.byteOffset, list.start.byteOffset, list.boundaryStart.byteOffset, list.pairs.byteOffset,
-      list.pairType.byteOffset,
-    );
+    filterWasm(list, outer, box, pos);
     return;
   }
   const { start, boundaryStart, pairs, pairType, listCutoff2 } = list;
@@ -305,6 +302,39 @@ function filterPairs(list: NeighborList, outer: NeighborList, box: Box, pos: Flo
 }
 
 const pairVector = new Float64Array(3);
+
+/**
+ * filterPairs in the kernels, on threadCount() threads, each over rows holding about 1/T of the outer
+ * pairs: thread 0 writes its rows in place, the others theirs from their outer offset on, into the
+ * workspace's first/shift, and then move them to where the earlier threads' rows end.
+ */
+function filterWasm(list: NeighborList, outer: NeighborList, box: Box, pos: Float64Array): void {
+  const n = list.start.length - 1, w = list.work, T = threadCount();
+  const cell = w.cell;
+  cell[0] = box.lx; cell[1] = box.ly; cell[2] = box.lz; cell[3] = box.xy; cell[4] = box.xz; cell[5] = box.yz;
+  const rows = splitRows(outer.start, n, threadBounds('neighborFilter'));
+  if (T > 1 && w.first.length < outer.start[n]) {
+    w.first = kernelArray(Int32Array, outer.pairs.length); w.second = kernelArray(Int32Array, outer.pairs.length); w.shift = kernelArray(Uint8Array, outer.pairs.length);
+  }
+  const written = Int32Array.from(runOnThreads('neighborFilter', (t, a) => {
+    a[0] = rows[t]; a[1] = rows[t + 1]; a[2] = outer.start.byteOffset; a[3] = outer.boundaryStart.byteOffset; a[4] = outer.pairs.byteOffset;
+    a[5] = outer.pairType.byteOffset; a[6] = pos.byteOffset; a[7] = cell.byteOffset; a[8] = list.listCutoff2.byteOffset;
+    a[9] = list.start.byteOffset; a[10] = list.boundaryStart.byteOffset;
+    a[11] = (t === 0 ? list.pairs : w.first).byteOffset; a[12] = (t === 0 ? list.pairType : w.shift).byteOffset;
+  }));
+  let m = written[0];
+  if (T > 1) {
+    const to = new Int32Array(T);
+    for (let t = 1; t < T; t++) { to[t] = m; m += written[t]; }
+    runOnThreads('neighborPlace', (t, a) => {
+      // thread 0's rows are in place already: it moves nothing
+      a[0] = rows[t]; a[1] = t === 0 ? rows[0] : rows[t + 1]; a[2] = outer.start[rows[t]]; a[3] = to[t]; a[4] = t === 0 ? 0 : written[t];
+      a[5] = w.first.byteOffset; a[6] = w.shift.byteOffset; a[7] = list.pairs.byteOffset; a[8] = list.pairType.byteOffset;
+      a[9] = list.start.byteOffset; a[10] = list.boundaryStart.byteOffset;
+    });
+  }
+  list.start[n] = m;
+}
 
 /**
  * The binning (reference of the kernels' binCells, binSort and binGather): image counts and cell of each particle, the

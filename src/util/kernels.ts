@@ -53,9 +53,13 @@ export interface WasmKernels {
   ): void;
   movedBeyond(n: number, pos: number, reference: number, limit2: number): number;
   neighborFilter(
-    n: number, outerStart: number, outerBoundary: number, outerPairs: number, outerType: number, pos: number, cell: number, cut2: number,
-    start: number, boundary: number, pairs: number, pairType: number,
+    rowBegin: number, rowEnd: number, outerStart: number, outerBoundary: number, outerPairs: number, outerType: number, pos: number, cell: number,
+    cut2: number, start: number, boundary: number, pairs: number, pairType: number,
   ): number;
+  neighborPlace(
+    rowBegin: number, rowEnd: number, from: number, to: number, count: number, fromPairs: number, fromType: number, pairs: number, pairType: number,
+    start: number, boundary: number,
+  ): void;
   neighborPairs(
     cellBegin: number, cellEnd: number, ncell: number, cy: number, cz: number, cellStart: number, cellAtoms: number, wx: number, wy: number, wz: number,
     spc: number, runs: number, runCount: number, cut2: number, cell: number,

@@ -21,7 +21,7 @@ import { UserError } from './errors.ts';
 import { kernelArray, kernelSet, releaseArray, wasmKernels, wasmModuleAndMemory } from './kernels.ts';
 
 /** The kernels a parallel call can run (the worker resolves them by index in this list). */
-const PARALLEL_KERNELS = ['pairForcesInversePower', 'pairForcesSoftSphere', 'hessianMultiply', 'neighborPairs', 'neighborRowScatter', 'verletKickDrift', 'verletKick', 'addInto', 'binCells', 'binGather'] as const;
+const PARALLEL_KERNELS = ['pairForcesInversePower', 'pairForcesSoftSphere', 'hessianMultiply', 'neighborPairs', 'neighborRowScatter', 'verletKickDrift', 'verletKick', 'addInto', 'binCells', 'binGather', 'neighborFilter', 'neighborPlace'] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 /** Numbers per thread's argument row (the longest kernel signature has 21). */

@@ -13,7 +13,6 @@ import type { Random } from '../util/random.ts';
 import { computeForces } from './forces.ts';
 import { type System, particleCount, sortSpatially } from './system.ts';
 import { setOuterSkin, setSkin } from '../space/neighbors.ts';
-import { perpendicularWidths } from '../space/box.ts';
 import { inKernelMemory, kernelCopy, kernelSet, releaseArray } from '../util/kernels.ts';
 import { runOnThreads, threadCount } from '../util/threads.ts';
 
@@ -94,8 +93,8 @@ export interface NveOptions {
   skin?: number;
   /**
    * Skin of the outer list the neighbor list is filtered from during the run (default
-   * dynamicsOuterSkin(skin); 0: none, every rebuild searches the cells). None either where the box
-   * is too narrow for its radius.
+   * dynamicsOuterSkin(skin); 0: none, every rebuild searches the cells). Not used in a box too
+   * narrow for its radius.
    */
   outerSkin?: number;
   /** Spatially re-sort particles every this many neighbor-list builds (0: never). */
@@ -136,9 +135,7 @@ export function runNve(sys: System, velocities: Float64Array, opts: NveOptions):
   const sweeps = inKernels ? kernelSweeps(sys, v, half, dt) : typedArraySweeps(sys, v, half, dt);
   const skin = opts.skin ?? dynamicsSkin(dt, kineticTemperature(v));
   setSkin(sys.neighbors, skin);
-  const outerSkin = opts.outerSkin ?? dynamicsOuterSkin(skin);
-  const outerFits = Math.max(...sys.model.cutoff) + outerSkin < 0.5 * Math.min(...perpendicularWidths(sys.box));
-  if (outerSkin > 0 && outerFits) setOuterSkin(sys.neighbors, outerSkin);
+  setOuterSkin(sys.neighbors, opts.outerSkin ?? dynamicsOuterSkin(skin));
   try {
     computeForces(sys);
     const e0 = sys.energy + kineticEnergy(v);

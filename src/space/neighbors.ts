@@ -117,7 +117,8 @@ export function setSkin(list: NeighborList, skin: number): void {
 
 /**
  * Give the list an outer list of skin `outerSkin` (larger than its own), from which its builds then
- * filter, or take it away (outerSkin = 0). The next force evaluation rebuilds the list.
+ * filter in boxes wide enough for its radius, or take it away (outerSkin = 0). The next force
+ * evaluation rebuilds the list.
  */
 export function setOuterSkin(list: NeighborList, outerSkin: number): void {
   if (outerSkin !== 0 && (!(outerSkin > list.skin) || !Number.isFinite(outerSkin))) {
@@ -136,10 +137,15 @@ export function invalidateNeighbors(list: NeighborList): void {
   if (list.outer !== null) list.outer.box = null;
 }
 
+/** Whether a list radius is below half the box's smallest width, as minimum image needs. */
+function fitsBox(box: Box, radius: number): boolean {
+  return radius < 0.5 * Math.min(...perpendicularWidths(box));
+}
+
 /** The largest list radius must be below half the box's smallest width for minimum image to hold. */
 export function checkBoxFitsCutoff(box: Box, maxCutoff: number): void {
-  const w = Math.min(...perpendicularWidths(box));
-  if (maxCutoff >= 0.5 * w) {
+  if (!fitsBox(box, maxCutoff)) {
+    const w = Math.min(...perpendicularWidths(box));
     throw new RangeError(
       `box too small: its narrowest width ${w.toFixed(4)} must exceed twice the interaction range ${maxCutoff.toFixed(4)} ` +
       `(use more particles, e.g. N ≥ 256)`,
@@ -212,13 +218,14 @@ export function binIntoCells(list: NeighborList, box: Box, pos: Float64Array, sp
 
 /**
  * Rebuild the list for positions pos (any image) and species: from the cells (searchPairs) or, if
- * the list has an outer list, by filtering the outer list's pairs (filterPairs), after searching
- * the cells for the outer list if it is too old (a particle moved more than half the difference of
- * the skins since its build: a pair it lacks could then be within this list's radius) or another box.
+ * the list has an outer list that the box can hold, by filtering the outer list's pairs
+ * (filterPairs), after searching the cells for the outer list if it is too old (a particle moved more
+ * than half the difference of the skins since its build: a pair it lacks could then be within this
+ * list's radius) or another box.
  */
 export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Array, species: Uint8Array): void {
   const outer = list.outer;
-  if (outer !== null && list.outerSkin > list.skin) {
+  if (outer !== null && list.outerSkin > list.skin && fitsBox(box, Math.sqrt(Math.max(...outer.listCutoff2)))) {
     const margin = 0.5 * (outer.skin - list.skin);
     if (outer.box !== box || movedBeyond(pos, outer.reference, margin * margin)) {
       searchPairs(outer, box, pos, species);

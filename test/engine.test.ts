@@ -4,7 +4,7 @@ import type { PairLaw } from '../src/model/pair-law.ts';
 import { qModel, repulsiveQ } from '../src/model/q-model.ts';
 import { harmonicSpheres, hertzianSpheres, softSpheres } from '../src/model/soft-sphere.ts';
 import { type Box, boxVolume, cubicBox, deform, dilate, minimumImage } from '../src/space/box.ts';
-import { needsRebuild, setOuterSkin } from '../src/space/neighbors.ts';
+import { needsRebuild, setOuterSkin, setSkin } from '../src/space/neighbors.ts';
 import { fccCellsFor, fccPositions } from '../src/space/lattice.ts';
 import { createSystem, sortSpatially, virialPressure, type System } from '../src/engine/system.ts';
 import { computeForces, maxForceComponent } from '../src/engine/forces.ts';
@@ -152,6 +152,11 @@ test('a list filtered from an outer list holds exactly the pairs within cutoff +
     sortSpatially(s);
     assert.equal(outer.builds, 3, `${label}: the spatial sort searches again`);
     assertExactList(s, `${label}, sorted`);
+    assert.throws(() => setSkin(s.neighbors, 0.65), /must stay below the outer list's 0.65/);
+    setOuterSkin(s.neighbors, 0);
+    assert.equal(s.neighbors.outer, null, `${label}: no outer list once taken away`);
+    computeForces(s);
+    assertExactList(s, `${label}, searched again without an outer list`);
   }
 });
 

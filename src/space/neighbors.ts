@@ -54,12 +54,10 @@ export interface NeighborList {
   /** Build workspace, kept and reused between builds (grown when too small). */
   work: BuildWorkspace;
   /**
-   * Skin of the outer list (0: none) and the outer list, kept once made: a list of the same pairs
-   * with a larger skin. With one, a build takes this list's pairs from it (filterPairs) and searches
-   * the cells only to rebuild it, once a particle has moved more than (outerSkin − skin)/2 since its
-   * own build.
+   * The outer list (null: none): a list of the same pairs with a larger skin. With one, a build takes
+   * this list's pairs from it (filterPairs) and searches the cells only to rebuild it, once a
+   * particle has moved more than (outer skin − skin)/2 since its own build.
    */
-  outerSkin: number;
   outer: NeighborList | null;
 }
 
@@ -100,7 +98,7 @@ export function createNeighborList(n: number, pairCutoffs: ArrayLike<number>, sk
       parts: new Int32Array(2), candidates: kernelArray(Float64Array, 0), rowCounts: kernelArray(Int32Array, 0),
       cell: kernelArray(Float64Array, 6), stencils: STENCILS.map((s) => kernelCopy(Int32Array, s)),
     },
-    outerSkin: 0, outer: null,
+    outer: null,
   };
   setSkin(list, skin);
   return list;
@@ -110,6 +108,7 @@ export function createNeighborList(n: number, pairCutoffs: ArrayLike<number>, sk
 export function setSkin(list: NeighborList, skin: number): void {
   if (!(skin >= 0) || !Number.isFinite(skin)) throw new RangeError(`neighbor skin must be a finite number ≥ 0; got ${skin}`);
   if (skin === list.skin) return;
+  if (list.outer !== null && !(skin < list.outer.skin)) throw new RangeError(`neighbor skin ${skin} must stay below the outer list's ${list.outer.skin}`);
   list.skin = skin;
   for (let t = 0; t < list.pairCutoffs.length; t++) list.listCutoff2[t] = (list.pairCutoffs[t] + skin) ** 2;
   list.box = null;
@@ -125,9 +124,8 @@ export function setOuterSkin(list: NeighborList, outerSkin: number): void {
     throw new RangeError(`outer neighbor skin must be finite and larger than the skin ${list.skin}; got ${outerSkin}`);
   }
   list.box = null;
-  list.outerSkin = outerSkin;
-  if (outerSkin === 0) return;
-  if (list.outer === null) list.outer = createNeighborList(list.start.length - 1, list.pairCutoffs, outerSkin);
+  if (outerSkin === 0) list.outer = null;
+  else if (list.outer === null) list.outer = createNeighborList(list.start.length - 1, list.pairCutoffs, outerSkin);
   else setSkin(list.outer, outerSkin);
 }
 
@@ -225,7 +223,7 @@ export function binIntoCells(list: NeighborList, box: Box, pos: Float64Array, sp
  */
 export function buildNeighborList(list: NeighborList, box: Box, pos: Float64Array, species: Uint8Array): void {
   const outer = list.outer;
-  if (outer !== null && list.outerSkin > list.skin && fitsBox(box, Math.sqrt(Math.max(...outer.listCutoff2)))) {
+  if (outer !== null && fitsBox(box, Math.sqrt(Math.max(...outer.listCutoff2)))) {
     const margin = 0.5 * (outer.skin - list.skin);
     if (outer.box !== box || movedBeyond(pos, outer.reference, margin * margin)) {
       searchPairs(outer, box, pos, species);
